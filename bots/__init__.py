@@ -1,0 +1,1 @@
+"""Platform adapters: translate in, call the core, render out."""

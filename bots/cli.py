@@ -1,0 +1,122 @@
+"""The ``hromada`` command line."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+
+import typer
+
+from core.config import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Hromada: an internal social network inside Slack and Discord.")
+db_app = typer.Typer(no_args_is_help=True, help="The store: migrations.")
+app.add_typer(db_app, name="db")
+
+
+def _settings() -> Settings:
+    from bots.runtime import setup_logging
+
+    settings = Settings()
+    setup_logging(settings.log_level)
+    return settings
+
+
+@app.command()
+def serve() -> None:
+    """Run every configured platform with the scheduler; the console chat when none is."""
+    settings = _settings()
+    if settings.slack_bot_token is None and settings.discord_token is None:
+        _chat(settings, name="you", admin=True, tenant="demo", platforms_hint=True)
+        return
+    from bots.serve import serve as run_platforms
+
+    run_platforms(settings)
+
+
+@app.command()
+def chat(
+    as_: str = typer.Option("you", "--as", help="Who you are in the chat."),
+    admin: bool = typer.Option(False, "--admin", help="Be a platform admin (moderator)."),
+    tenant: str = typer.Option("demo", "--tenant", help="Tenant name, console:NAME."),
+) -> None:
+    """The console chat: one line a command, from a terminal or a pipe."""
+    _chat(_settings(), name=as_, admin=admin, tenant=tenant, platforms_hint=False)
+
+
+def _chat(settings: Settings, *, name: str, admin: bool, tenant: str,
+          platforms_hint: bool) -> None:
+    from bots.console.chat import ConsoleChat
+    from bots.runtime import build
+    from core.clock import OffsetClock
+
+    hromada = build(settings, clock=OffsetClock())
+    console = ConsoleChat(hromada, tenant=tenant, name=name, admin=admin)
+    interactive = sys.stdin.isatty()
+    if interactive or platforms_hint:
+        console.greet(platforms=platforms_hint)
+    try:
+        if interactive:
+            while True:
+                try:
+                    line = input("> ")
+                except EOFError:
+                    break
+                if line.strip() in ("quit", "exit"):
+                    break
+                console.handle(line) if line.strip() else None
+        else:
+            console.run(sys.stdin)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        hromada.db.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration to the configured store."""
+    from storage.db import upgrade
+
+    settings = _settings()
+    upgrade(settings.effective_database_url)
+    typer.echo("store is up to date")
+
+
+@app.command()
+def config() -> None:
+    """Print the effective configuration, secrets masked."""
+    for key, value in _settings().masked().items():
+        typer.echo(f"{key}={value}")
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def export(
+    tenant: str = typer.Option(..., "--tenant", help="slack:T0123, discord:81234, or a console name."),
+    format: ExportFormat = typer.Option(ExportFormat.json, "--format"),
+) -> None:
+    """Write every item of a tenant to stdout."""
+    from core.export import export as do_export
+    from storage.db import Database
+
+    settings = _settings()
+    db = Database(settings.effective_database_url)
+    db.upgrade()
+    tenant_id = tenant if ":" in tenant else f"console:{tenant}"
+    with db.uow() as session:
+        sys.stdout.write(do_export(session, tenant_id, format.value))
+    db.dispose()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

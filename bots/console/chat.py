@@ -1,0 +1,164 @@
+"""The console chat: one line a command, from a terminal or a pipe.
+
+Extras beyond the slash commands: ``as NAME``, ``react EMOJI REF``, ``unreact EMOJI REF``,
+``save TEXT``, ``clock +7d``, ``press N``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import TextIO
+
+from bots.console.render import render, render_notice
+from core.app import Hromada
+from core.clock import OffsetClock
+from core.context import Actor
+from core.errors import HromadaError, InvalidInput, NotFound
+from core.i18n import N_
+from core.refs import KIND_OF
+from core.replies import Action, Reply, Visibility
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "console"
+GREETING = """\
+Hromada console chat: you are {name} in {tenant}{admin}.
+Type a command such as /idea Dark mode for the wiki, /kb vpn, /hromada help.
+Extras: as <name> · react +1 I-1 · unreact +1 I-1 · save <text> · clock +7d · press <n> · quit
+"""
+PLATFORMS = """\
+No platform token is set, so this is the console. To run on a platform:
+  Slack:   set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP on PORT) or SLACK_APP_TOKEN (Socket Mode)
+  Discord: set DISCORD_TOKEN, then `hromada discord sync`
+(in the environment or a .env file; `hromada config` shows what is set)
+"""
+_CLOCK = re.compile(r"^([+-])(\d+)([dhm])$")
+_REF = re.compile(r"^([A-Za-z])-?(\d+)$")
+
+
+class ConsoleChat:
+    def __init__(self, hromada: Hromada, *, tenant: str = "demo", name: str = "you",
+                 admin: bool = False, out: TextIO | None = None) -> None:
+        self.hromada = hromada
+        self.tenant_id = tenant if ":" in tenant else f"console:{tenant}"
+        self.out = out or sys.stdout
+        self.admins: set[str] = {name.lower()} if admin else set()
+        self.names: dict[str, str] = {}
+        self.actor = self._actor(name)
+        self.last_actions: list[Action] = []
+        self.saved = 0
+
+    def _actor(self, name: str, admin: bool = False) -> Actor:
+        user_id = name.lower()
+        if admin:
+            self.admins.add(user_id)
+        self.names[user_id] = name
+        return Actor(self.tenant_id, user_id, name, is_admin=user_id in self.admins)
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def greet(self, *, platforms: bool = False) -> None:
+        admin = " (admin)" if self.actor.is_admin else ""
+        self.say(GREETING.format(name=self.actor.display_name, tenant=self.tenant_id, admin=admin))
+        if platforms:
+            self.say(PLATFORMS)
+
+    def run(self, lines: Iterable[str]) -> None:
+        for raw in lines:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line in ("quit", "exit"):
+                break
+            self.handle(line)
+
+    def handle(self, line: str) -> None:
+        """One line in; what the member would see out. Errors answered here, in one place."""
+        try:
+            self._handle(line)
+        except HromadaError as exc:
+            self.show(self.hromada.error_reply(self.tenant_id, exc))
+        except Exception:
+            request_id = uuid.uuid4().hex[:8]
+            log.exception("console command failed", extra={"request_id": request_id})
+            self.show(self.hromada.apology(self.tenant_id, request_id))
+
+    def _handle(self, line: str) -> None:
+        word, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if word.startswith("/"):
+            self.show(self.hromada.run(self.actor, word[1:], rest))
+        elif word == "as":
+            name, _, flag = rest.partition(" ")
+            if not name:
+                raise InvalidInput(N_("Say who: as <name>."), usage="as <name> [--admin]")
+            self.actor = self._actor(name, admin=flag.strip() == "--admin")
+            self.say(f"(you are now {self.actor.display_name})")
+        elif word in ("react", "unreact"):
+            emoji, _, ref = rest.partition(" ")
+            self._react(emoji, ref.strip(), added=word == "react")
+        elif word == "save":
+            self.saved += 1
+            reply = self.hromada.save_message(
+                self.actor, text=rest, link=f"console://{self.tenant_id}/message/{uuid.uuid4().hex[:8]}",
+                source_author=self.actor.display_name)
+            if reply:
+                self.show(reply)
+        elif word == "clock":
+            self._clock(rest)
+        elif word == "press":
+            self._press(rest)
+        elif word == "help":
+            self.show(self.hromada.run(self.actor, "hromada", "help"))
+        else:
+            raise InvalidInput(N_("Commands start with /, like /idea or /hromada help."))
+
+    def _react(self, emoji: str, ref: str, *, added: bool) -> None:
+        m = _REF.match(ref)
+        if not emoji or not m or m.group(1).upper() not in KIND_OF:
+            raise InvalidInput(N_("Say which emoji and item: react +1 I-3."),
+                               usage="react <emoji> <ref>")
+        message_id = f"{m.group(1).upper()}-{int(m.group(2))}"
+        if not self.hromada.attach_ref(self.tenant_id, KIND_OF[m.group(1).upper()],
+                                       int(m.group(2)), CHANNEL, message_id):
+            raise NotFound(N_("There is no {ref}."), ref=message_id)
+        changed = self.hromada.react(self.actor, channel_id=CHANNEL, message_id=message_id,
+                                     emoji=emoji, added=added)
+        verb = "reacted" if added else "removed"
+        self.say(f"({verb} {emoji} on {message_id}{'' if changed else ': no change'})")
+
+    def _clock(self, arg: str) -> None:
+        m = _CLOCK.match(arg)
+        clock = self.hromada.clock
+        if not m or not isinstance(clock, OffsetClock):
+            raise InvalidInput(N_("Move the clock like clock +7d, +3h or -30m."),
+                               usage="clock +<n>d|h|m")
+        n = int(m.group(2)) * (1 if m.group(1) == "+" else -1)
+        clock.advance({"d": timedelta(days=n), "h": timedelta(hours=n),
+                       "m": timedelta(minutes=n)}[m.group(3)])
+        self.say(f"(clock is now {clock.now():%Y-%m-%d %H:%M} UTC)")
+
+    def _press(self, arg: str) -> None:
+        if not arg.isdigit() or not 1 <= int(arg) <= len(self.last_actions):
+            raise InvalidInput(N_("There is no such button."), usage="press <n>")
+        action = self.last_actions[int(arg) - 1]
+        self.show(self.hromada.press(self.actor, action.action_id, action.value))
+
+    def show(self, reply: Reply) -> None:
+        self.last_actions = list(reply.actions)
+        if reply.visibility is Visibility.PUBLIC and reply.item_id is not None:
+            self._attach(reply.item_id)
+        self.say(render(reply))
+        for notice in reply.notices:
+            self.say(render_notice(notice, self.names))
+
+    def _attach(self, item_id: int) -> None:
+        """The console 'posts' an item as a message whose id is its ref, so `react` finds it."""
+        ref = self.hromada.item_ref(self.tenant_id, item_id)
+        self.hromada.attach_message(self.tenant_id, item_id, CHANNEL, ref)

@@ -1,0 +1,1 @@
+"""Hromada's platform-free core: services take plain ids and return neutral replies."""

@@ -1,0 +1,242 @@
+"""The facade adapters talk to: plain ids in, neutral replies out, one transaction per call."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from core import admin, ideas, knowledge, risks, votes  # noqa: F401 - registers commands
+from core.clock import Clock, SystemClock
+from core.commands import REGISTRY
+from core.context import Actor, Ctx
+from core.errors import Conflict, HromadaError, InvalidInput, NotFound
+from core.i18n import N_, gettext_for
+from core.registry import Command, Registry
+from core.replies import Reply, Visibility
+from core.text import fmt
+from storage import repos
+from storage.db import Database, StoreConflict
+
+log = logging.getLogger(__name__)
+
+# Core actions behind buttons: action_id -> handler(ctx, value).
+DRAFT_SUBMITTERS = {
+    "idea": ideas.submit_draft,
+    "risk": risks.submit_draft,
+    "snippet": knowledge.submit_draft,
+}
+
+
+class Hromada:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        secret: bytes,
+        clock: Clock | None = None,
+        registry: Registry = REGISTRY,
+    ) -> None:
+        self.db = db
+        self.secret = secret
+        self.clock = clock or SystemClock()
+        self.registry = registry
+
+    # -- context ---------------------------------------------------------------------
+
+    @contextmanager
+    def context(self, actor: Actor) -> Iterator[Ctx]:
+        """A unit of work for one use case, with the tenant and member made to exist."""
+        if not actor.tenant_id or not actor.user_id:
+            raise InvalidInput(N_("Who is asking is unknown."))
+        try:
+            with self.db.uow() as session:
+                tenant = repos.ensure_tenant(session, actor.tenant_id)
+                member = repos.ensure_member(session, actor.tenant_id, actor.user_id,
+                                             actor.display_name)
+                yield Ctx(session=session, actor=actor, tenant=tenant, member=member,
+                          clock=self.clock, secret=self.secret,
+                          translations=gettext_for(tenant.language))
+        except StoreConflict as exc:
+            log.info("store conflict: %s", exc)
+            raise Conflict(N_("Someone else changed that at the same moment; try again.")) from exc
+
+    def language(self, tenant_id: str) -> str:
+        from storage.models import Tenant
+
+        with self.db.uow() as session:
+            tenant = session.get(Tenant, tenant_id)
+            return tenant.language if tenant else "en"
+
+    # -- commands --------------------------------------------------------------------
+
+    def run(self, actor: Actor, group: str, text: str) -> Reply:
+        """Run a command written as text (Slack, console): ``group`` is the slash word."""
+        cmd, args = self.registry.parse(group, text)
+        return self._call(actor, cmd, args)
+
+    def invoke(self, actor: Actor, path: tuple[str, ...], options: dict[str, Any]) -> Reply:
+        """Run a command given typed options (Discord), with the same checks as text."""
+        try:
+            cmd = self.registry.find(path)
+        except KeyError:
+            raise InvalidInput(N_("Unknown command /{name}. Try /hromada help."),
+                               name=" ".join(path)) from None
+        try:
+            args = cmd.bind(options)
+        except InvalidInput as exc:
+            exc.usage = exc.usage or cmd.usage()
+            raise
+        return self._call(actor, cmd, args)
+
+    def _call(self, actor: Actor, cmd: Command, args: dict[str, Any]) -> Reply:
+        with self.context(actor) as ctx:
+            if cmd.moderator:
+                ctx.require_moderator(_why(cmd))
+            reply = cmd.handler(ctx, **args)
+            log.debug("command", extra={"tenant": actor.tenant_id, "command": " ".join(cmd.path)})
+            return reply
+
+    # -- buttons ---------------------------------------------------------------------
+
+    def press(self, actor: Actor, action_id: str, value: str) -> Reply:
+        """A button was pressed; ``action_id`` and ``value`` come from a core ``Action``."""
+        with self.context(actor) as ctx:
+            if action_id == "dup.submit":
+                draft = _take(ctx, value)
+                return DRAFT_SUBMITTERS[draft.kind](ctx, json.loads(draft.payload))
+            if action_id == "dup.drop":
+                _take(ctx, value)
+                return Reply(text=ctx.t(N_("Fine, nothing new was saved.")))
+            if action_id == "dup.vote":
+                item_id, _, draft_id = value.partition(":")
+                _take(ctx, draft_id)
+                item = repos.item_by_id(ctx.session, ctx.tenant_id, _int(item_id))
+                if item is None:
+                    raise NotFound(N_("That prompt has expired; submit again."))
+                votes.apply(ctx, item, 1, added=True, event_key=None)
+                from core.items import ref
+
+                return Reply(text=ctx.t(N_("Your vote went to {ref} instead."), ref=ref(item)))
+            if action_id == "status":
+                ref_, _, status = value.partition(":")
+                return self._press_command(ctx, ("idea", "status"), {"ref": ref_,
+                                                                    "status": status})
+        raise InvalidInput(N_("That button is not known here."))
+
+    def _press_command(self, ctx: Ctx, path: tuple[str, ...], options: dict[str, Any]) -> Reply:
+        cmd = self.registry.find(path)
+        if cmd.moderator:
+            ctx.require_moderator(_why(cmd))
+        return cmd.handler(ctx, **cmd.bind(options))
+
+    # -- reactions and messages ------------------------------------------------------
+
+    def react(
+        self,
+        actor: Actor,
+        *,
+        channel_id: str,
+        message_id: str,
+        emoji: str,
+        added: bool,
+        event_key: str | None = None,
+    ) -> bool:
+        """👍/👎 on a message that stands for an item: a vote. True when the tally changed."""
+        meaning = votes.emoji_meaning(emoji)
+        if meaning not in ("up", "down"):
+            return False
+        with self.context(actor) as ctx:
+            item = repos.item_for_message(ctx.session, actor.tenant_id, channel_id, message_id)
+            if item is None:
+                return False
+            return votes.apply(ctx, item, 1 if meaning == "up" else -1, added=added,
+                               event_key=event_key)
+
+    def save_message(
+        self,
+        actor: Actor,
+        *,
+        text: str,
+        link: str | None,
+        source_author: str | None,
+        event_key: str | None = None,
+        as_risk: bool = False,
+    ) -> Reply | None:
+        """📚 (or ⚠️ with ``as_risk``) on any message. None when the event was seen before."""
+        with self.context(actor) as ctx:
+            if event_key and not repos.claim_event(ctx.session, ctx.tenant_id, event_key):
+                return None
+            if as_risk:
+                if link:
+                    existing = repos.item_by_source(ctx.session, ctx.tenant_id, "risk", link)
+                    if existing is not None:
+                        from core.items import ref
+
+                        return Reply(text=ctx.t(N_("Already registered as {ref}."),
+                                                ref=ref(existing)),
+                                     visibility=Visibility.PUBLIC)
+                first = text.strip().splitlines()[0] if text.strip() else ""
+                return risks.register(ctx, first, body=text.strip(), link=link, force=True)
+            return knowledge.save_message(ctx, text=text, link=link, source_author=source_author)
+
+    def attach_message(self, tenant_id: str, item_id: int, channel_id: str,
+                       message_id: str) -> None:
+        """Remember that a posted message stands for an item, so reactions on it reach it."""
+        with self.db.uow() as session:
+            repos.attach_message(session, tenant_id, item_id, channel_id, message_id)
+
+    def item_ref(self, tenant_id: str, item_id: int) -> str:
+        from core.items import ref
+
+        with self.db.uow() as session:
+            item = repos.item_by_id(session, tenant_id, item_id)
+            if item is None:
+                raise NotFound(N_("That item no longer exists."))
+            return ref(item)
+
+    def attach_ref(self, tenant_id: str, kind: str, number: int, channel_id: str,
+                   message_id: str) -> bool:
+        """Let a message stand for the item with this ref; False when there is no such item."""
+        with self.db.uow() as session:
+            item = repos.item_by_ref(session, tenant_id, kind, number)
+            if item is None:
+                return False
+            repos.attach_message(session, tenant_id, item.id or 0, channel_id, message_id)
+            return True
+
+    # -- errors ----------------------------------------------------------------------
+
+    def error_reply(self, tenant_id: str, exc: HromadaError) -> Reply:
+        """The one translation of a core error into words; adapters render it."""
+        tr = gettext_for(self.language(tenant_id)) if tenant_id else gettext_for("en")
+        text = fmt(tr.gettext(exc.message), **exc.params)
+        footer = ""
+        if isinstance(exc, InvalidInput) and exc.usage:
+            footer = tr.gettext("Usage: {usage}").format(usage=exc.usage)
+        return Reply(text=text, footer=footer, error=True)
+
+    def apology(self, tenant_id: str, request_id: str) -> Reply:
+        tr = gettext_for(self.language(tenant_id)) if tenant_id else gettext_for("en")
+        return Reply(text=fmt(tr.gettext("Sorry, something went wrong on our side (ref {id})."),
+                              id=request_id), error=True)
+
+
+def _why(cmd: Command) -> str:
+    return N_("Only moderators can do that: workspace admins and the members listed in "
+              "/hromada settings.")
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(N_("That button is not known here.")) from None
+
+
+def _take(ctx: Ctx, value: str) -> Any:
+    from core.items import take_draft
+
+    return take_draft(ctx, _int(value))

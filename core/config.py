@@ -1,0 +1,79 @@
+"""Settings from the environment and a ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default=Path("data"), validation_alias=_env("HROMADA_DATA_DIR"))
+    database_url: str | None = Field(default=None, validation_alias=_env("HROMADA_DATABASE_URL"))
+    secret_key: SecretStr | None = Field(default=None, validation_alias=_env("HROMADA_SECRET_KEY"))
+    log_level: str = Field(default="INFO", validation_alias=_env("HROMADA_LOG_LEVEL"))
+
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=_env("SLACK_SIGNING_SECRET")
+    )
+    slack_client_id: str | None = Field(default=None, validation_alias=_env("SLACK_CLIENT_ID"))
+    slack_client_secret: SecretStr | None = Field(
+        default=None, validation_alias=_env("SLACK_CLIENT_SECRET")
+    )
+    slack_api_url: str | None = Field(default=None, validation_alias=_env("SLACK_API_URL"))
+    port: int = Field(default=3000, validation_alias=_env("PORT"))
+
+    discord_token: SecretStr | None = Field(default=None, validation_alias=_env("DISCORD_TOKEN"))
+    discord_api_url: str | None = Field(default=None, validation_alias=_env("DISCORD_API_URL"))
+    discord_shard_count: int | None = Field(
+        default=None, validation_alias=_env("DISCORD_SHARD_COUNT")
+    )
+
+    @property
+    def effective_database_url(self) -> str:
+        from storage.db import default_url
+
+        return self.database_url or default_url(self.data_dir)
+
+    def secret_bytes(self) -> bytes:
+        """The key for anonymous-author hashes: from the environment, else a file in the data dir."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        import secrets
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+    def masked(self) -> dict[str, str]:
+        """The effective configuration, secrets shown only as set or unset."""
+        out: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                shown = "****** (set)"
+            elif value is None:
+                shown = "(unset)"
+            else:
+                shown = str(value)
+            out[name.upper()] = shown
+        out["DATABASE (effective)"] = _mask_url(self.effective_database_url)
+        return out
+
+
+def _mask_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

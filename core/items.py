@@ -1,0 +1,205 @@
+"""What every kind of item shares: numbering, look-up, cards, duplicates, status history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from core.context import Ctx
+from core.errors import Forbidden, InvalidInput, NotFound
+from core.i18n import N_
+from core.refs import format_ref
+from core.replies import Action, Field, Line, Notice, Reply, Visibility
+from core.search import DUPLICATE_THRESHOLD, normalise, ranked
+from core.text import Rich, UserText, join
+from storage import repos
+from storage.models import Draft, Item, StatusChange
+
+MAX_TITLE = 300
+ICON = {"idea": "💡", "risk": "⚠️", "snippet": "📚", "question": "❓", "pulse": "📊"}
+NOUN = {
+    "idea": N_("idea"),
+    "risk": N_("risk"),
+    "snippet": N_("snippet"),
+    "question": N_("question"),
+    "pulse": N_("pulse"),
+}
+
+
+def ref(item: Item) -> str:
+    return format_ref(item.kind, item.number)
+
+
+def get(ctx: Ctx, kind: str, number: int) -> Item:
+    item = repos.item_by_ref(ctx.session, ctx.tenant_id, kind, number)
+    if item is None:
+        raise NotFound(N_("There is no {ref}."), ref=format_ref(kind, number))
+    return item
+
+
+def clean_title(text: str) -> str:
+    title = " ".join(text.split())
+    if not title:
+        raise InvalidInput(N_("Say a few words first."))
+    if len(title) > MAX_TITLE:
+        title = title[: MAX_TITLE - 1] + "…"
+    return title
+
+
+def create(
+    ctx: Ctx,
+    kind: str,
+    title: str,
+    *,
+    body: str = "",
+    anonymous: bool = False,
+    status: str = "new",
+    search_extra: str = "",
+    **extra: object,
+) -> Item:
+    number = repos.next_number(ctx.session, ctx.tenant_id, kind)
+    item = Item(
+        tenant_id=ctx.tenant_id,
+        kind=kind,
+        number=number,
+        title=title,
+        body=body,
+        search_text=normalise(f"{title} {search_extra}"),
+        author_id=None if anonymous else ctx.member.id,
+        anonymous=anonymous,
+        anon_hash=ctx.anon_hash(number, kind) if anonymous else None,
+        status=status,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        **extra,
+    )
+    return repos.add(ctx.session, item)
+
+
+def is_author(ctx: Ctx, item: Item) -> bool:
+    if item.anonymous:
+        return item.anon_hash == ctx.anon_hash(item.number, item.kind)
+    return item.author_id == ctx.member.id
+
+
+def author_name(ctx: Ctx, item: Item) -> Rich:
+    return ctx.member_name(None if item.anonymous else item.author_id)
+
+
+def score_text(up: int, down: int) -> str:
+    return f"{up - down:+d} (👍 {up} · 👎 {down})"
+
+
+def card(ctx: Ctx, item: Item, *, headline: Rich | None = None) -> Reply:
+    """The public message that stands for an item: reactions on it reach the item."""
+    title = Rich((f"{ICON[item.kind]} {ref(item)} · ", UserText(item.title)))
+    fields = [Field(ctx._("From"), author_name(ctx, item))]
+    if item.body and item.body != item.title:
+        fields.insert(0, Field(ctx._("Details"), Rich((UserText(item.body),)), inline=False))
+    footer = ""
+    if item.kind in ("idea", "risk", "question"):
+        footer = ctx._("React 👍 to support it, 👎 if you disagree.")
+        if item.kind == "risk":
+            footer = ctx._("React 👍 if you see it too.")
+    return Reply(
+        text=headline or Rich(),
+        title=title,
+        fields=fields,
+        footer=footer,
+        visibility=Visibility.PUBLIC,
+        item_id=item.id,
+    )
+
+
+def item_line(ctx: Ctx, item: Item, score: int | None = None) -> Line:
+    meta = [ctx._(item.status)]
+    if score is not None:
+        meta.insert(0, f"{score:+d}")
+    if item.kind == "risk" and item.likelihood and item.impact:
+        meta.insert(0, f"{item.likelihood}×{item.impact}")
+    return Line(text=Rich((UserText(item.title),)), ref=ref(item), meta=" · ".join(meta))
+
+
+def history_lines(ctx: Ctx, item: Item) -> list[Line]:
+    out = []
+    for change in repos.history(ctx.session, ctx.tenant_id, item.id or 0):
+        when = change.created_at.strftime("%Y-%m-%d")
+        text = ctx.t(N_("{old} → {new}"), old=ctx._(change.old_status), new=ctx._(change.new_status))
+        if change.note:
+            text = text + Rich((": ", UserText(change.note)))
+        out.append(Line(text=text, meta=when))
+    return out
+
+
+def record_status(ctx: Ctx, item: Item, new: str, note: str = "") -> StatusChange:
+    change = StatusChange(
+        tenant_id=ctx.tenant_id,
+        item_id=item.id or 0,
+        old_status=item.status,
+        new_status=new,
+        note=note,
+        actor_id=ctx.member.id,
+        created_at=ctx.now,
+    )
+    item.status = new
+    item.updated_at = ctx.now
+    ctx.session.add(item)
+    return repos.add(ctx.session, change)
+
+
+def notify_loop(ctx: Ctx, item: Item, text: Rich) -> list[Notice]:
+    """One notice to the author and every voter, each member once, the actor left out."""
+    member_ids = repos.voter_ids(ctx.session, ctx.tenant_id, item.id or 0)
+    if item.author_id is not None:
+        member_ids.insert(0, item.author_id)
+    ids = list(dict.fromkeys(i for i in member_ids if i != ctx.member.id))
+    users = ctx.member_user_ids(ids)
+    return [Notice(recipients=tuple(users), text=text, item_id=item.id)] if users else []
+
+
+def duplicate_prompt(
+    ctx: Ctx,
+    kind: str,
+    text: str,
+    payload: dict[str, object],
+    *,
+    open_statuses_excluded: Sequence[str],
+) -> Reply | None:
+    """When the text is close to open items: a private prompt with the matches and two buttons."""
+    matches = ranked(ctx.session, ctx.tenant_id, [kind], text, limit=3,
+                     cutoff=DUPLICATE_THRESHOLD, exclude=open_statuses_excluded)
+    if not matches:
+        return None
+    found = repos.items_by_ids(ctx.session, ctx.tenant_id, [i for i, _ in matches])
+    draft = repos.add(ctx.session, Draft(tenant_id=ctx.tenant_id, member_id=ctx.member.id or 0,
+                                         kind=kind, payload=json.dumps(payload),
+                                         created_at=ctx.now))
+    lines = [item_line(ctx, found[i]) for i, _ in matches if i in found]
+    best = found[matches[0][0]]
+    actions = []
+    if kind in ("idea", "risk", "question"):
+        actions.append(Action(ctx.t(N_("Vote for {ref} instead"), ref=ref(best)).plain(),
+                              "dup.vote", f"{best.id}:{draft.id}", "primary"))
+    else:
+        actions.append(Action(ctx.t(N_("Use {ref} instead"), ref=ref(best)).plain(),
+                              "dup.drop", str(draft.id), "primary"))
+    actions.append(Action(ctx._("Submit anyway"), "dup.submit", str(draft.id)))
+    return Reply(
+        text=ctx.t(N_("This looks close to what is already open:")),
+        lines=lines,
+        actions=actions,
+    )
+
+
+def take_draft(ctx: Ctx, draft_id: int) -> Draft:
+    draft = ctx.session.get(Draft, draft_id)
+    if draft is None or draft.tenant_id != ctx.tenant_id:
+        raise NotFound(N_("That prompt has expired; submit again."))
+    if draft.member_id != ctx.member.id:
+        raise Forbidden(N_("Only the member who submitted it can answer this prompt."))
+    ctx.session.delete(draft)
+    return draft
+
+
+def tag_text(tags: list[str]) -> Rich:
+    return join([f"#{t}" for t in tags], " ")

@@ -1,0 +1,186 @@
+"""Knowledge snippets: tribal knowledge made searchable, tagged, aliased, in onboarding order."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from core import items
+from core.commands import REGISTRY, SNIPPET_REF
+from core.context import Ctx
+from core.errors import Conflict, InvalidInput
+from core.i18n import N_
+from core.registry import P, Param
+from core.replies import Field, Line, Reply, Visibility
+from core.search import SUGGEST_THRESHOLD, normalise, ranked
+from core.text import Rich, UserText
+from storage import repos
+from storage.models import Alias, Item
+
+ONBOARDING = "onboarding"
+TITLE_FROM_MESSAGE = 80
+
+
+def _refresh_search_text(ctx: Ctx, item: Item) -> None:
+    aliases = repos.aliases_of(ctx.session, ctx.tenant_id, item.id or 0)
+    tags = repos.tags_of(ctx.session, ctx.tenant_id, item.id or 0)
+    item.search_text = normalise(" ".join([item.title, *aliases, *tags]))
+    ctx.session.add(item)
+
+
+@REGISTRY.command("kb search", Param("query", P.TEXT, N_("what you are looking for")),
+                  help=N_("Search knowledge: exact title or alias first, then the best matches."))
+def search(ctx: Ctx, query: str) -> Reply:
+    exact = repos.exact_title(ctx.session, ctx.tenant_id, "snippet", query)
+    if exact is None:
+        alias = repos.alias_owner(ctx.session, ctx.tenant_id, query.strip())
+        exact = repos.item_by_id(ctx.session, ctx.tenant_id, alias.item_id) if alias else None
+    found = ranked(ctx.session, ctx.tenant_id, ["snippet"], query, limit=10)
+    byid = repos.items_by_ids(ctx.session, ctx.tenant_id, [i for i, _ in found])
+    others = [items.item_line(ctx, byid[i]) for i, _ in found
+              if i in byid and (exact is None or i != exact.id)]
+    if exact is not None:
+        reply = show_item(ctx, exact)
+        if others:
+            reply.lines = [Line(Rich((ctx._("See also:"),)))] + others[:5]
+        return reply
+    if others:
+        return Reply(text=ctx.t(N_("Knowledge matching {query}:"), query=UserText(query)),
+                     lines=others)
+    near = ranked(ctx.session, ctx.tenant_id, ["snippet"], query, limit=3,
+                  cutoff=SUGGEST_THRESHOLD, candidates=500)
+    byid = repos.items_by_ids(ctx.session, ctx.tenant_id, [i for i, _ in near])
+    if near:
+        return Reply(text=ctx.t(N_("Nothing close to {query}. Did you mean:"),
+                                query=UserText(query)),
+                     lines=[items.item_line(ctx, byid[i]) for i, _ in near if i in byid])
+    return Reply(text=ctx.t(N_("Nothing found for {query}. Save what you know with /kb add."),
+                            query=UserText(query)))
+
+
+@REGISTRY.command("kb add", Param("title", P.TEXT, N_("a short title"), until="|"),
+                  Param("body", P.TEXT, N_("what people should know")),
+                  Param("tags", P.TAGS, N_("tags like #onboarding"), required=False),
+                  help=N_("Save a knowledge snippet: title | body #tags."))
+def add(ctx: Ctx, title: str, body: str, tags: list[str]) -> Reply:
+    return create(ctx, title=title, body=body, tags=tags)
+
+
+def create(ctx: Ctx, *, title: str, body: str, tags: list[str] = (),  # type: ignore[assignment]
+           link: str | None = None, source_author: str | None = None,
+           force: bool = False) -> Reply:
+    clean = items.clean_title(title)
+    if not force:
+        prompt = items.duplicate_prompt(
+            ctx, "snippet", clean,
+            {"title": clean, "body": body, "tags": list(tags), "link": link,
+             "source_author": source_author},
+            open_statuses_excluded=("archived",))
+        if prompt:
+            return prompt
+    item = items.create(ctx, "snippet", clean, body=body, status="published", source_link=link,
+                        source_author=source_author, search_extra=" ".join(tags))
+    repos.add_tags(ctx.session, ctx.tenant_id, item.id or 0, tags)
+    if ONBOARDING in tags:
+        _place_in_onboarding(ctx, item)
+    reply = Reply(text=ctx.t(N_("Saved as {ref}: {title}"), ref=items.ref(item),
+                             title=UserText(clean)),
+                  visibility=Visibility.PUBLIC)
+    if tags:
+        reply.fields.append(Field(ctx._("Tags"), items.tag_text(list(tags))))
+    if link:
+        reply.fields.append(Field(ctx._("Source"), Rich((link,))))
+    return reply
+
+
+def submit_draft(ctx: Ctx, payload: dict[str, object]) -> Reply:
+    return create(ctx, title=str(payload["title"]), body=str(payload.get("body") or ""),
+                  tags=list(payload.get("tags") or []),  # type: ignore[call-overload]
+                  link=payload.get("link") or None,  # type: ignore[arg-type]
+                  source_author=payload.get("source_author") or None,  # type: ignore[arg-type]
+                  force=True)
+
+
+def save_message(ctx: Ctx, *, text: str, link: str | None, source_author: str | None) -> Reply:
+    """📚 on a chat message: the message becomes a snippet linked back to its original."""
+    body = text.strip()
+    if not body:
+        raise InvalidInput(N_("That message has no text to save."))
+    if link:
+        existing = repos.item_by_source(ctx.session, ctx.tenant_id, "snippet", link)
+        if existing is not None:
+            return Reply(text=ctx.t(N_("Already saved as {ref}."), ref=items.ref(existing)),
+                         visibility=Visibility.PUBLIC)
+    first = body.splitlines()[0]
+    title = first if len(first) <= TITLE_FROM_MESSAGE else first[: TITLE_FROM_MESSAGE - 1] + "…"
+    return create(ctx, title=title, body=body, link=link, source_author=source_author, force=True)
+
+
+def show_item(ctx: Ctx, item: Item) -> Reply:
+    tags = repos.tags_of(ctx.session, ctx.tenant_id, item.id or 0)
+    aliases = repos.aliases_of(ctx.session, ctx.tenant_id, item.id or 0)
+    fields = [Field(ctx._("Saved by"), items.author_name(ctx, item))]
+    if item.source_author:
+        fields.append(Field(ctx._("Originally said by"), Rich((UserText(item.source_author),))))
+    if tags:
+        fields.append(Field(ctx._("Tags"), items.tag_text(tags)))
+    if aliases:
+        fields.append(Field(ctx._("Also known as"), Rich((UserText(", ".join(aliases)),))))
+    if item.source_link:
+        fields.append(Field(ctx._("Source"), Rich((item.source_link,))))
+    return Reply(title=Rich((f"📚 {items.ref(item)} · ", UserText(item.title))),
+                 text=Rich((UserText(item.body),)) if item.body else Rich(), fields=fields)
+
+
+@REGISTRY.command("kb show", SNIPPET_REF, help=N_("Show a snippet in full."))
+def show(ctx: Ctx, ref: int) -> Reply:
+    return show_item(ctx, items.get(ctx, "snippet", ref))
+
+
+@REGISTRY.command("kb tag", SNIPPET_REF, Param("tags", P.TAGS, N_("tags like #onboarding")),
+                  help=N_("Tag a snippet."))
+def tag(ctx: Ctx, ref: int, tags: list[str]) -> Reply:
+    item = items.get(ctx, "snippet", ref)
+    added = repos.add_tags(ctx.session, ctx.tenant_id, item.id or 0, tags)
+    if ONBOARDING in added:
+        _place_in_onboarding(ctx, item)
+    _refresh_search_text(ctx, item)
+    all_tags = repos.tags_of(ctx.session, ctx.tenant_id, item.id or 0)
+    return Reply(text=ctx.t(N_("{ref} is tagged {tags}."), ref=items.ref(item),
+                            tags=items.tag_text(all_tags)))
+
+
+def _place_in_onboarding(ctx: Ctx, item: Item) -> None:
+    last = ctx.session.execute(
+        select(func.max(Item.position)).where(Item.tenant_id == ctx.tenant_id,
+                                              Item.kind == "snippet")
+    ).scalar_one()
+    item.position = int(last or 0) + 1
+    ctx.session.add(item)
+
+
+@REGISTRY.command("kb alias", SNIPPET_REF, Param("name", P.TEXT, N_("another name for it")),
+                  help=N_("Give a snippet another name that search finds exactly."))
+def alias(ctx: Ctx, ref: int, name: str) -> Reply:
+    item = items.get(ctx, "snippet", ref)
+    name = " ".join(name.split()).lower()
+    if len(name) > 200:
+        raise InvalidInput(N_("That text is too long (at most {n} characters)."), n=200)
+    owner = repos.alias_owner(ctx.session, ctx.tenant_id, name)
+    if owner is not None:
+        other = repos.item_by_id(ctx.session, ctx.tenant_id, owner.item_id)
+        raise Conflict(N_("The name {name} already belongs to {ref}."), name=UserText(name),
+                       ref=items.ref(other) if other else "?")
+    repos.add(ctx.session, Alias(tenant_id=ctx.tenant_id, item_id=item.id or 0, name=name))
+    _refresh_search_text(ctx, item)
+    return Reply(text=ctx.t(N_("{ref} is also found as {name}."), ref=items.ref(item),
+                            name=UserText(name)))
+
+
+@REGISTRY.command("kb onboarding", help=N_("The onboarding collection, in order."))
+def onboarding(ctx: Ctx) -> Reply:
+    rows = repos.items_with_tag(ctx.session, ctx.tenant_id, ONBOARDING)
+    if not rows:
+        return Reply(text=ctx.t(N_("No onboarding snippets yet. Tag one: /kb tag K-1 #onboarding")))
+    lines = [Line(text=Rich((UserText(it.title),)), ref=items.ref(it), meta=str(n))
+             for n, it in enumerate(rows, 1)]
+    return Reply(text=ctx.t(N_("Start here, in this order:")), lines=lines)

@@ -1,0 +1,322 @@
+"""The one command registry.
+
+Every command is declared once here with typed parameters, help text and permission. Slack
+and console text parsing, Discord application commands, the Slack manifest and
+``/hromada help`` are all generated from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from core.errors import InvalidInput
+from core.i18n import N_
+
+if TYPE_CHECKING:
+    from core.context import Ctx
+    from core.replies import Reply
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+MAX_TEXT = 3000
+
+
+class P(StrEnum):
+    """Parameter kinds. Each knows how to read itself from text and from a typed option."""
+
+    TEXT = "text"  # the rest of the line (or up to ``until``)
+    WORD = "word"
+    REF = "ref"  # I-12, 12, i12
+    INT = "int"
+    CHOICE = "choice"
+    MEMBER = "member"  # <@U123|name>, <@U123>, @name
+    TAGS = "tags"  # trailing #tag words
+    LITERAL = "literal"  # a fixed word in the text grammar (``into``); no option on Discord
+
+
+@dataclass(frozen=True, slots=True)
+class MemberArg:
+    user_id: str | None
+    name: str | None
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: P
+    help: str = ""
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    ref_kind: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    until: str | None = None  # TEXT: stop at this separator token
+
+    def __post_init__(self) -> None:
+        if not NAME_RE.match(self.name.replace("_", "-")):
+            raise ValueError(f"bad parameter name {self.name!r}")
+        if self.kind is P.CHOICE and not self.choices:
+            raise ValueError(f"choice parameter {self.name!r} needs choices")
+
+    def placeholder(self) -> str:
+        if self.kind is P.LITERAL:
+            return self.name
+        if self.kind is P.CHOICE and len(self.choices) <= 4:
+            inner = "|".join(self.choices)
+        elif self.kind is P.TAGS:
+            inner = "#tag ..."
+        elif self.kind is P.MEMBER:
+            inner = "@member"
+        else:
+            inner = self.name
+        shown = f"<{inner}>" if self.required else f"[{inner}]"
+        return f"{shown} {self.until}" if self.until else shown
+
+    def convert(self, raw: Any) -> Any:
+        """Turn one raw value (text token or typed option) into the value the handler takes."""
+        if raw is None or raw == "":
+            if self.required:
+                raise InvalidInput(N_("Missing {name}."), name=self.name)
+            return [] if self.kind is P.TAGS else None
+        if self.kind is P.TEXT:
+            text = str(raw).strip()
+            if len(text) > MAX_TEXT:
+                raise InvalidInput(N_("That text is too long (at most {n} characters)."), n=MAX_TEXT)
+            return text
+        if self.kind in (P.WORD, P.LITERAL):
+            return str(raw).strip()
+        if self.kind is P.REF:
+            from core.refs import parse_ref
+
+            assert self.ref_kind
+            return parse_ref(self.ref_kind, str(raw))
+        if self.kind is P.INT:
+            try:
+                value = int(str(raw).strip())
+            except ValueError:
+                raise InvalidInput(N_("{name} must be a whole number."), name=self.name) from None
+            lo, hi = self.minimum, self.maximum
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                raise InvalidInput(
+                    N_("{name} must be from {lo} to {hi}."), name=self.name, lo=lo, hi=hi
+                )
+            return value
+        if self.kind is P.CHOICE:
+            value = str(raw).strip().lower()
+            if value not in self.choices:
+                raise InvalidInput(
+                    N_("{name} must be one of: {choices}."),
+                    name=self.name,
+                    choices=", ".join(self.choices),
+                )
+            return value
+        if self.kind is P.MEMBER:
+            if isinstance(raw, MemberArg):
+                return raw
+            return parse_member(str(raw))
+        if self.kind is P.TAGS:
+            items = raw if isinstance(raw, list | tuple) else str(raw).replace(",", " ").split()
+            tags = [normalise_tag(t) for t in items]
+            if not all(tags):
+                raise InvalidInput(N_("Tags look like #onboarding."))
+            return list(dict.fromkeys(tags))
+        raise AssertionError(self.kind)
+
+
+MEMBER_RE = re.compile(r"^<@([A-Z0-9a-z]+)(?:\|([^>]*))?>$|^<@!?(\d+)>$|^@?([\w.\-]+)$")
+TAG_RE = re.compile(r"^#?([\w][\w\-]{0,49})$")
+
+
+def parse_member(token: str) -> MemberArg:
+    m = MEMBER_RE.match(token.strip())
+    if not m:
+        raise InvalidInput(N_("Name a member like @name."))
+    if m.group(1):
+        return MemberArg(m.group(1), m.group(2) or None)
+    if m.group(3):
+        return MemberArg(m.group(3), None)
+    return MemberArg(None, m.group(4))
+
+
+def normalise_tag(token: str) -> str:
+    m = TAG_RE.match(token.strip())
+    return m.group(1).lower() if m else ""
+
+
+Handler = Callable[..., "Reply"]
+
+
+@dataclass
+class Command:
+    group: str
+    name: str  # "" for a group's only command; may hold a space ("me skills")
+    params: tuple[Param, ...]
+    help: str
+    handler: Handler
+    moderator: bool = False
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(self.name.split()) if self.name else ()
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return (self.group, *self.words)
+
+    @property
+    def options(self) -> tuple[Param, ...]:
+        """Parameters that are typed options (not grammar words)."""
+        return tuple(p for p in self.params if p.kind is not P.LITERAL)
+
+    def usage(self, *, default: bool = False) -> str:
+        words = [f"/{self.group}"] + ([] if default else list(self.words))
+        words += [p.placeholder() for p in self.params]
+        return " ".join(words)
+
+    def parse(self, text: str) -> dict[str, Any]:
+        """Read the parameters from the text after the command words."""
+        rest = text.strip()
+        args: dict[str, Any] = {}
+        params = list(self.params)
+        tags_param = next((p for p in params if p.kind is P.TAGS), None)
+        if tags_param is not None:
+            rest, tags = _split_trailing_tags(rest)
+            args[tags_param.name] = tags_param.convert(tags or None)
+            params.remove(tags_param)
+        for i, param in enumerate(params):
+            last = i == len(params) - 1
+            if param.kind is P.TEXT and (last or param.until):
+                if param.until:
+                    head, sep, tail = rest.partition(param.until)
+                    if not sep:
+                        raise InvalidInput(
+                            N_("Separate the parts with {sep}."), sep=param.until
+                        )
+                    value, rest = head, tail
+                else:
+                    value, rest = rest, ""
+                args[param.name] = param.convert(value.strip() or None)
+                continue
+            token, _, rest = rest.partition(" ")
+            rest = rest.strip()
+            if param.kind is P.LITERAL:
+                if token.lower() != param.name:
+                    raise InvalidInput(N_("Expected the word {word}."), word=param.name)
+                continue
+            args[param.name] = param.convert(token or None)
+        if rest:
+            raise InvalidInput(N_("Unexpected text: {text}"), text=rest[:40])
+        return args
+
+    def bind(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Convert typed options (Discord) into handler arguments, the same checks as text."""
+        unknown = set(options) - {p.name for p in self.options}
+        if unknown:
+            raise InvalidInput(N_("Unknown option {name}."), name=sorted(unknown)[0])
+        return {p.name: p.convert(options.get(p.name)) for p in self.options}
+
+
+TRAILING_TAGS = re.compile(r"(?:^|\s)((?:#[\w][\w\-]*\s*)+)$")
+
+
+def _split_trailing_tags(text: str) -> tuple[str, list[str]]:
+    m = TRAILING_TAGS.search(text)
+    if not m:
+        return text, []
+    return text[: m.start(1)].rstrip(), m.group(1).split()
+
+
+@dataclass
+class Group:
+    name: str
+    help: str
+    default: str | None = None  # the subcommand used when the first word is not one
+    commands: list[Command] = field(default_factory=list)
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.groups: dict[str, Group] = {}
+
+    def group(self, name: str, help: str, *, default: str | None = None) -> Group:
+        if not NAME_RE.match(name) or name in self.groups:
+            raise ValueError(f"bad or repeated group {name!r}")
+        self.groups[name] = Group(name, help, default)
+        return self.groups[name]
+
+    def command(
+        self,
+        path: str,
+        *params: Param,
+        help: str,
+        moderator: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        group_name, _, name = path.partition(" ")
+        group = self.groups[group_name]
+        for word in name.split():
+            if not NAME_RE.match(word):
+                raise ValueError(f"bad command word {word!r} in {path!r}")
+        names = [p.name for p in params]
+        if len(set(names)) != len(names):
+            raise ValueError(f"repeated parameter in {path!r}")
+        if any(c.name == name for c in group.commands):
+            raise ValueError(f"repeated command {path!r}")
+
+        def register(handler: Handler) -> Handler:
+            group.commands.append(Command(group_name, name, params, help, handler, moderator))
+            return handler
+
+        return register
+
+    @property
+    def commands(self) -> list[Command]:
+        return [c for g in self.groups.values() for c in g.commands]
+
+    def find(self, path: tuple[str, ...]) -> Command:
+        for cmd in self.groups[path[0]].commands:
+            if cmd.path == path:
+                return cmd
+        raise KeyError(path)
+
+    def resolve(self, group_name: str, text: str) -> tuple[Command, str, bool]:
+        """Find the command a line of text names: (command, the rest, used the default)."""
+        group = self.groups.get(group_name.lower().lstrip("/"))
+        if group is None:
+            raise InvalidInput(N_("Unknown command /{name}. Try /hromada help."), name=group_name)
+        words = text.split()
+        best: Command | None = None
+        for cmd in group.commands:
+            n = len(cmd.words)
+            if n and [w.lower() for w in words[:n]] == list(cmd.words):
+                if best is None or n > len(best.words):
+                    best = cmd
+        if best is not None:
+            n = len(best.words)
+            pieces = text.strip().split(None, n)
+            return best, pieces[n] if len(pieces) > n else "", False
+        name = group.default if group.default is not None else ""
+        for cmd in group.commands:
+            if cmd.name == name:
+                if not text.strip() and cmd.params and cmd.params[0].required:
+                    raise InvalidInput(N_("Missing {name}."), name=cmd.params[0].name,
+                                       usage=self.group_usage(group))
+                return cmd, text, True
+        raise InvalidInput(N_("Unknown subcommand."), usage=self.group_usage(group))
+
+    def parse(self, group_name: str, text: str) -> tuple[Command, dict[str, Any]]:
+        cmd, rest, default = self.resolve(group_name, text)
+        try:
+            return cmd, cmd.parse(rest)
+        except InvalidInput as exc:
+            exc.usage = exc.usage or cmd.usage(default=default)
+            raise
+
+    def group_usage(self, group: Group) -> str:
+        return "\n".join(c.usage(default=c.name == group.default) for c in group.commands)
+
+
+def run_handler(cmd: Command, ctx: Ctx, args: dict[str, Any]) -> Reply:
+    return cmd.handler(ctx, **args)

@@ -1,0 +1,158 @@
+"""SQLModel tables. Every tenant-owned row carries ``tenant_id``.
+
+Unique constraints carry the rules that must never break: one vote per member per item,
+one number per tenant and kind, one processed event per key.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kw: object) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), **kw)  # type: ignore[arg-type]
+
+
+class Tenant(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=100)
+    name: str = Field(default="", max_length=200)
+    language: str = Field(default="en", max_length=8)
+    anonymity_k: int = 5
+    company_values: str = Field(default="teamwork,ownership,curiosity,craft,care")
+    moderators: str = Field(default="")
+    moderator_roles: str = Field(default="")
+    digest_channel: str | None = Field(default=None, max_length=100)
+    digest_weekday: int = 0
+    digest_time: str = Field(default="09:00", max_length=5)
+    digest_tz: str = Field(default="UTC", max_length=64)
+    digest_enabled: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class Member(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id", name="uq_member_user"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", max_length=100)
+    user_id: str = Field(max_length=100)
+    display_name: str = Field(default="", max_length=200)
+    department: str | None = Field(default=None, max_length=200)
+    location: str | None = Field(default=None, max_length=200)
+    skills: str = Field(default="")
+    interests: str = Field(default="")
+    former: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class Counter(SQLModel, table=True):
+    """The last number handed out per tenant and kind: refs are never reused."""
+
+    tenant_id: str = Field(primary_key=True, max_length=100)
+    kind: str = Field(primary_key=True, max_length=16)
+    last: int = 0
+
+
+class Item(SQLModel, table=True):
+    """One table for every kind of item (idea, risk, snippet, question, pulse)."""
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "kind", "number", name="uq_item_ref"),
+        Index("ix_item_tenant_kind_created", "tenant_id", "kind", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", max_length=100)
+    kind: str = Field(max_length=16)
+    number: int
+    title: str
+    body: str = ""
+    search_text: str = ""
+    author_id: int | None = Field(default=None, foreign_key="member.id")
+    anonymous: bool = False
+    anon_hash: str | None = Field(default=None, max_length=128)
+    status: str = Field(default="new", max_length=32)
+    merged_into_id: int | None = Field(default=None, foreign_key="item.id")
+    likelihood: int | None = None
+    impact: int | None = None
+    owner_id: int | None = Field(default=None, foreign_key="member.id")
+    source_link: str | None = None
+    source_author: str | None = Field(default=None, max_length=200)
+    answer: str | None = None
+    position: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class StatusChange(SQLModel, table=True):
+    __tablename__ = "status_change"
+    __table_args__ = (Index("ix_status_change_tenant_created", "tenant_id", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", max_length=100)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    old_status: str = Field(max_length=32)
+    new_status: str = Field(max_length=32)
+    note: str = ""
+    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class Vote(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("item_id", "member_id", name="uq_vote_member"),
+        Index("ix_vote_tenant_created", "tenant_id", "created_at", "item_id", "value"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", max_length=100)
+    item_id: int = Field(foreign_key="item.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    value: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Idempotency keys: a platform event id seen once is never applied again."""
+
+    __tablename__ = "processed_event"
+    tenant_id: str = Field(primary_key=True, max_length=100)
+    key: str = Field(primary_key=True, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class ItemMessage(SQLModel, table=True):
+    """A platform message that stands for an item, so reactions on it reach the item."""
+
+    __tablename__ = "item_message"
+    tenant_id: str = Field(primary_key=True, max_length=100)
+    channel_id: str = Field(primary_key=True, max_length=100)
+    message_id: str = Field(primary_key=True, max_length=100)
+    item_id: int = Field(foreign_key="item.id", index=True)
+
+
+class Tag(SQLModel, table=True):
+    tenant_id: str = Field(max_length=100, index=True)
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    tag: str = Field(primary_key=True, max_length=100)
+
+
+class Alias(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_alias_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=100)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    name: str = Field(max_length=200)
+
+
+class Draft(SQLModel, table=True):
+    """A submission held back by the duplicate prompt until "submit anyway"."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=100)
+    member_id: int = Field(foreign_key="member.id")
+    kind: str = Field(max_length=16)
+    payload: str
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

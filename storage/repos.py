@@ -1,0 +1,420 @@
+"""Repositories: queries over a ``Session``. They flush, never commit; every query filters by tenant."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, literal_column, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
+
+from storage.models import (
+    Alias,
+    Counter,
+    Item,
+    ItemMessage,
+    Member,
+    ProcessedEvent,
+    StatusChange,
+    Tag,
+    Tenant,
+    Vote,
+)
+
+
+def _insert(session: Session, model: type[SQLModel]) -> Any:
+    table = model.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def insert_ignore(session: Session, model: type[SQLModel], **values: Any) -> bool:
+    """Insert a row unless a unique rule already holds one; True when it was inserted."""
+    stmt = _insert(session, model).values(**values).on_conflict_do_nothing()
+    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+# -- tenants and members ---------------------------------------------------------------
+
+
+def ensure_tenant(session: Session, tenant_id: str, *, name: str = "") -> Tenant:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        insert_ignore(session, Tenant, id=tenant_id, name=name or tenant_id, **_tenant_defaults())
+        tenant = session.get(Tenant, tenant_id)
+        assert tenant is not None
+    return tenant
+
+
+def _tenant_defaults() -> dict[str, Any]:
+    from storage.models import utcnow
+
+    fields = Tenant.model_fields
+    out = {k: f.default for k, f in fields.items() if k not in ("id", "name", "created_at")}
+    out["created_at"] = utcnow()
+    return out
+
+
+def ensure_member(session: Session, tenant_id: str, user_id: str, display_name: str = "") -> Member:
+    member = session.execute(
+        select(Member).where(Member.tenant_id == tenant_id, Member.user_id == user_id)
+    ).scalar_one_or_none()
+    if member is None:
+        from storage.models import utcnow
+
+        insert_ignore(
+            session,
+            Member,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            display_name=display_name or user_id,
+            skills="",
+            interests="",
+            former=False,
+            created_at=utcnow(),
+        )
+        member = session.execute(
+            select(Member).where(Member.tenant_id == tenant_id, Member.user_id == user_id)
+        ).scalar_one()
+    elif display_name and member.display_name != display_name and not member.former:
+        member.display_name = display_name
+    return member
+
+
+def member_by_user(session: Session, tenant_id: str, user_id: str) -> Member | None:
+    return session.execute(
+        select(Member).where(Member.tenant_id == tenant_id, Member.user_id == user_id)
+    ).scalar_one_or_none()
+
+
+def member_by_name(session: Session, tenant_id: str, name: str) -> list[Member]:
+    return list(
+        session.execute(
+            select(Member).where(
+                Member.tenant_id == tenant_id,
+                func.lower(Member.display_name) == name.lower(),
+                Member.former.is_(False),  # type: ignore[attr-defined]
+            )
+        ).scalars()
+    )
+
+
+def members_by_ids(session: Session, tenant_id: str, ids: Iterable[int]) -> dict[int, Member]:
+    ids = list({i for i in ids if i is not None})
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Member).where(Member.tenant_id == tenant_id, Member.id.in_(ids))  # type: ignore[union-attr]
+    ).scalars()
+    return {m.id: m for m in rows if m.id is not None}
+
+
+# -- items -----------------------------------------------------------------------------
+
+
+def next_number(session: Session, tenant_id: str, kind: str) -> int:
+    """The next number for a kind in a tenant; the counter row is locked until commit."""
+    insert_ignore(session, Counter, tenant_id=tenant_id, kind=kind, last=0)
+    stmt = (
+        update(Counter)
+        .where(Counter.tenant_id == tenant_id, Counter.kind == kind)  # type: ignore[arg-type]
+        .values(last=Counter.last + 1)
+        .returning(Counter.last)
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def add(session: Session, row: SQLModel) -> Any:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def item_by_ref(session: Session, tenant_id: str, kind: str, number: int) -> Item | None:
+    return session.execute(
+        select(Item).where(Item.tenant_id == tenant_id, Item.kind == kind, Item.number == number)
+    ).scalar_one_or_none()
+
+
+def item_by_id(session: Session, tenant_id: str, item_id: int) -> Item | None:
+    item = session.get(Item, item_id)
+    return item if item is not None and item.tenant_id == tenant_id else None
+
+
+def items_by_ids(session: Session, tenant_id: str, ids: Sequence[int]) -> dict[int, Item]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Item).where(Item.tenant_id == tenant_id, Item.id.in_(list(ids)))  # type: ignore[union-attr]
+    ).scalars()
+    return {i.id: i for i in rows if i.id is not None}
+
+
+def score_expr() -> Any:
+    return func.coalesce(func.sum(Vote.value), 0)
+
+
+def list_items(
+    session: Session,
+    tenant_id: str,
+    kind: str,
+    *,
+    statuses: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
+    order: str = "new",
+    limit: int = 10,
+    offset: int = 0,
+) -> list[tuple[Item, int]]:
+    """Items with their net score, newest first or most voted first."""
+    score = score_expr().label("score")
+    stmt = (
+        select(Item, score)
+        .outerjoin(Vote, and_(Vote.item_id == Item.id, Vote.tenant_id == tenant_id))
+        .where(Item.tenant_id == tenant_id, Item.kind == kind)
+        .group_by(Item.id)  # type: ignore[arg-type]
+    )
+    if statuses:
+        stmt = stmt.where(Item.status.in_(list(statuses)))  # type: ignore[attr-defined]
+    if exclude:
+        stmt = stmt.where(Item.status.not_in(list(exclude)))  # type: ignore[attr-defined]
+    if order == "top":
+        stmt = stmt.order_by(literal_column("score").desc(), Item.number.desc())  # type: ignore[attr-defined]
+    elif order == "risk":
+        weight = func.coalesce(Item.likelihood, 0) * func.coalesce(Item.impact, 0)
+        stmt = stmt.order_by(weight.desc(), Item.number.desc())  # type: ignore[attr-defined]
+    else:
+        stmt = stmt.order_by(Item.number.desc())  # type: ignore[attr-defined]
+    rows = session.execute(stmt.limit(limit).offset(offset)).all()
+    return [(r[0], int(r[1])) for r in rows]
+
+
+def tally(session: Session, tenant_id: str, item_id: int) -> tuple[int, int]:
+    """(up, down) votes of an item."""
+    up = func.coalesce(func.sum(case((Vote.value > 0, 1), else_=0)), 0)
+    down = func.coalesce(func.sum(case((Vote.value < 0, 1), else_=0)), 0)
+    row = session.execute(
+        select(up, down).where(Vote.tenant_id == tenant_id, Vote.item_id == item_id)
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def voter_ids(session: Session, tenant_id: str, item_id: int) -> list[int]:
+    return list(
+        session.execute(
+            select(Vote.member_id).where(Vote.tenant_id == tenant_id, Vote.item_id == item_id)
+        ).scalars()
+    )
+
+
+def history(session: Session, tenant_id: str, item_id: int) -> list[StatusChange]:
+    return list(
+        session.execute(
+            select(StatusChange)
+            .where(StatusChange.tenant_id == tenant_id, StatusChange.item_id == item_id)
+            .order_by(StatusChange.id)  # type: ignore[arg-type]
+        ).scalars()
+    )
+
+
+# -- votes (hot path: SQLAlchemy Core, one round trip each) -----------------------------
+
+
+def claim_event(session: Session, tenant_id: str, key: str) -> bool:
+    """Record an idempotency key; False when it was seen before."""
+    from storage.models import utcnow
+
+    return insert_ignore(session, ProcessedEvent, tenant_id=tenant_id, key=key, created_at=utcnow())
+
+
+def upsert_vote(session: Session, tenant_id: str, item_id: int, member_id: int, value: int,
+                when: Any) -> None:
+    stmt = _insert(session, Vote).values(
+        tenant_id=tenant_id, item_id=item_id, member_id=member_id, value=value, created_at=when
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["item_id", "member_id"],
+        set_={"value": value, "created_at": when},
+    )
+    session.execute(stmt)
+
+
+def delete_vote(session: Session, tenant_id: str, item_id: int, member_id: int,
+                value: int | None = None) -> int:
+    stmt = delete(Vote).where(
+        Vote.tenant_id == tenant_id,  # type: ignore[arg-type]
+        Vote.item_id == item_id,  # type: ignore[arg-type]
+        Vote.member_id == member_id,  # type: ignore[arg-type]
+    )
+    if value is not None:
+        stmt = stmt.where(Vote.value == value)  # type: ignore[arg-type]
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def move_votes(session: Session, tenant_id: str, source_id: int, target_id: int) -> int:
+    """Move votes to another item; a member who voted on both keeps the target vote only."""
+    both = select(Vote.member_id).where(Vote.tenant_id == tenant_id, Vote.item_id == target_id)
+    moved = session.execute(
+        update(Vote)
+        .where(
+            Vote.tenant_id == tenant_id,  # type: ignore[arg-type]
+            Vote.item_id == source_id,  # type: ignore[arg-type]
+            Vote.member_id.not_in(both),  # type: ignore[attr-defined]
+        )
+        .values(item_id=target_id)
+    ).rowcount  # type: ignore[attr-defined]
+    session.execute(
+        delete(Vote).where(Vote.tenant_id == tenant_id, Vote.item_id == source_id)  # type: ignore[arg-type]
+    )
+    return int(moved)
+
+
+# -- messages that stand for items -----------------------------------------------------
+
+
+def attach_message(session: Session, tenant_id: str, item_id: int, channel_id: str,
+                   message_id: str) -> None:
+    insert_ignore(session, ItemMessage, tenant_id=tenant_id, channel_id=channel_id,
+                  message_id=message_id, item_id=item_id)
+
+
+def item_for_message(session: Session, tenant_id: str, channel_id: str,
+                     message_id: str) -> Item | None:
+    row = session.get(ItemMessage, (tenant_id, channel_id, message_id))
+    return session.get(Item, row.item_id) if row else None
+
+
+def messages_for_item(session: Session, tenant_id: str, item_id: int) -> list[ItemMessage]:
+    return list(
+        session.execute(
+            select(ItemMessage).where(ItemMessage.tenant_id == tenant_id,
+                                      ItemMessage.item_id == item_id)
+        ).scalars()
+    )
+
+
+def item_by_source(session: Session, tenant_id: str, kind: str, link: str) -> Item | None:
+    return session.execute(
+        select(Item).where(Item.tenant_id == tenant_id, Item.kind == kind,
+                           Item.source_link == link).limit(1)
+    ).scalar_one_or_none()
+
+
+# -- tags and aliases ------------------------------------------------------------------
+
+
+def tags_of(session: Session, tenant_id: str, item_id: int) -> list[str]:
+    return list(
+        session.execute(
+            select(Tag.tag).where(Tag.tenant_id == tenant_id, Tag.item_id == item_id)
+            .order_by(Tag.tag)  # type: ignore[arg-type]
+        ).scalars()
+    )
+
+
+def add_tags(session: Session, tenant_id: str, item_id: int, tags: Iterable[str]) -> list[str]:
+    return [t for t in tags if insert_ignore(session, Tag, tenant_id=tenant_id, item_id=item_id, tag=t)]
+
+
+def items_with_tag(session: Session, tenant_id: str, tag: str) -> list[Item]:
+    return list(
+        session.execute(
+            select(Item)
+            .join(Tag, Tag.item_id == Item.id)  # type: ignore[arg-type]
+            .where(Tag.tenant_id == tenant_id, Tag.tag == tag, Item.tenant_id == tenant_id)
+            .order_by(func.coalesce(Item.position, Item.number), Item.number)
+        ).scalars()
+    )
+
+
+def aliases_of(session: Session, tenant_id: str, item_id: int) -> list[str]:
+    return list(
+        session.execute(
+            select(Alias.name).where(Alias.tenant_id == tenant_id, Alias.item_id == item_id)
+            .order_by(Alias.name)  # type: ignore[arg-type]
+        ).scalars()
+    )
+
+
+def alias_owner(session: Session, tenant_id: str, name: str) -> Alias | None:
+    return session.execute(
+        select(Alias).where(Alias.tenant_id == tenant_id, Alias.name == name.lower())
+    ).scalar_one_or_none()
+
+
+def exact_title(session: Session, tenant_id: str, kind: str, title: str) -> Item | None:
+    return session.execute(
+        select(Item).where(Item.tenant_id == tenant_id, Item.kind == kind,
+                           func.lower(Item.title) == title.lower())
+        .order_by(Item.number).limit(1)
+    ).scalar_one_or_none()
+
+
+# -- search candidates -----------------------------------------------------------------
+
+_QUOTE = re.compile(r'"')
+
+
+def trigrams(text_: str) -> list[str]:
+    out: dict[str, None] = {}
+    for word in text_.split():
+        padded = word if len(word) >= 3 else ""
+        for i in range(len(padded) - 2):
+            out[padded[i : i + 3]] = None
+    return list(out)
+
+
+def search_candidates(
+    session: Session,
+    tenant_id: str,
+    kinds: Sequence[str],
+    query: str,
+    *,
+    limit: int = 200,
+    exclude: Sequence[str] = (),
+) -> list[tuple[int, str]]:
+    """Items whose normalised search text shares trigrams with the (normalised) query.
+
+    SQLite uses the FTS5 trigram index, PostgreSQL pg_trgm; a query too short for trigrams
+    scans the tenant's items of those kinds.
+    """
+    dialect = session.get_bind().dialect.name
+    grams = trigrams(query)
+    kinds = list(kinds)
+    if grams and dialect == "sqlite":
+        match = " OR ".join(f'"{_QUOTE.sub("", g)}"' for g in grams)
+        sql = (
+            "SELECT i.id, i.search_text FROM item_fts JOIN item i ON i.id = item_fts.rowid "
+            "WHERE item_fts MATCH :match AND i.tenant_id = :tenant AND i.kind IN ({kinds}) "
+            "{exclude} ORDER BY item_fts.rank LIMIT :limit"
+        )
+    elif grams and dialect == "postgresql":
+        session.execute(text("SET LOCAL pg_trgm.similarity_threshold = 0.1"))
+        match = query
+        sql = (
+            "SELECT i.id, i.search_text FROM item i WHERE i.search_text % :match "
+            "AND i.tenant_id = :tenant AND i.kind IN ({kinds}) {exclude} "
+            "ORDER BY similarity(i.search_text, :match) DESC LIMIT :limit"
+        )
+    else:
+        match = ""
+        sql = (
+            "SELECT i.id, i.search_text FROM item i WHERE i.tenant_id = :tenant "
+            "AND i.kind IN ({kinds}) {exclude} ORDER BY i.id DESC LIMIT 5000"
+        )
+    params: dict[str, Any] = {"match": match, "tenant": tenant_id, "limit": limit}
+    kind_names = []
+    for n, k in enumerate(kinds):
+        params[f"k{n}"] = k
+        kind_names.append(f":k{n}")
+    excl = ""
+    if exclude:
+        names = []
+        for n, st in enumerate(exclude):
+            params[f"x{n}"] = st
+            names.append(f":x{n}")
+        excl = f"AND i.status NOT IN ({', '.join(names)})"
+    stmt = text(sql.format(kinds=", ".join(kind_names), exclude=excl))
+    return [(int(r[0]), str(r[1])) for r in session.execute(stmt, params).all()]
