@@ -1,0 +1,35 @@
+"""How scheduled work (digests, coffee introductions) and notices reach a platform.
+
+Each adapter provides one ``Delivery``; the scheduler picks it by the tenant's platform prefix
+(``slack:``, ``discord:``, ``console:``).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from core.replies import Notice, Reply
+
+
+class Delivery(Protocol):
+    platform: str  # "slack", "discord" or "console": the tenant id prefix it serves
+
+    async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> None:
+        """Post a reply publicly in a channel (with ``reply.image`` attached when set)."""
+
+    async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
+        """One direct message per recipient per notice."""
+
+
+class Deliveries:
+    def __init__(self) -> None:
+        self._by_platform: dict[str, Delivery] = {}
+
+    def add(self, delivery: Delivery) -> None:
+        self._by_platform[delivery.platform] = delivery
+
+    def for_tenant(self, tenant_id: str) -> Delivery | None:
+        return self._by_platform.get(tenant_id.split(":", 1)[0])
+
+    def platforms(self) -> list[str]:
+        return list(self._by_platform)

@@ -1,0 +1,37 @@
+"""``hromada serve`` with platform tokens: every configured platform in one asyncio loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+
+from bots.delivery import Deliveries
+from bots.runtime import build
+from core.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def serve_async(settings: Settings) -> None:
+    hromada = build(settings)
+    deliveries = Deliveries()
+    runners: list[Awaitable[None]] = []
+    if settings.slack_bot_token is not None:
+        from bots.slack.runner import run_slack
+
+        runners.append(run_slack(hromada, settings, deliveries))
+    if settings.discord_token is not None:
+        from bots.discord.runner import run_discord
+
+        runners.append(run_discord(hromada, settings, deliveries))
+    log.info("serving: %s", ", ".join(p for p, on in (
+        ("slack", settings.slack_bot_token), ("discord", settings.discord_token)) if on))
+    try:
+        await asyncio.gather(*runners)
+    finally:
+        hromada.db.dispose()
+
+
+def serve(settings: Settings) -> None:
+    asyncio.run(serve_async(settings))
