@@ -8,7 +8,7 @@ from core.context import Ctx
 from core.errors import Forbidden, InvalidInput
 from core.i18n import N_
 from core.registry import P, Param
-from core.replies import Field, Reply, Visibility
+from core.replies import Action, Field, Reply, Visibility
 from core.search import ranked
 from core.text import Rich, UserText
 from storage import repos
@@ -89,6 +89,13 @@ def show(ctx: Ctx, ref: int) -> Reply:
         if target:
             reply.fields.append(Field(ctx._("Merged into"), Rich((items.ref(target),))))
     reply.lines = items.history_lines(ctx, item)
+    if ctx.is_moderator and item.status not in ("merged", "withdrawn"):
+        reply.actions = [
+            Action(ctx._(s), "status", f"{items.ref(item)}:{s}",
+                   "danger" if s == "declined" else None)
+            for s in ("reviewing", "planned", "in-progress", "done", "declined")
+            if s != item.status
+        ]
     return reply
 
 
