@@ -13,6 +13,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Hromada: an internal social network inside Slack and Discord.")
 db_app = typer.Typer(no_args_is_help=True, help="The store: migrations.")
 app.add_typer(db_app, name="db")
+discord_app = typer.Typer(no_args_is_help=True, help="Discord: application commands.")
+app.add_typer(discord_app, name="discord")
 
 
 def _settings() -> Settings:
@@ -112,6 +114,54 @@ def export(
     with db.uow() as session:
         sys.stdout.write(do_export(session, tenant_id, format.value))
     db.dispose()
+
+
+@discord_app.command("sync")
+def discord_sync(
+    guild: int | None = typer.Option(None, "--guild", help="Register in one guild only (instant)."),
+) -> None:
+    """Register the application commands, generated from the command registry."""
+    import asyncio
+
+    from bots.discord.runner import sync_commands
+    from bots.runtime import build
+
+    settings = _settings()
+    if settings.discord_token is None:
+        typer.echo("DISCORD_TOKEN is not set", err=True)
+        raise typer.Exit(2)
+    hromada = build(settings)
+    try:
+        names = asyncio.run(sync_commands(hromada, settings, guild_id=guild))
+    finally:
+        hromada.db.dispose()
+    where = f"guild {guild}" if guild else "globally"
+    typer.echo(f"synced {len(names)} commands {where}: {', '.join(names)}")
+
+
+manifest_app = typer.Typer(no_args_is_help=True, help="Platform manifests from the registry.")
+app.add_typer(manifest_app, name="manifest")
+
+
+@manifest_app.command("slack")
+def manifest_slack(
+    url: str = typer.Option("https://hromada.example.com", "--url",
+                            help="Public base URL of this server (HTTP mode)."),
+    socket_mode: bool = typer.Option(False, "--socket-mode", help="Socket Mode instead of HTTP."),
+    output: str | None = typer.Option(None, "--output", "-o",
+                                      help="Write here (e.g. manifests/slack.yaml), not stdout."),
+) -> None:
+    """The Slack app manifest: commands, scopes, events, shortcut, App Home."""
+    from pathlib import Path
+
+    from bots.slack.manifest import manifest_yaml
+
+    text = manifest_yaml(base_url=url, socket_mode=socket_mode)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
 
 
 def main() -> None:

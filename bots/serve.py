@@ -27,9 +27,13 @@ async def serve_async(settings: Settings) -> None:
         runners.append(run_discord(hromada, settings, deliveries))
     log.info("serving: %s", ", ".join(p for p, on in (
         ("slack", settings.slack_bot_token), ("discord", settings.discord_token)) if on))
+    from bots.scheduler import DigestRunner, start_scheduler
+
+    scheduler = start_scheduler(DigestRunner(hromada, deliveries))
     try:
         await asyncio.gather(*runners)
     finally:
+        scheduler.shutdown(wait=False)
         hromada.db.dispose()
 
 

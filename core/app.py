@@ -8,7 +8,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from core import admin, ideas, knowledge, risks, votes  # noqa: F401 - registers commands
+from core import (  # noqa: F401 - registers commands
+    admin,
+    coffee,
+    digest,
+    ideas,
+    knowledge,
+    kudos,
+    people,
+    privacy,
+    pulses,
+    questions,
+    risks,
+    stats,
+    votes,
+)
 from core.clock import Clock, SystemClock
 from core.commands import REGISTRY
 from core.context import Actor, Ctx
@@ -27,6 +41,7 @@ DRAFT_SUBMITTERS = {
     "idea": ideas.submit_draft,
     "risk": risks.submit_draft,
     "snippet": knowledge.submit_draft,
+    "question": questions.submit_draft,
 }
 
 
@@ -120,6 +135,10 @@ class Hromada:
                 from core.items import ref
 
                 return Reply(text=ctx.t(N_("Your vote went to {ref} instead."), ref=ref(item)))
+            if action_id == "pulse.answer":
+                return pulses.press(ctx, value)
+            if action_id == "forget-me.confirm":
+                return self._press_command(ctx, ("hromada", "forget-me"), {"confirm": value})
             if action_id == "status":
                 ref_, _, status = value.partition(":")
                 return self._press_command(ctx, ("idea", "status"), {"ref": ref_,
@@ -144,7 +163,22 @@ class Hromada:
         added: bool,
         event_key: str | None = None,
     ) -> bool:
-        """👍/👎 on a message that stands for an item: a vote. True when the tally changed."""
+        """👍/👎 on a message that stands for an item: a vote. True when the tally changed.
+
+        1️⃣–5️⃣ on a pulse message answer it (removing the reaction keeps the answer)."""
+        digit = pulses.emoji_value(emoji)
+        if digit is not None:
+            if not added:
+                return False
+            with self.context(actor) as ctx:
+                item = repos.item_for_message(ctx.session, actor.tenant_id, channel_id,
+                                              message_id)
+                if item is None or item.kind != "pulse" or item.status == pulses.CLOSED:
+                    return False
+                if event_key and not repos.claim_event(ctx.session, ctx.tenant_id, event_key):
+                    return False
+                pulses.record(ctx, item, digit)
+                return True
         meaning = votes.emoji_meaning(emoji)
         if meaning not in ("up", "down"):
             return False
@@ -187,6 +221,29 @@ class Hromada:
         """Remember that a posted message stands for an item, so reactions on it reach it."""
         with self.db.uow() as session:
             repos.attach_message(session, tenant_id, item_id, channel_id, message_id)
+
+    def suggest(self, tenant_id: str, kind: str, query: str, *,
+                limit: int = 25) -> list[tuple[str, str]]:
+        """(ref, title) pairs for autocomplete: fuzzy matches, or the newest when empty."""
+        from core.items import ref
+        from core.search import SUGGEST_THRESHOLD, ranked
+
+        with self.db.uow() as session:
+            if not query.strip():
+                rows = [i for i, _ in repos.list_items(session, tenant_id, kind, limit=limit)]
+            else:
+                found = ranked(session, tenant_id, [kind], query, limit=limit,
+                               cutoff=SUGGEST_THRESHOLD)
+                byid = repos.items_by_ids(session, tenant_id, [i for i, _ in found])
+                rows = [byid[i] for i, _ in found if i in byid]
+            return [(ref(item), item.title) for item in rows]
+
+    def home(self, actor: Actor) -> Any:
+        """The member's home page (``core.home.Home``): own items, top ideas, open questions."""
+        from core import home
+
+        with self.context(actor) as ctx:
+            return home.build(ctx)
 
     def item_ref(self, tenant_id: str, item_id: int) -> str:
         from core.items import ref

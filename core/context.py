@@ -27,6 +27,7 @@ class Actor:
     display_name: str = ""
     is_admin: bool = False
     roles: tuple[str, ...] = ()
+    channel_id: str | None = None  # where the command was typed, when the platform says
 
 
 def split_list(value: str) -> list[str]:

@@ -17,9 +17,9 @@ STATUSES = ("new", "reviewing", "planned", "in-progress", "done", "declined", "m
 SETTABLE = tuple(s for s in STATUSES if s != "merged")
 CLOSED = ("done", "declined", "merged", "withdrawn")
 PAGE_SIZE = 10
-for _s in (*STATUSES, "withdrawn"):
-    N_(_s)  # statuses are shown translated
-N_("in-progress")
+# Statuses and list orders are shown translated; written out so the extractor finds them.
+SHOWN_WORDS = (N_("new"), N_("reviewing"), N_("planned"), N_("in-progress"), N_("done"),
+               N_("declined"), N_("merged"), N_("withdrawn"), N_("top"))
 
 
 @REGISTRY.command("idea submit", Param("text", P.TEXT, N_("your idea")),
@@ -68,8 +68,11 @@ def list_ideas(ctx: Ctx, order: str | None, page: int | None) -> Reply:
     lines = [items.item_line(ctx, item, score) for item, score in rows[:PAGE_SIZE]]
     if not lines:
         return Reply(text=ctx.t(N_("No ideas here yet. Submit one with /idea <text>.")))
-    footer = ctx._("More: /idea list {order} {page}").format(order=order, page=page + 1) if more else ""
-    return Reply(text=ctx.t(N_("Ideas ({order}), page {page}:"), order=ctx._(order), page=page),
+    footer = ""
+    if more:
+        footer = ctx._("More: /idea list {order} {page}").format(order=order, page=page + 1)
+    label = {"top": N_("most voted first"), "new": N_("newest first")}.get(order, order)
+    return Reply(text=ctx.t(N_("Ideas ({order}), page {page}:"), order=ctx._(label), page=page),
                  lines=lines, footer=footer)
 
 
@@ -166,6 +169,9 @@ def withdraw(ctx: Ctx, ref: int) -> Reply:
     if item.status in CLOSED:
         raise InvalidInput(N_("{ref} is {status}; its status cannot change."), ref=items.ref(item),
                            status=ctx._(item.status))
-    items.record_status(ctx, item, "withdrawn")
+    change = items.record_status(ctx, item, "withdrawn")
+    if item.anonymous:  # the history must not tie the hidden author to the idea
+        change.actor_id = None
+        ctx.session.add(change)
     return Reply(text=ctx.t(N_("{ref} is withdrawn."), ref=items.ref(item)))
 

@@ -17,6 +17,8 @@ from storage import repos
 from storage.models import Alias, Item
 
 ONBOARDING = "onboarding"
+# Snippet statuses are shown translated; written out so the extractor finds them.
+SHOWN_WORDS = (N_("published"), N_("archived"))
 TITLE_FROM_MESSAGE = 80
 
 

@@ -77,6 +77,8 @@ class Param:
 
     def convert(self, raw: Any) -> Any:
         """Turn one raw value (text token or typed option) into the value the handler takes."""
+        if isinstance(raw, str):
+            raw = raw.replace("\x00", "")  # NUL cannot be stored (PostgreSQL text refuses it)
         if raw is None or raw == "":
             if self.required:
                 raise InvalidInput(N_("Missing {name}."), name=self.name)

@@ -17,8 +17,8 @@ from storage.models import Item, Member
 
 STATUSES = ("open", "mitigating", "accepted", "closed")
 CLOSED = ("closed",)
-for _s in STATUSES:
-    N_(_s)
+# Shown translated; written out so the extractor finds them.
+SHOWN_WORDS = (N_("open"), N_("mitigating"), N_("accepted"), N_("closed"))
 
 
 def score(item: Item) -> int:
@@ -44,7 +44,8 @@ def register(ctx: Ctx, title: str, *, body: str = "", link: str | None = None,
     reply = items.card(ctx, item, headline=ctx.t(N_("New risk")))
     if link:
         reply.fields.append(Field(ctx._("Source"), Rich((link,))))
-    reply.footer = reply.footer + " " + ctx._("Rate it: /risk rate {ref} <likelihood 1-5> <impact 1-5>").format(ref=items.ref(item))
+    rate_it = ctx._("Rate it: /risk rate {ref} <likelihood 1-5> <impact 1-5>")
+    reply.footer = reply.footer + " " + rate_it.format(ref=items.ref(item))
     return reply
 
 
@@ -127,6 +128,9 @@ def matrix(ctx: Ctx) -> Reply:
                   footer="```\n" + "\n".join(lines) + "\n```")
     if unrated:
         reply.fields.append(Field(ctx._("Not rated yet"), Rich((str(unrated),))))
+    from core.digest import heatmap_file
+
+    reply.image = heatmap_file(grid, ctx)
     return reply
 
 

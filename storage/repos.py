@@ -33,8 +33,10 @@ def _insert(session: Session, model: type[SQLModel]) -> Any:
 
 def insert_ignore(session: Session, model: type[SQLModel], **values: Any) -> bool:
     """Insert a row unless a unique rule already holds one; True when it was inserted."""
-    stmt = _insert(session, model).values(**values).on_conflict_do_nothing()
-    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+    # RETURNING, not rowcount: psycopg through SQLAlchemy reports rowcount -1 for this INSERT.
+    stmt = (_insert(session, model).values(**values).on_conflict_do_nothing()
+            .returning(literal_column("1")))
+    return session.execute(stmt).first() is not None
 
 
 # -- tenants and members ---------------------------------------------------------------

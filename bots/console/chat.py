@@ -19,24 +19,25 @@ from core.app import Hromada
 from core.clock import OffsetClock
 from core.context import Actor
 from core.errors import HromadaError, InvalidInput, NotFound
-from core.i18n import N_
+from core.i18n import N_, gettext_for
 from core.refs import KIND_OF
 from core.replies import Action, Reply, Visibility
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "console"
-GREETING = """\
+GREETING = N_("""\
 Hromada console chat: you are {name} in {tenant}{admin}.
 Type a command such as /idea Dark mode for the wiki, /kb vpn, /hromada help.
 Extras: as <name> · react +1 I-1 · unreact +1 I-1 · save <text> · clock +7d · press <n> · quit
-"""
-PLATFORMS = """\
+""")
+PLATFORMS = N_("""\
 No platform token is set, so this is the console. To run on a platform:
-  Slack:   set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP on PORT) or SLACK_APP_TOKEN (Socket Mode)
+  Slack:   set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP on PORT) or SLACK_APP_TOKEN \
+(Socket Mode)
   Discord: set DISCORD_TOKEN, then `hromada discord sync`
 (in the environment or a .env file; `hromada config` shows what is set)
-"""
+""")
 _CLOCK = re.compile(r"^([+-])(\d+)([dhm])$")
 _REF = re.compile(r"^([A-Za-z])-?(\d+)$")
 
@@ -58,16 +59,22 @@ class ConsoleChat:
         if admin:
             self.admins.add(user_id)
         self.names[user_id] = name
-        return Actor(self.tenant_id, user_id, name, is_admin=user_id in self.admins)
+        return Actor(self.tenant_id, user_id, name, is_admin=user_id in self.admins,
+                     channel_id=CHANNEL)
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
+    def _(self, msgid: str) -> str:
+        """The console's own words, in the tenant's language like every core reply."""
+        return gettext_for(self.hromada.language(self.tenant_id)).gettext(msgid)
+
     def greet(self, *, platforms: bool = False) -> None:
-        admin = " (admin)" if self.actor.is_admin else ""
-        self.say(GREETING.format(name=self.actor.display_name, tenant=self.tenant_id, admin=admin))
+        admin = self._(" (admin)") if self.actor.is_admin else ""
+        self.say(self._(GREETING).format(name=self.actor.display_name, tenant=self.tenant_id,
+                                         admin=admin))
         if platforms:
-            self.say(PLATFORMS)
+            self.say(self._(PLATFORMS))
 
     def run(self, lines: Iterable[str]) -> None:
         for raw in lines:
@@ -99,7 +106,7 @@ class ConsoleChat:
             if not name:
                 raise InvalidInput(N_("Say who: as <name>."), usage="as <name> [--admin]")
             self.actor = self._actor(name, admin=flag.strip() == "--admin")
-            self.say(f"(you are now {self.actor.display_name})")
+            self.say(self._("(you are now {name})").format(name=self.actor.display_name))
         elif word in ("react", "unreact"):
             emoji, _, ref = rest.partition(" ")
             self._react(emoji, ref.strip(), added=word == "react")
@@ -130,8 +137,13 @@ class ConsoleChat:
             raise NotFound(N_("There is no {ref}."), ref=message_id)
         changed = self.hromada.react(self.actor, channel_id=CHANNEL, message_id=message_id,
                                      emoji=emoji, added=added)
-        verb = "reacted" if added else "removed"
-        self.say(f"({verb} {emoji} on {message_id}{'' if changed else ': no change'})")
+        if added:
+            msg = N_("(reacted {emoji} on {ref})") if changed else N_(
+                "(reacted {emoji} on {ref}: no change)")
+        else:
+            msg = N_("(removed {emoji} on {ref})") if changed else N_(
+                "(removed {emoji} on {ref}: no change)")
+        self.say(self._(msg).format(emoji=emoji, ref=message_id))
 
     def _clock(self, arg: str) -> None:
         m = _CLOCK.match(arg)
@@ -142,7 +154,20 @@ class ConsoleChat:
         n = int(m.group(2)) * (1 if m.group(1) == "+" else -1)
         clock.advance({"d": timedelta(days=n), "h": timedelta(hours=n),
                        "m": timedelta(minutes=n)}[m.group(3)])
-        self.say(f"(clock is now {clock.now():%Y-%m-%d %H:%M} UTC)")
+        self.say(self._("(clock is now {when} UTC)").format(when=f"{clock.now():%Y-%m-%d %H:%M}"))
+        self.tick()
+
+    def tick(self) -> None:
+        """Run the scheduler once, as `hromada serve` does every minute: due digests post here."""
+        import asyncio
+
+        from bots.console.delivery import ConsoleDelivery
+        from bots.delivery import Deliveries
+        from bots.scheduler import DigestRunner
+
+        deliveries = Deliveries()
+        deliveries.add(ConsoleDelivery(self.out, names=self.names, words=self._))
+        asyncio.run(DigestRunner(self.hromada, deliveries, tenant_ids=[self.tenant_id]).tick())
 
     def _press(self, arg: str) -> None:
         if not arg.isdigit() or not 1 <= int(arg) <= len(self.last_actions):
@@ -154,9 +179,9 @@ class ConsoleChat:
         self.last_actions = list(reply.actions)
         if reply.visibility is Visibility.PUBLIC and reply.item_id is not None:
             self._attach(reply.item_id)
-        self.say(render(reply))
+        self.say(render(reply, _=self._))
         for notice in reply.notices:
-            self.say(render_notice(notice, self.names))
+            self.say(render_notice(notice, self.names, _=self._))
 
     def _attach(self, item_id: int) -> None:
         """The console 'posts' an item as a message whose id is its ref, so `react` finds it."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import storage.culture  # noqa: F401 - registers the culture tables
+import storage.digests  # noqa: F401 - registers the job claim table
 import storage.models  # noqa: F401 - registers the tables
 from storage.db import make_engine
 

@@ -1,0 +1,355 @@
+"""The Discord adapter: translate interactions and gateway events into facade calls, render back.
+
+Nothing here decides anything about ideas, votes or permissions; it builds an ``Actor``
+(tenant ``discord:<guild>``, admin = Manage Server, the member's role names), calls
+``Hromada`` and renders the ``Reply``. Core errors become words in exactly one place
+(``Adapter.core``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bots.discord.commands import CatalogTranslator, build_tree
+from bots.discord.render import NO_MENTIONS, parse_custom_id, render
+from core.app import Hromada
+from core.context import Actor
+from core.errors import HromadaError, InvalidInput
+from core.i18n import N_, gettext_for
+from core.registry import Command, MemberArg
+from core.replies import Reply, Visibility
+from core.text import Rich, fmt
+from core.votes import emoji_meaning
+
+log = logging.getLogger(__name__)
+
+ACK_AFTER = 2.0  # seconds of core work after which the interaction is deferred (limit: 3 s)
+REACTION_EVENTS = ("raw_reaction_add", "raw_reaction_remove")
+INTENTS = discord.Intents(guilds=True, guild_reactions=True, guild_messages=True)
+
+
+def make_client(*, shard_count: int | None = None, http_trace: Any = None) -> discord.Client:
+    """The gateway client: auto-sharded when a shard count is configured (0: Discord's advice)."""
+    kwargs: dict[str, Any] = {"intents": INTENTS, "allowed_mentions": NO_MENTIONS,
+                              "guild_ready_timeout": 0.1, "enable_debug_events": False}
+    if http_trace is not None:
+        kwargs["http_trace"] = http_trace
+    if shard_count is not None:
+        return ShardedHromadaClient(shard_count=shard_count or None, **kwargs)
+    return HromadaClient(**kwargs)
+
+
+class _Sequenced:
+    """Remembers the gateway session and sequence of each raw reaction event.
+
+    discord.py dispatches an event synchronously while parsing its frame, after the socket
+    has stored the frame's ``s``; a resumed session replays frames with their original
+    sequence, so ``session:sequence`` names one delivery of one event, and a legit
+    add/remove/add by the same member still yields three different keys.
+    """
+
+    event_keys: dict[int, str]
+
+    def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+        if event in REACTION_EVENTS and args:
+            ws = self._socket_for(getattr(args[0], "guild_id", None))
+            if ws is not None and ws.session_id and ws.sequence is not None:
+                self.event_keys[id(args[0])] = f"{ws.session_id}:{ws.sequence}"
+        super().dispatch(event, *args, **kwargs)  # type: ignore[misc]
+
+    def _socket_for(self, guild_id: int | None) -> Any:
+        return getattr(self, "ws", None)
+
+    def event_key(self, payload: object) -> str | None:
+        return self.event_keys.pop(id(payload), None)
+
+
+class HromadaClient(_Sequenced, discord.Client):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.event_keys = {}
+
+
+class ShardedHromadaClient(_Sequenced, discord.AutoShardedClient):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.event_keys = {}
+
+    def _socket_for(self, guild_id: int | None) -> Any:
+        if guild_id is None or not self.shard_count:
+            return None
+        shard = self.get_shard((guild_id >> 22) % self.shard_count)
+        parent = getattr(shard, "_parent", None)
+        return getattr(parent, "ws", None)
+
+
+def actor_of(guild: discord.Guild | None, user: discord.abc.User | discord.Object,
+             permissions: discord.Permissions | None = None) -> Actor:
+    """The member as the core sees them; refuses outside a server (there is no tenant)."""
+    if guild is None:
+        raise InvalidInput(N_("Hromada works inside a server; use it in one of its channels."))
+    member = user if isinstance(user, discord.Member) else guild.get_member(user.id)
+    if permissions is None and member is not None:
+        permissions = member.guild_permissions
+    is_admin = bool(permissions and (permissions.manage_guild or permissions.administrator))
+    roles = tuple(r.name for r in member.roles if not r.is_default()) if member else ()
+    name = getattr(user, "display_name", "") or ""
+    return Actor(f"discord:{guild.id}", str(user.id), name, is_admin=is_admin, roles=roles)
+
+
+class Adapter:
+    """One Discord connection serving every guild it is in."""
+
+    def __init__(self, hromada: Hromada, client: discord.Client) -> None:
+        from bots.discord.runner import DiscordDelivery
+
+        self.hromada = hromada
+        self.client = client
+        self.delivery = DiscordDelivery(client, hromada)
+        self.tree = build_tree(client, hromada.registry, handler=self.on_command,
+                               suggest=self.suggest, menu=self.on_menu)
+        self.tree.on_error = self.on_tree_error  # type: ignore[method-assign]
+        # Ids of finished interactions and gateway events, newest last; watchers are called
+        # after each one (metrics, and tests that wait without sleeping).
+        self.finished: deque[str] = deque(maxlen=10_000)
+        self.watchers: list[Callable[[str], None]] = []
+        client.event(self.on_raw_reaction_add)
+        client.event(self.on_raw_reaction_remove)
+        client.event(self.on_interaction)
+
+    def _finish(self, ident: str) -> None:
+        self.finished.append(ident)
+        for watch in self.watchers:
+            watch(ident)
+
+    async def set_translator(self) -> None:
+        await self.tree.set_translator(CatalogTranslator())
+
+    # -- the one place core errors become replies -----------------------------------
+
+    async def core(self, tenant_id: str, request_id: str, call: Callable[[], Reply]) -> Reply:
+        """Run a core call off the event loop; every error ends as a reply, never a trace."""
+        try:
+            return await asyncio.to_thread(call)
+        except HromadaError as exc:
+            return await asyncio.to_thread(self.hromada.error_reply, tenant_id, exc)
+        except Exception:
+            log.exception("discord request failed",
+                          extra={"request_id": request_id, "tenant": tenant_id})
+            return await asyncio.to_thread(self.hromada.apology, tenant_id, request_id)
+
+    # -- interactions ----------------------------------------------------------------
+
+    async def on_command(self, interaction: discord.Interaction, command: Command,
+                         options: dict[str, Any]) -> None:
+        values = {k: _option(v) for k, v in options.items() if v is not None}
+        await self.answer(interaction, lambda actor: self.hromada.invoke(actor, command.path,
+                                                                         values))
+
+    async def on_menu(self, interaction: discord.Interaction, message: discord.Message,
+                      as_risk: bool) -> None:
+        text, link, author = _message_parts(message)
+
+        def call(actor: Actor) -> Reply:
+            reply = self.hromada.save_message(actor, text=text, link=link, source_author=author,
+                                              as_risk=as_risk)
+            assert reply is not None  # no event key: never a repeat
+            return reply
+
+        await self.answer(interaction, call)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Button clicks: our custom ids carry the core action and its value."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        parsed = parse_custom_id(str((interaction.data or {}).get("custom_id", "")))
+        if parsed is None:
+            return
+        action_id, value = parsed
+        await self.answer(interaction, lambda actor: self.hromada.press(actor, action_id, value))
+
+    async def answer(self, interaction: discord.Interaction,
+                     call: Callable[[Actor], Reply]) -> None:
+        """Acknowledge within 3 s: answer directly when the core is quick, else defer first."""
+        request_id = str(interaction.id)
+        tenant_id = f"discord:{interaction.guild_id}" if interaction.guild_id else ""
+
+        refs: list[str] = []
+
+        def run() -> Reply:
+            actor = actor_of(interaction.guild, interaction.user, interaction.permissions)
+            reply = call(actor)
+            if reply.visibility is Visibility.PUBLIC and reply.item_id is not None:
+                # The ref for the private acknowledgement, read in the same worker hop.
+                refs.append(self.hromada.item_ref(actor.tenant_id, reply.item_id))
+            return reply
+
+        try:
+            task = asyncio.ensure_future(self.core(tenant_id, request_id, run))
+            done, _ = await asyncio.wait({task}, timeout=ACK_AFTER)
+            deferred = not done
+            if deferred:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            reply = await task
+            await self.respond(interaction, reply, deferred=deferred,
+                               ref=refs[0] if refs else "")
+            if reply.notices and tenant_id:
+                await self.delivery.notify(tenant_id, reply.notices)
+        finally:
+            self._finish(request_id)
+
+    async def respond(self, interaction: discord.Interaction, reply: Reply, *,
+                      deferred: bool, ref: str = "") -> None:
+        """Private replies are ephemeral; an item card is posted as a bot message.
+
+        Cards go to the channel as ordinary bot messages (not as the interaction's answer,
+        which Discord labels with the invoking member: that would unmask anonymous ideas);
+        the member gets a private acknowledgement naming the ref.
+        """
+        tenant_id = f"discord:{interaction.guild_id}"
+        card = reply.visibility is Visibility.PUBLIC and reply.item_id is not None
+        if card and interaction.channel_id is not None:
+            tr = gettext_for(await asyncio.to_thread(self.hromada.language, tenant_id))
+            ack = fmt(tr.gettext("Posted {ref} in this channel."), ref=ref).plain()
+            await self._send_private(interaction, ack, deferred)
+            await self.delivery.post(tenant_id, str(interaction.channel_id), reply)
+            return
+        out = render(reply)
+        if deferred:
+            kwargs = out.send_kwargs()
+            await interaction.edit_original_response(**kwargs)
+            return
+        await interaction.response.send_message(ephemeral=out.ephemeral, **out.send_kwargs())
+
+    async def _send_private(self, interaction: discord.Interaction, text: str,
+                            deferred: bool) -> None:
+        if deferred:
+            await interaction.edit_original_response(content=text,
+                                                     allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(text, ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+
+    async def suggest(self, interaction: discord.Interaction, kind: str,
+                      spec: str) -> list[app_commands.Choice[str]]:
+        """Autocomplete: refs (value ``I-3``) or titles (value: the title) by fuzzy match."""
+        if interaction.guild_id is None:
+            return []
+        mode, _, current = spec.partition(":")
+        try:
+            pairs = await asyncio.to_thread(self.hromada.suggest, f"discord:{interaction.guild_id}",
+                                            kind, current)
+        except HromadaError:
+            return []
+        out = []
+        for ref, title in pairs[:25]:
+            label = f"{ref} · {title}"
+            label = label if len(label) <= 100 else label[:99] + "…"
+            out.append(app_commands.Choice(name=label,
+                                           value=ref if mode == "ref" else title[:100]))
+        return out
+
+    async def on_tree_error(self, interaction: discord.Interaction,
+                            error: app_commands.AppCommandError) -> None:
+        """discord.py's own refusals (bad option values, signature drift): apologise."""
+        request_id = str(interaction.id)
+        tenant_id = f"discord:{interaction.guild_id}" if interaction.guild_id else ""
+        log.error("discord command error %s", error,
+                  extra={"request_id": request_id, "tenant": tenant_id}, exc_info=error)
+        try:
+            reply = await asyncio.to_thread(self.hromada.apology, tenant_id, request_id)
+            if not interaction.response.is_done():
+                await interaction.response.send_message(ephemeral=True,
+                                                        **render(reply).send_kwargs())
+        finally:
+            self._finish(request_id)
+
+    # -- reactions -------------------------------------------------------------------
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await self.on_reaction(payload, added=True)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await self.on_reaction(payload, added=False)
+
+    async def on_reaction(self, payload: discord.RawReactionActionEvent, *, added: bool) -> None:
+        key = self.client.event_key(payload) if isinstance(self.client, _Sequenced) else None
+        try:
+            await self._reaction(payload, added, key)
+        finally:
+            self._finish(key or f"{payload.message_id}:{payload.user_id}:{payload.emoji}")
+
+    async def _reaction(self, payload: discord.RawReactionActionEvent, added: bool,
+                        key: str | None) -> None:
+        user = self.client.user
+        if payload.guild_id is None or (user is not None and payload.user_id == user.id):
+            return
+        guild = self.client.get_guild(payload.guild_id)
+        if guild is None:
+            return
+        who: discord.abc.User | discord.Object = payload.member or discord.Object(payload.user_id)
+        actor = actor_of(guild, who)
+        emoji = str(payload.emoji)
+        meaning = emoji_meaning(emoji)
+        event_key = f"discord:{key}" if key else None
+        request_id = key or uuid.uuid4().hex[:12]
+        if meaning in ("up", "down"):
+            try:
+                await asyncio.to_thread(
+                    self.hromada.react, actor, channel_id=str(payload.channel_id),
+                    message_id=str(payload.message_id), emoji=emoji, added=added,
+                    event_key=event_key)
+            except HromadaError as exc:
+                log.info("reaction refused: %s", exc.message, extra={"tenant": actor.tenant_id})
+            except Exception:
+                log.exception("discord reaction failed",
+                              extra={"request_id": request_id, "tenant": actor.tenant_id})
+            return
+        if meaning in ("save", "risk") and added:
+            await self.save_reacted(payload, actor, event_key, request_id,
+                                    as_risk=meaning == "risk")
+
+    async def save_reacted(self, payload: discord.RawReactionActionEvent, actor: Actor,
+                           event_key: str | None, request_id: str, *, as_risk: bool) -> None:
+        """📚 / ⚠️ on any message: fetch it, save it with its jump link, answer under it."""
+        channel = self.client.get_partial_messageable(payload.channel_id,
+                                                      guild_id=payload.guild_id)
+        try:
+            message = await channel.fetch_message(payload.message_id)
+        except discord.HTTPException as exc:
+            log.warning("cannot read the reacted message: %s", exc,
+                        extra={"request_id": request_id, "tenant": actor.tenant_id})
+            return
+        text, link, author = _message_parts(message)
+
+        def call() -> Reply:
+            reply = self.hromada.save_message(actor, text=text, link=link, source_author=author,
+                                              event_key=event_key, as_risk=as_risk)
+            return reply if reply is not None else Reply(text=Rich())
+
+        reply = await self.core(actor.tenant_id, request_id, call)
+        if not reply.text and not reply.title:
+            return  # a re-delivered event: already answered
+        await self.delivery.post(actor.tenant_id, str(payload.channel_id), reply,
+                                 reference=message)
+
+
+def _option(value: Any) -> Any:
+    if isinstance(value, discord.abc.User):
+        return MemberArg(str(value.id), value.display_name)
+    return value
+
+
+def _message_parts(message: discord.Message) -> tuple[str, str, str]:
+    text = message.content or "\n".join(
+        e.description or e.title or "" for e in message.embeds).strip()
+    return text, message.jump_url, message.author.display_name
+

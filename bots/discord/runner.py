@@ -1,0 +1,127 @@
+"""Running the Discord adapter: the API base, the client, the delivery, the command sync."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+import discord.gateway
+import discord.http
+import yarl
+
+from bots.delivery import Deliveries
+from bots.discord.bot import Adapter, make_client
+from bots.discord.render import NO_MENTIONS, notice_text, render
+from core.app import Hromada
+from core.config import Settings
+from core.replies import Notice, Reply
+
+log = logging.getLogger(__name__)
+
+DISCORD_API = "https://discord.com/api/v10"
+DISCORD_GATEWAY = yarl.URL("wss://gateway.discord.gg/")
+
+
+def configure_api(url: str | None) -> tuple[str, yarl.URL]:
+    """Point REST and the gateway at ``url`` together; returns the previous pair.
+
+    Moving only one would let the bot log in to the real gateway with its token, so both
+    class attributes change in this one place, or neither does.
+    """
+    previous = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+    if url:
+        base = yarl.URL(url.rstrip("/"))
+        if base.scheme not in ("http", "https") or not base.host:
+            raise ValueError(f"DISCORD_API_URL must be an http(s) URL, not {url!r}")
+        ws = base.with_scheme("wss" if base.scheme == "https" else "ws").with_path("/")
+        restore_api(str(base.with_path("/api/v10")), ws)
+    return previous
+
+
+def restore_api(rest: str, gateway: yarl.URL) -> None:
+    discord.http.Route.BASE = rest
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
+
+
+class DiscordDelivery:
+    """Posts replies in channels and notices as direct messages, pinging no one."""
+
+    platform = "discord"
+
+    def __init__(self, client: discord.Client, hromada: Hromada) -> None:
+        self.client = client
+        self.hromada = hromada
+
+    async def post(self, tenant_id: str, channel_id: str, reply: Reply, *,
+                   reference: discord.Message | None = None) -> int:
+        """Post publicly; an item card is attached to its item so reactions on it count."""
+        channel = self.client.get_partial_messageable(int(channel_id))
+        kwargs: dict[str, Any] = render(reply).send_kwargs()
+        if reply.image is not None:
+            kwargs["file"] = discord.File(reply.image, filename=reply.image.name)
+            kwargs["embed"].set_image(url=f"attachment://{reply.image.name}")
+        if reference is not None:
+            kwargs["reference"] = reference.to_reference(fail_if_not_exists=False)
+            kwargs["mention_author"] = False
+        message = await channel.send(**kwargs)
+        if reply.item_id is not None:
+            await asyncio.to_thread(self.hromada.attach_message, tenant_id, reply.item_id,
+                                    channel_id, str(message.id))
+        return message.id
+
+    async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
+        """One direct message per recipient per notice; one failure does not stop the rest."""
+        for notice in notices:
+            text = notice_text(notice)
+            for user_id in notice.recipients:
+                if not user_id.isdigit():
+                    continue
+                try:
+                    dm = await self.client.create_dm(discord.Object(int(user_id)))
+                    await dm.send(text, allowed_mentions=NO_MENTIONS)
+                except discord.HTTPException as exc:
+                    log.warning("direct message to %s failed: %s", user_id, exc,
+                                extra={"tenant": tenant_id})
+
+
+def _token(settings: Settings) -> str:
+    if settings.discord_token is None:
+        raise ValueError("DISCORD_TOKEN is not set")
+    return settings.discord_token.get_secret_value()
+
+
+async def start_discord(hromada: Hromada, settings: Settings, deliveries: Deliveries, *,
+                        http_trace: Any = None) -> tuple[discord.Client, Adapter]:
+    """Log in and build the adapter; the caller runs ``client.connect()``."""
+    configure_api(settings.discord_api_url)
+    client = make_client(shard_count=settings.discord_shard_count, http_trace=http_trace)
+    adapter = Adapter(hromada, client)
+    await adapter.set_translator()
+    deliveries.add(adapter.delivery)
+    await client.login(_token(settings))
+    return client, adapter
+
+
+async def run_discord(hromada: Hromada, settings: Settings, deliveries: Deliveries) -> None:
+    """Serve Discord until the process stops (called by ``hromada serve``)."""
+    client, _ = await start_discord(hromada, settings, deliveries)
+    try:
+        await client.connect(reconnect=True)
+    finally:
+        await client.close()
+
+
+async def sync_commands(hromada: Hromada, settings: Settings, *, guild_id: int | None = None,
+                        http_trace: Any = None) -> list[str]:
+    """Register the command tree: globally, or in one guild (instant, for trying it out)."""
+    client, adapter = await start_discord(hromada, settings, Deliveries(), http_trace=http_trace)
+    try:
+        guild = discord.Object(guild_id) if guild_id else None
+        if guild is not None:
+            adapter.tree.copy_global_to(guild=guild)
+        synced = await adapter.tree.sync(guild=guild)
+        return [c.name for c in synced]
+    finally:
+        await client.close()

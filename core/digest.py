@@ -1,0 +1,427 @@
+"""The weekly digest: one platform-neutral reply that pulls every part of Hromada together.
+
+Sections, in this order, each left out when empty: top ideas of the week by net votes; status
+changes; new and escalated risks by likelihood × impact; new knowledge; open leadership
+questions by votes; pulse results that passed the threshold; kudos by value; participation.
+Every number comes from an SQL aggregate; no section loads every row of a table.
+
+Participation counts contributors: members who submitted an item or gave kudos. Votes are
+not read here: one more pass over a week of votes would double the cost of the digest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from gettext import NullTranslations
+from pathlib import Path
+
+from sqlalchemy import case, func, literal_column, select, union_all
+from sqlmodel import Session
+
+from core import images, kudos, pulses, schedule
+from core.commands import REGISTRY
+from core.context import Ctx
+from core.errors import InvalidInput
+from core.i18n import N_, gettext_for
+from core.items import ref
+from core.registry import P, Param
+from core.replies import Field, Reply, Visibility
+from core.schedule import Period
+from core.stats import NO_DEPARTMENT, suppressed
+from core.text import Rich, UserText, fmt, join
+from storage.culture import Kudos
+from storage.models import Item, Member, StatusChange, Tenant, Vote
+
+TOP = 5
+LIST = 8
+TREND_WEEKS = 8
+IDEA_GONE = ("merged", "withdrawn")
+RISK_CLOSED = ("closed",)
+QUESTION_CLOSED = ("answered", "withdrawn", "merged", "closed")
+_RATING = re.compile(r"^\s*(\?|\d)×(\?|\d)\s*→\s*(\d)×(\d)\s*$")
+
+SECTION_TITLES = (
+    N_("Top ideas of the week"),
+    N_("Status changes"),
+    N_("New and escalated risks"),
+    N_("New knowledge"),
+    N_("Open questions for leadership"),
+    N_("Pulse results"),
+    N_("Kudos by value"),
+    N_("Participation"),
+)
+
+
+@dataclass
+class _Words:
+    """The tenant's language, for a digest built without a member asking (the scheduler)."""
+
+    tr: NullTranslations
+
+    def _(self, msgid: str) -> str:
+        return self.tr.gettext(msgid)
+
+    def t(self, msgid: str, **values: object) -> Rich:
+        return fmt(self._(msgid), **values)
+
+
+def _lines(rows: list[Rich]) -> Rich:
+    return join([Rich(("• ",)) + r for r in rows], "\n")
+
+
+def _more(w: _Words, shown: int, total: int) -> list[Rich]:
+    return [w.t(N_("…and {n} more"), n=total - shown)] if total > shown else []
+
+
+# -- sections --------------------------------------------------------------------------
+
+
+def top_ideas(session: Session, tenant_id: str, period: Period,
+              limit: int = TOP) -> list[tuple[Item, int, int]]:
+    """Ideas by net votes cast in the window: (idea, net, votes).
+
+    Reads the window's votes through ix_vote_tenant_created only. On SQLite ``+item_id`` keeps
+    the planner off the UNIQUE(item_id, member_id) index, which would walk every vote.
+    """
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    group_key = literal_column("+vote.item_id") if sqlite else Vote.item_id
+    week = (
+        select(Vote.item_id.label("item_id"),  # type: ignore[attr-defined]
+               func.sum(Vote.value).label("net"), func.count().label("n"))
+        .where(Vote.tenant_id == tenant_id, Vote.created_at >= period.start,
+               Vote.created_at < period.end)
+        .group_by(group_key)
+        .subquery("week_votes")
+    )
+    rows = session.execute(
+        select(Item, week.c.net, week.c.n)
+        .join(week, week.c.item_id == Item.id)
+        .where(Item.tenant_id == tenant_id, Item.kind == "idea",
+               Item.status.not_in(IDEA_GONE))  # type: ignore[attr-defined]
+        .order_by(week.c.net.desc(), week.c.n.desc(), Item.number)
+        .limit(limit)
+    ).all()
+    return [(r[0], int(r[1]), int(r[2])) for r in rows if int(r[1]) > 0]
+
+
+def _status_changes(session: Session, tenant_id: str,
+                    period: Period) -> tuple[list[tuple[Item, StatusChange]], int]:
+    where = (StatusChange.tenant_id == tenant_id, StatusChange.created_at >= period.start,
+             StatusChange.created_at < period.end,
+             StatusChange.old_status != StatusChange.new_status)
+    total = session.execute(select(func.count()).select_from(StatusChange).where(*where)
+                            ).scalar_one()
+    rows = session.execute(
+        select(Item, StatusChange).join(StatusChange, StatusChange.item_id == Item.id)
+        .where(*where, Item.tenant_id == tenant_id)
+        .order_by(StatusChange.created_at, StatusChange.id)  # type: ignore[arg-type]
+        .limit(LIST)
+    ).all()
+    return [(r[0], r[1]) for r in rows], int(total)
+
+
+def _rating(text: str) -> tuple[int, int] | None:
+    """The score before and after in a rating note "a×b → c×d" ("?" before counts as 0)."""
+    m = _RATING.match(text)
+    if not m:
+        return None
+    a, b, c, d = (0 if g == "?" else int(g) for g in m.groups())
+    return a * b, c * d
+
+
+def _risks(session: Session, tenant_id: str, period: Period) -> list[tuple[Item, str, int]]:
+    """(risk, "new" or the earlier rating, score), most serious first."""
+    new = session.execute(
+        select(Item).where(Item.tenant_id == tenant_id, Item.kind == "risk",
+                           Item.created_at >= period.start, Item.created_at < period.end,
+                           Item.status.not_in(RISK_CLOSED))  # type: ignore[attr-defined]
+    ).scalars().all()
+    out: dict[int, tuple[Item, str, int]] = {}
+    for item in new:
+        out[item.id or 0] = (item, "new", (item.likelihood or 0) * (item.impact or 0))
+    rated = session.execute(
+        select(Item, StatusChange.note).join(StatusChange, StatusChange.item_id == Item.id)
+        .where(StatusChange.tenant_id == tenant_id, StatusChange.created_at >= period.start,
+               StatusChange.created_at < period.end,
+               StatusChange.old_status == StatusChange.new_status,
+               Item.kind == "risk", Item.status.not_in(RISK_CLOSED))  # type: ignore[attr-defined]
+        .order_by(StatusChange.created_at, StatusChange.id)  # type: ignore[arg-type]
+    ).all()
+    first_before: dict[int, tuple[Item, str, int]] = {}
+    for item, note in rated:
+        scores = _rating(note)
+        if scores is not None and (item.id or 0) not in first_before:
+            before = note.split("→")[0].strip()
+            first_before[item.id or 0] = (item, before, scores[0])
+    for item_id, (item, before, score_before) in first_before.items():
+        now_score = (item.likelihood or 0) * (item.impact or 0)
+        if item_id not in out and now_score > score_before:
+            out[item_id] = (item, before, now_score)
+    return sorted(out.values(), key=lambda r: (-r[2], r[0].number))
+
+
+def _new_items(session: Session, tenant_id: str, kind: str,
+               period: Period) -> tuple[list[Item], int]:
+    where = (Item.tenant_id == tenant_id, Item.kind == kind, Item.created_at >= period.start,
+             Item.created_at < period.end, Item.status != "archived")
+    total = session.execute(select(func.count()).select_from(Item).where(*where)).scalar_one()
+    rows = session.execute(select(Item).where(*where).order_by(Item.number).limit(LIST)
+                           ).scalars().all()
+    return list(rows), int(total)
+
+
+def _open_questions(session: Session, tenant_id: str) -> list[tuple[Item, int]]:
+    score = func.coalesce(func.sum(Vote.value), 0).label("score")
+    rows = session.execute(
+        select(Item, score)
+        .outerjoin(Vote, Vote.item_id == Item.id)  # type: ignore[arg-type]
+        .where(Item.tenant_id == tenant_id, Item.kind == "question", Item.answer.is_(None),  # type: ignore[union-attr]
+               Item.status.not_in(QUESTION_CLOSED))  # type: ignore[attr-defined]
+        .group_by(Item.id)  # type: ignore[arg-type]
+        .order_by(score.desc(), Item.number)
+        .limit(TOP)
+    ).all()
+    return [(r[0], int(r[1])) for r in rows]
+
+
+def participation(session: Session, tenant_id: str,
+                  bounds: list[datetime]) -> list[dict[str, int]]:
+    """Distinct contributors per week and department, one dict per week, oldest first.
+
+    ``bounds`` are the n + 1 week boundaries. One query over items and kudos in the window.
+    """
+    start, end = bounds[0], bounds[-1]
+
+    def bucket(col: object) -> object:
+        whens = [(col >= b, i) for i, b in reversed(list(enumerate(bounds[:-1])))]  # type: ignore[operator]
+        return case(*whens, else_=0)
+
+    authors = select(Item.author_id.label("member_id"),  # type: ignore[union-attr]
+                     bucket(Item.created_at).label("week")).where(  # type: ignore[arg-type]
+        Item.tenant_id == tenant_id, Item.created_at >= start, Item.created_at < end,
+        Item.author_id.is_not(None))  # type: ignore[union-attr]
+    givers = select(Kudos.giver_id.label("member_id"),  # type: ignore[attr-defined]
+                    bucket(Kudos.created_at).label("week")).where(  # type: ignore[arg-type]
+        Kudos.tenant_id == tenant_id, Kudos.created_at >= start, Kudos.created_at < end)
+    acts = union_all(authors, givers).subquery("acts")
+    dept = func.coalesce(Member.department, "")
+    rows = session.execute(
+        select(acts.c.week, dept, func.count(func.distinct(acts.c.member_id)))
+        .join(Member, Member.id == acts.c.member_id)  # type: ignore[arg-type]
+        .where(Member.former.is_(False))  # type: ignore[attr-defined]
+        .group_by(acts.c.week, dept)
+    ).all()
+    weeks: list[dict[str, int]] = [{} for _ in bounds[:-1]]
+    for week, department, n in rows:
+        weeks[int(week)][str(department)] = int(n)
+    return weeks
+
+
+def matrix_counts(session: Session, tenant_id: str) -> list[list[int]]:
+    """counts[likelihood-1][impact-1] of the risks not closed."""
+    rows = session.execute(
+        select(Item.likelihood, Item.impact, func.count())
+        .where(Item.tenant_id == tenant_id, Item.kind == "risk",
+               Item.status.not_in(RISK_CLOSED),  # type: ignore[attr-defined]
+               Item.likelihood.is_not(None), Item.impact.is_not(None))  # type: ignore[union-attr]
+        .group_by(Item.likelihood, Item.impact)
+    ).all()
+    grid = [[0] * 5 for _ in range(5)]
+    for lik, imp, n in rows:
+        grid[int(lik) - 1][int(imp) - 1] = int(n)
+    return grid
+
+
+def heatmap_file(grid: list[list[int]], w: _Words | Ctx,
+                 directory: Path | None = None) -> Path:
+    img = images.heatmap(grid, title=w._("Open risks: likelihood × impact"),
+                         likelihood=w._("likelihood"), impact=w._("impact"))
+    return images.save(img, "risks", directory)
+
+
+# -- the digest ------------------------------------------------------------------------
+
+
+def _title(item: Item) -> Rich:
+    return Rich((f"{ref(item)} “", UserText(item.title), "”"))
+
+
+def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
+                 image_dir: Path | None = None) -> Reply:
+    """The digest of one tenant for one period, in the tenant's language."""
+    if isinstance(tenant, str):
+        found = session.get(Tenant, tenant)
+        if found is None:
+            raise InvalidInput(N_("That workspace is not known."))
+        tenant = found
+    w = _Words(gettext_for(tenant.language))
+    tid = tenant.id
+    sections: list[tuple[str, list[Rich]]] = []
+
+    def add(title: str, rows: list[Rich]) -> None:
+        if rows:
+            sections.append((w._(title), rows))
+
+    add(SECTION_TITLES[0], [
+        _title(item) + w.t(N_(" · {net:+d} (votes: {n})"), net=net, n=n)
+        for item, net, n in top_ideas(session, tid, period)])
+
+    changes, total = _status_changes(session, tid, period)
+    add(SECTION_TITLES[1], [
+        _title(item) + w.t(N_(": {old} → {new}"), old=w._(sc.old_status), new=w._(sc.new_status))
+        for item, sc in changes] + _more(w, len(changes), total))
+
+    risk_rows = []
+    for item, how, score in _risks(session, tid, period)[:LIST]:
+        rating = (f"{item.likelihood}×{item.impact} = {score}" if item.likelihood
+                  else w._("not rated"))
+        tail = w._("new this week") if how == "new" else w.t(N_("escalated from {before}"),
+                                                   before=how).plain()
+        risk_rows.append(_title(item) + Rich((f" · {rating} · {tail}",)))
+    add(SECTION_TITLES[2], risk_rows)
+
+    snippets, total = _new_items(session, tid, "snippet", period)
+    add(SECTION_TITLES[3], [_title(s) for s in snippets] + _more(w, len(snippets), total))
+
+    add(SECTION_TITLES[4], [_title(q) + Rich((f" · {score:+d}",))
+                            for q, score in _open_questions(session, tid)])
+
+    pulse_rows = []
+    for item, result in pulses.digest_results(session, tenant, period.start, period.end):
+        overall, _depts = pulses.describe(w.tr, result)
+        pulse_rows.append(_title(item) + Rich((": ",)) + overall)
+    add(SECTION_TITLES[5], pulse_rows)
+
+    add(SECTION_TITLES[6], [Rich((f"#{value}: {n}",))
+                            for value, n in kudos.counts(session, tid, period.start, period.end)])
+
+    bounds = schedule.weeks_before(period, TREND_WEEKS)
+    weeks = participation(session, tid, bounds)
+    add(SECTION_TITLES[7], _participation_rows(w, weeks[-1], weeks[-2], tenant.anonymity_k))
+
+    reply = Reply(
+        title=w.t(N_("Weekly digest: {start} – {end}"),
+                  start=period.local_start().strftime("%Y-%m-%d"),
+                  end=period.local_end().strftime("%Y-%m-%d")),
+        text=w.t(N_("What happened in Hromada this week.")) if sections else w.t(
+            N_("A quiet week: nothing new to report.")),
+        fields=[Field(title, _lines(rows), inline=False) for title, rows in sections],
+        visibility=Visibility.PUBLIC,
+    )
+    reply.image = _picture(session, tid, w, bounds, weeks, tenant.anonymity_k, image_dir)
+    return reply
+
+
+def _participation_rows(w: _Words, now: dict[str, int], last: dict[str, int],
+                        k: int) -> list[Rich]:
+    """Totals and departments, every group under k (or that would uncover one) shown as <k."""
+    total_now, total_last = sum(now.values()), sum(last.values())
+    if total_now < k and total_last < k:
+        return []  # nothing here passes the anonymity threshold
+
+    def shown(n: int, hide: bool) -> str:
+        return str(n) if n >= k and not hide else f"<{k}"
+
+    rows = [w.t(N_("Contributors this week: {now} (last week: {last})"),
+                now=shown(total_now, False), last=shown(total_last, False))]
+    hidden_now, hidden_last = suppressed(now, k), suppressed(last, k)
+    any_hidden = False
+    for dept in sorted(set(now) | set(last), key=lambda d: (d == "", d.lower())):
+        n, p = now.get(dept, 0), last.get(dept, 0)
+        show_now = n >= k and dept not in hidden_now
+        show_last = p >= k and dept not in hidden_last
+        if not show_now and not show_last:
+            any_hidden = True
+            continue
+        name = Rich((UserText(dept),)) if dept else Rich((w._(NO_DEPARTMENT),))
+        rows.append(name + w.t(N_(": {now} (last week: {last})"),
+                               now=shown(n, not show_now), last=shown(p, not show_last)))
+    if any_hidden:
+        rows.append(w.t(N_("Departments with fewer than {k} contributors are not shown."), k=k))
+    return rows
+
+
+def _picture(session: Session, tenant_id: str, w: _Words, bounds: list[datetime],
+             weeks: list[dict[str, int]], k: int, directory: Path | None) -> Path | None:
+    """The heat map and the 8-week trend side by side; None when both would be empty."""
+    parts = []
+    grid = matrix_counts(session, tenant_id)
+    if any(n for row in grid for n in row):
+        parts.append(images.heatmap(grid, title=w._("Open risks: likelihood × impact"),
+                                    likelihood=w._("likelihood"), impact=w._("impact")))
+    totals = [sum(week.values()) for week in weeks]
+    if any(totals):
+        labels = [b.strftime("%d.%m") for b in bounds[:-1]]
+        bars = [n if n >= k else None for n in totals]
+        if any(b is not None for b in bars):
+            parts.append(images.trend(bars, labels, title=w._("Contributors per week")))
+    if not parts:
+        return None
+    return images.save(images.side_by_side(*parts), "digest", directory)
+
+
+# -- commands --------------------------------------------------------------------------
+
+
+@REGISTRY.command("digest preview", help=N_("The digest of the last seven days, only for you."))
+def preview(ctx: Ctx) -> Reply:
+    period = schedule.preview_period(ctx.tenant, ctx.now)
+    reply = build_digest(ctx.session, ctx.tenant, period)
+    reply.visibility = Visibility.PRIVATE
+    reply.footer = _where_when(ctx)
+    return reply
+
+
+@REGISTRY.command("digest here", help=N_("Post the weekly digest in this channel."),
+                  moderator=True)
+def here(ctx: Ctx) -> Reply:
+    channel = ctx.actor.channel_id
+    if not channel:
+        raise InvalidInput(N_("I cannot tell which channel this is; run it in a channel."))
+    ctx.tenant.digest_channel = channel
+    ctx.tenant.digest_enabled = True
+    ctx.session.add(ctx.tenant)
+    schedule.settle_current(ctx.session, ctx.tenant, ctx.now)
+    return Reply(text=ctx.t(N_("The weekly digest will be posted in this channel.")),
+                 footer=_where_when(ctx))
+
+
+@REGISTRY.command("digest schedule",
+                  Param("weekday", P.WORD, N_("the weekday, like monday")),
+                  Param("time", P.WORD, N_("the time, HH:MM")),
+                  Param("zone", P.WORD, N_("the time zone, Area/City")),
+                  help=N_("Choose the weekday, time and time zone of the digest."),
+                  moderator=True)
+def set_schedule(ctx: Ctx, weekday: str, time: str, zone: str) -> Reply:
+    day, hhmm, tz = schedule.parse_weekday(weekday), schedule.parse_time(time), \
+        schedule.parse_zone(zone)
+    ctx.tenant.digest_weekday, ctx.tenant.digest_time, ctx.tenant.digest_tz = day, hhmm, tz
+    ctx.tenant.digest_enabled = True
+    ctx.session.add(ctx.tenant)
+    schedule.settle_current(ctx.session, ctx.tenant, ctx.now)
+    return Reply(text=ctx.t(N_("The digest goes out every {weekday} at {time} ({zone})."),
+                            weekday=ctx._(schedule.SHOWN_WEEKDAYS[day]), time=hhmm, zone=tz),
+                 footer=_where_when(ctx))
+
+
+@REGISTRY.command("digest off", help=N_("Stop the weekly digest."), moderator=True)
+def off(ctx: Ctx) -> Reply:
+    ctx.tenant.digest_enabled = False
+    ctx.session.add(ctx.tenant)
+    return Reply(text=ctx.t(N_("The weekly digest is off. Turn it on again with /digest "
+                               "schedule or /digest here.")))
+
+
+def _where_when(ctx: Ctx) -> str:
+    t = ctx.tenant
+    if not t.digest_enabled:
+        return ctx._("The weekly digest is off.")
+    if not t.digest_channel:
+        return ctx._("No channel yet: a moderator runs /digest here in the channel for it.")
+    when = schedule.next_run(t, ctx.now).astimezone(schedule.zone_of(t.digest_tz))
+    return ctx.t(N_("Next digest: {when} ({zone}) in {channel}."),
+                 when=when.strftime("%Y-%m-%d %H:%M"), zone=t.digest_tz,
+                 channel=UserText(t.digest_channel)).plain()
+

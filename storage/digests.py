@@ -1,0 +1,138 @@
+"""Claims on scheduled work: one row per (tenant, job, period), unique, so a period runs once.
+
+A process claims a period before it posts; the claim carries a lease. When the process dies
+before it marks the claim done, another process takes the claim over once the lease expired.
+Every function here is one or two write statements, never a read then a write: on SQLite a
+read transaction that later writes can fail when another process wrote in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Index, UniqueConstraint, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, Session, SQLModel
+
+from storage.models import _ts, utcnow
+
+CLAIMED = "claimed"
+POSTED = "posted"
+SKIPPED = "skipped"  # a period that must not go out (the schedule was just set or moved)
+
+
+class JobClaim(SQLModel, table=True):
+    __tablename__ = "job_claim"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "job", "period_key", name="uq_job_claim_period"),
+        Index("ix_job_claim_status_lease", "status", "lease_until"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", max_length=100)
+    job: str = Field(max_length=40)
+    period_key: str = Field(max_length=40)
+    status: str = Field(default=CLAIMED, max_length=16)
+    owner: str = Field(default="", max_length=100)
+    attempts: int = 1
+    lease_until: datetime = Field(sa_column=_ts(nullable=False))
+    claimed_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    done_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+def _insert(session: Session) -> postgresql.Insert | sqlite.Insert:
+    table = JobClaim.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _key(tenant_id: str, job: str, period_key: str) -> list[object]:
+    return [
+        JobClaim.tenant_id == tenant_id,
+        JobClaim.job == job,
+        JobClaim.period_key == period_key,
+    ]
+
+
+def claim(session: Session, *, tenant_id: str, job: str, period_key: str, owner: str,
+          now: datetime, lease_until: datetime) -> bool:
+    """Take the period for ``owner``: True when it is now ours (new, or an expired lease)."""
+    stmt = _insert(session).values(
+        tenant_id=tenant_id, job=job, period_key=period_key, status=CLAIMED, owner=owner,
+        attempts=1, lease_until=lease_until, claimed_at=now,
+    ).on_conflict_do_nothing().returning(JobClaim.id)  # type: ignore[arg-type]
+    # RETURNING, not rowcount: PostgreSQL drivers report -1 for INSERT … ON CONFLICT here.
+    if session.execute(stmt).first() is not None:
+        return True
+    takeover = (
+        update(JobClaim)
+        .where(*_key(tenant_id, job, period_key))  # type: ignore[arg-type]
+        .where(JobClaim.status == CLAIMED, JobClaim.lease_until < now)  # type: ignore[arg-type]
+        .values(owner=owner, lease_until=lease_until, claimed_at=now,
+                attempts=JobClaim.attempts + 1)
+        .returning(JobClaim.id)  # type: ignore[arg-type]
+    )
+    return session.execute(takeover).first() is not None
+
+
+def finish(session: Session, *, tenant_id: str, job: str, period_key: str, owner: str,
+           now: datetime) -> bool:
+    """Mark our claim posted. False when the lease was lost to another process meanwhile."""
+    stmt = (
+        update(JobClaim)
+        .where(*_key(tenant_id, job, period_key))  # type: ignore[arg-type]
+        .where(JobClaim.status == CLAIMED, JobClaim.owner == owner)  # type: ignore[arg-type]
+        .values(status=POSTED, done_at=now)
+        .returning(JobClaim.id)  # type: ignore[arg-type]
+    )
+    return session.execute(stmt).first() is not None
+
+
+def release(session: Session, *, tenant_id: str, job: str, period_key: str, owner: str,
+            now: datetime) -> None:
+    """Give a claim back at once (posting failed): the next tick may try again."""
+    session.execute(
+        update(JobClaim)
+        .where(*_key(tenant_id, job, period_key))  # type: ignore[arg-type]
+        .where(JobClaim.status == CLAIMED, JobClaim.owner == owner)  # type: ignore[arg-type]
+        .values(lease_until=now)
+    )
+
+
+def skip(session: Session, *, tenant_id: str, job: str, period_key: str, now: datetime) -> None:
+    """Settle a period without posting it, unless it was already posted."""
+    stmt = _insert(session).values(
+        tenant_id=tenant_id, job=job, period_key=period_key, status=SKIPPED, owner="",
+        attempts=0, lease_until=now, claimed_at=now, done_at=now,
+    ).on_conflict_do_update(
+        index_elements=["tenant_id", "job", "period_key"],
+        set_={"status": SKIPPED, "done_at": now},
+        where=JobClaim.status != POSTED,  # type: ignore[arg-type]
+    )
+    session.execute(stmt)
+
+
+def blocked(session: Session, *, job: str, pairs: Iterable[tuple[str, str]],
+            now: datetime) -> set[tuple[str, str]]:
+    """Of these (tenant, period) pairs, the ones settled or held by a live lease."""
+    wanted = set(pairs)
+    if not wanted:
+        return set()
+    rows = session.execute(
+        select(JobClaim.tenant_id, JobClaim.period_key).where(
+            JobClaim.job == job,
+            JobClaim.tenant_id.in_({t for t, _ in wanted}),  # type: ignore[attr-defined]
+            JobClaim.period_key.in_({k for _, k in wanted}),  # type: ignore[attr-defined]
+            or_(JobClaim.status != CLAIMED, JobClaim.lease_until >= now),  # type: ignore[arg-type]
+        )
+    ).all()
+    return {(t, k) for t, k in rows if (t, k) in wanted}
+
+
+def claims_of(session: Session, tenant_id: str, job: str) -> list[JobClaim]:
+    """Every claim of a tenant's job, oldest first: for tests and ``mydata``-style views."""
+    return list(session.execute(
+        select(JobClaim).where(JobClaim.tenant_id == tenant_id, JobClaim.job == job)
+        .order_by(JobClaim.id)  # type: ignore[arg-type]
+    ).scalars())

@@ -1,0 +1,130 @@
+"""The adapter's less travelled paths: deferral, apologies, deliveries, translation, rendering."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from discord.app_commands import locale_str
+from discord.app_commands.translator import TranslationContextLocation as Loc
+from PIL import Image
+
+import bots.discord.bot as discord_bot
+from bots.discord.commands import discord_routes, translate_for
+from bots.discord.render import neutralise, render
+from core.commands import REGISTRY
+from core.registry import P, Param, Registry
+from core.replies import Action, Notice, Reply, Visibility
+from core.text import Mention, Rich, UserText
+from tests.bots.discord.harness import DiscordHarness, embed_text
+
+EPHEMERAL = 64
+
+
+async def test_slow_core_work_is_deferred_then_followed_up(
+    discord_h: DiscordHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the ack budget the interaction is deferred (type 5) and answered by editing it."""
+    monkeypatch.setattr(discord_bot, "ACK_AFTER", 0)
+    h = discord_h
+    alice = h.user("alice")
+    call = await h.command(alice, "idea submit", {"text": "Deferred idea"})
+    assert call.body["type"] == 5 and call.body["data"]["flags"] & EPHEMERAL
+    edits = h.fake.rest("PATCH", f"/webhooks/{h.fake.app_id}/")
+    assert edits and "I-1" in edits[-1].body["content"]
+    assert "I-1" in embed_text(h.posted()[-1].body)
+    listed = await h.command(alice, "idea list", {})
+    assert listed.body["type"] == 5
+    assert "Deferred idea" in embed_text(h.fake.rest("PATCH")[-1].body)
+
+
+async def test_unexpected_error_is_logged_with_request_id_and_apologised(
+    discord_h: DiscordHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = discord_h
+
+    def broken(*_a: object, **_k: object) -> Reply:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(h.hromada, "invoke", broken)
+    with caplog.at_level(logging.ERROR, logger="bots.discord.bot"):
+        call = await h.command(h.user("alice"), "idea list", {})
+    text = embed_text(call.body["data"])
+    request_id = h.fake.calls[-1].path.split("/")[2]
+    assert "Sorry" in text and request_id in text
+    assert "disk on fire" not in text
+    record = next(r for r in caplog.records if r.getMessage() == "discord request failed")
+    assert record.request_id == request_id  # type: ignore[attr-defined]
+
+
+async def test_delivery_posts_images_and_direct_messages(
+    discord_h: DiscordHarness, tmp_path: Path
+) -> None:
+    h = discord_h
+    alice = h.user("alice")
+    picture = tmp_path / "risks.png"
+    Image.new("RGB", (4, 4), "white").save(picture)
+    delivery = h.deliveries.for_tenant(h.tenant)
+    assert delivery is not None and delivery.platform == "discord"
+    reply = Reply(text=Rich(("Weekly digest ", UserText("@everyone"))),
+                  visibility=Visibility.PUBLIC, image=picture)
+    await delivery.post(h.tenant, str(h.channel), reply)
+    post = h.posted()[-1]
+    assert post.files == ["risks.png"]
+    assert post.body["embeds"][0]["image"]["url"] == "attachment://risks.png"
+    assert post.body["allowed_mentions"]["parse"] == []
+    assert "@\u200beveryone" in embed_text(post.body)
+    await delivery.notify(h.tenant, [Notice((alice["id"],), Rich(("I-1 is now done.",)))])
+    assert h.dms(alice) == ["I-1 is now done."]
+
+
+def test_render_neutralises_user_text_and_keeps_bot_words() -> None:
+    assert neutralise("hi @everyone <@123> <@!45> <@&6> <#7> <!here> @here") == (
+        "hi @\u200beveryone <\u200b@123> <\u200b@!45> <\u200b@&6> <\u200b#7> <\u200b!here> "
+        "@\u200bhere")
+    reply = Reply(text=Rich(("Thanks ", Mention("99", "bo"), " for ", UserText("@here x"))),
+                  actions=[Action("Submit anyway", "dup.submit", "4", "primary")])
+    out = render(reply)
+    assert out.ephemeral
+    assert out.embed.description == "Thanks <@99> for @\u200bhere x"
+    kwargs = out.send_kwargs()
+    assert kwargs["allowed_mentions"].to_dict()["parse"] == []
+    button = kwargs["view"].children[0]
+    assert button.custom_id == "h:dup.submit:4" and button.label == "Submit anyway"
+
+
+def test_translator_uses_catalogs_and_never_sends_invalid_names() -> None:
+    assert translate_for("uk", locale_str("idea", name="idea"), Loc.group_name,
+                         menu=False) == "ідея"
+    assert translate_for("uk", locale_str("zzz-unknown"), Loc.command_name, menu=False) is None
+    described = translate_for("uk", locale_str("Submit an idea; everyone can vote on it.",
+                                               msgid="Submit an idea; everyone can vote on it."),
+                              Loc.command_description, menu=False)
+    assert described and described != "Submit an idea; everyone can vote on it."
+    assert translate_for("uk", locale_str("Save to knowledge"), Loc.command_name,
+                         menu=True) == "Зберегти в знання"
+    assert translate_for("en", locale_str("idea", name="idea"), Loc.group_name,
+                         menu=False) is None
+
+
+def test_routes_cover_every_registry_command_once() -> None:
+    routes = discord_routes(REGISTRY)
+    assert sorted(r.command.path for r in routes) == sorted(c.path for c in REGISTRY.commands)
+    assert len({r.names for r in routes}) == len(routes)
+    by_path = {r.command.path: r.names for r in routes}
+    assert by_path[("idea", "submit")] == ("idea", "submit")
+    assert by_path[("hromada", "settings")] == ("hromada", "settings", "show")
+    assert by_path[("hromada", "settings", "language")] == ("hromada", "settings", "language")
+
+
+def test_routes_refuse_paths_discord_cannot_hold() -> None:
+    reg = Registry()
+    reg.group("deep", "too deep")
+    reg.command("deep a b c", Param("x", P.WORD), help="x")(lambda ctx, x: Reply(Rich()))
+    with pytest.raises(ValueError, match="too deep"):
+        discord_routes(reg)
+    alone = Registry()
+    alone.group("kudos", "kudos")
+    alone.command("kudos", Param("text", P.TEXT), help="thanks")(lambda ctx, text: Reply(Rich()))
+    assert [r.names for r in discord_routes(alone)] == [("kudos",)]

@@ -1,0 +1,182 @@
+"""Property tests: random command lines never crash nor half-write; votes match a simple model."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import core.app  # noqa: F401 - registers every command
+from core import items
+from core.commands import REGISTRY
+from core.errors import HromadaError
+from core.registry import P
+from tests.core.support import CHANNEL, snapshot
+
+EXAMPLES = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow,
+                                           HealthCheck.function_scoped_fixture])
+
+
+def group_words(group: str) -> list[str]:
+    """Every word the grammar of a group knows: subcommands, literals and choices."""
+    words: set[str] = set()
+    for cmd in REGISTRY.groups[group].commands:
+        words.update(cmd.words)
+        for p in cmd.params:
+            if p.kind is P.LITERAL:
+                words.add(p.name)
+            words.update(p.choices)
+    return sorted(words)
+
+
+COMMON = [
+    "I-1", "i1", "1", "2", "12", "#3", "R-1", "r2", "K-1", "Q-1", "P-1", "I-0", "X-9",
+    "0", "-1", "5", "6", "999999999", "1099511627776", "2.5", "1e3",
+    "|", "||", "#onboarding", "#it", "#", "#bad!", "<@U1|alice>", "<@bob>", "@carol",
+    "<!channel>", "@everyone", "<!here>", "into", "anon", "top", "new", "confirm",
+    "Пропозиція", "відпустка", "ідея", "🙂", "👍🏽", "\t", "\u200b", "ß", "ǅ", "İ", "09:30",
+    "Europe/Kyiv", "monday", "teamwork", "",
+]
+
+
+def lines(group: str) -> st.SearchStrategy[str]:
+    token = st.one_of(
+        st.sampled_from(group_words(group) + COMMON),
+        st.text(max_size=12),
+        st.integers(min_value=-(2**63), max_value=2**63).map(str),
+    )
+    return st.lists(token, max_size=8).map(" ".join)
+
+
+@pytest.fixture
+def seeded(hromada, actor):
+    """A tenant with a few items of each kind, so refs in random lines often hit something."""
+    alice, mod = actor("alice"), actor("mod", admin=True)
+    hromada.run(alice, "idea", "Dark mode for the wiki")
+    hromada.run(alice, "idea", "anon Pay transparency bands")
+    hromada.run(alice, "risk", "The build server may run out of disk")
+    hromada.run(mod, "kb", "add VPN access | Ask IT #onboarding")
+    hromada.run(mod, "idea", "Quarterly hackathon with prizes")
+    return hromada
+
+
+@pytest.mark.parametrize("group", sorted(REGISTRY.groups))
+def test_random_lines_never_crash_nor_half_write(seeded, actor, db, group):
+    who_choices = [actor("alice"), actor("bob"), actor("mod", admin=True),
+                   actor("lena", roles=("Leads",))]
+
+    @EXAMPLES
+    @given(line=lines(group), who=st.sampled_from(who_choices))
+    def check(line: str, who) -> None:
+        before = snapshot(db)
+        try:
+            seeded.run(who, group, line)
+        except HromadaError as exc:
+            assert exc.message
+            assert snapshot(db) == before, f"/{group} {line!r} raised and left writes"
+            reply = seeded.error_reply(who.tenant_id, exc)
+            assert reply.error and reply.plain()
+
+    check()
+
+
+@pytest.mark.parametrize("group", ["idea", "risk", "kb"])
+def test_random_text_is_kept_or_refused_cleanly(seeded, actor, db, group):
+    """Free text of any shape: either stored and shown back, or refused with a usage line."""
+    alice = actor("alice")
+
+    @EXAMPLES
+    @given(text=st.text(min_size=1, max_size=60))
+    def check(text: str) -> None:
+        before = snapshot(db)
+        try:
+            reply = seeded.run(alice, group, f"search {text}")
+        except HromadaError:
+            assert snapshot(db) == before
+            return
+        assert reply.plain() is not None
+
+    check()
+
+
+# -- votes against a model ---------------------------------------------------------------
+
+MEMBERS = ["m0", "m1", "m2", "m3"]
+OP = st.one_of(
+    st.tuples(st.just("vote"), st.sampled_from(MEMBERS), st.sampled_from(["+1", "-1"]),
+              st.booleans()),  # (kind, member, emoji, added)
+    st.tuples(st.just("redeliver"), st.integers(min_value=0, max_value=50)),
+    st.tuples(st.just("noise"), st.sampled_from(MEMBERS), st.sampled_from(["+1", "-1"]),
+              st.booleans()),  # the same member on another item: must not matter here
+    st.tuples(st.just("keyless"), st.sampled_from(MEMBERS), st.sampled_from(["+1", "-1"]),
+              st.booleans()),  # a platform event without an id
+)
+_counter = itertools.count()
+
+
+def test_vote_sequences_match_a_simple_model(hromada, actor):
+    mod = actor("mod", admin=True)
+    people = {m: actor(m) for m in MEMBERS}
+
+    def new_item() -> int:
+        with hromada.context(mod) as ctx:
+            item = items.create(ctx, "idea", f"Property idea {next(_counter)}")
+            return item.id or 0
+
+    @EXAMPLES
+    @given(ops=st.lists(OP, max_size=40))
+    def check(ops) -> None:
+        run = next(_counter)
+        target, other = new_item(), new_item()
+        hromada.attach_message("console:test", target, CHANNEL, f"t{target}")
+        hromada.attach_message("console:test", other, CHANNEL, f"t{other}")
+        model: dict[str, int] = {}
+        seen: set[str] = set()
+        delivered: list[tuple[str, str, str, bool]] = []  # (key, member, emoji, added)
+
+        def apply_model(key: str | None, member: str, emoji: str, added: bool) -> None:
+            if key is not None:
+                if key in seen:
+                    return
+                seen.add(key)
+            value = 1 if emoji == "+1" else -1
+            if added:
+                model[member] = value
+            elif model.get(member) == value:
+                del model[member]
+
+        def react(item: int, key: str | None, member: str, emoji: str, added: bool) -> None:
+            hromada.react(people[member], channel_id=CHANNEL, message_id=f"t{item}",
+                          emoji=emoji, added=added, event_key=key)
+
+        for n, op in enumerate(ops):
+            if op[0] == "redeliver":
+                if not delivered:
+                    continue
+                key, member, emoji, added = delivered[op[1] % len(delivered)]
+                react(target, key, member, emoji, added)
+                apply_model(key, member, emoji, added)
+            elif op[0] == "vote":
+                _, member, emoji, added = op
+                key = f"ev-{run}-{n}"
+                delivered.append((key, member, emoji, added))
+                react(target, key, member, emoji, added)
+                apply_model(key, member, emoji, added)
+            elif op[0] == "keyless":
+                _, member, emoji, added = op
+                react(target, None, member, emoji, added)
+                apply_model(None, member, emoji, added)
+            else:
+                _, member, emoji, added = op
+                react(other, f"noise-{run}-{n}", member, emoji, added)
+        with hromada.db.uow() as session:
+            from storage import repos
+
+            up, down = repos.tally(session, "console:test", target)
+        assert (up, down) == (sum(v > 0 for v in model.values()),
+                              sum(v < 0 for v in model.values()))
+
+    check()

@@ -1,0 +1,236 @@
+"""The one command registry: declaration checks, text parsing, typed options, usage, help."""
+
+from __future__ import annotations
+
+import pytest
+
+import core.app  # noqa: F401 - registers every command
+from core.commands import REGISTRY
+from core.errors import InvalidInput
+from core.registry import MAX_TEXT, MemberArg, P, Param, Registry, parse_member
+from core.replies import Reply
+
+
+def echo(ctx, **kw):  # pragma: no cover - never called, the parser is under test
+    return Reply(text=None)
+
+
+@pytest.fixture
+def reg() -> Registry:
+    r = Registry()
+    r.group("t", "test group", default="say")
+    r.command("t say", Param("text", P.TEXT), help="say")(echo)
+    r.command("t me skills", Param("skills", P.TEXT), help="skills")(echo)
+    r.command("t me", help="me")(echo)
+    r.command("t move", Param("ref", P.REF, ref_kind="idea"), Param("into", P.LITERAL),
+              Param("target", P.REF, ref_kind="idea"), help="move")(echo)
+    r.command("t rate", Param("n", P.INT, minimum=1, maximum=5),
+              Param("how", P.CHOICE, choices=("up", "down"), required=False), help="rate")(echo)
+    r.command("t add", Param("title", P.TEXT, until="|"), Param("body", P.TEXT),
+              Param("tags", P.TAGS, required=False), help="add")(echo)
+    r.command("t give", Param("who", P.MEMBER), Param("why", P.TEXT, required=False),
+              help="give")(echo)
+    return r
+
+
+def test_declarations_are_checked():
+    r = Registry()
+    r.group("g", "help")
+    with pytest.raises(ValueError):
+        r.group("g", "again")
+    with pytest.raises(ValueError):
+        r.group("Bad Name", "help")
+    with pytest.raises(ValueError):
+        Param("Bad Name", P.TEXT)
+    with pytest.raises(ValueError):
+        Param("pick", P.CHOICE)
+    with pytest.raises(ValueError):
+        r.command("g Sub", help="x")
+    with pytest.raises(ValueError):
+        r.command("g sub", Param("a", P.WORD), Param("a", P.WORD), help="x")
+    r.command("g sub", help="x")(echo)
+    with pytest.raises(ValueError):
+        r.command("g sub", help="x")(echo)
+    with pytest.raises(KeyError):
+        r.command("nogroup sub", help="x")
+
+
+def test_default_subcommand_and_longest_match(reg):
+    cmd, args = reg.parse("t", "hello there")
+    assert cmd.name == "say" and args == {"text": "hello there"}
+    cmd, args = reg.parse("/t", "ME Skills python, go")
+    assert cmd.name == "me skills" and args == {"skills": "python, go"}
+    cmd, args = reg.parse("t", "me")
+    assert cmd.name == "me" and args == {}
+    # the first word names a subcommand only when it is one
+    cmd, args = reg.parse("t", "meet the team")
+    assert cmd.name == "say"
+
+
+def test_missing_and_unexpected_text_give_the_usage(reg):
+    with pytest.raises(InvalidInput) as exc:
+        reg.parse("t", "")
+    assert exc.value.usage and "/t <text>" in exc.value.usage
+    with pytest.raises(InvalidInput) as exc:
+        reg.parse("t", "me extra words")
+    assert exc.value.usage == "/t me"
+    assert exc.value.message == "Unexpected text: {text}"
+    with pytest.raises(InvalidInput) as exc:
+        reg.parse("nope", "x")
+    assert exc.value.params["name"] == "nope"
+
+
+def test_literal_words_and_refs(reg):
+    _, args = reg.parse("t", "move I-3 INTO i4")
+    assert args == {"ref": 3, "target": 4}
+    with pytest.raises(InvalidInput) as exc:
+        reg.parse("t", "move 3 onto 4")
+    assert exc.value.usage == "/t move <ref> into <target>"
+    for bad in ("move R-3 into 4", "move 0 into 4", "move x into 4", "move 1234567890 into 4"):
+        with pytest.raises(InvalidInput):
+            reg.parse("t", bad)
+
+
+def test_int_and_choice_bounds(reg):
+    assert reg.parse("t", "rate 5 UP")[1] == {"n": 5, "how": "up"}
+    assert reg.parse("t", "rate 1")[1] == {"n": 1, "how": None}
+    for bad in ("rate 0", "rate 6", "rate 2.5", "rate two", "rate 3 sideways"):
+        with pytest.raises(InvalidInput) as exc:
+            reg.parse("t", bad)
+        assert exc.value.usage == "/t rate <n> [up|down]"
+
+
+def test_separator_and_trailing_tags(reg):
+    _, args = reg.parse("t", "add VPN access | ask #it-help first #Onboarding #it")
+    assert args == {"title": "VPN access", "body": "ask #it-help first",
+                    "tags": ["onboarding", "it"]}
+    _, args = reg.parse("t", "add A | b #x #x")
+    assert args["tags"] == ["x"]
+    _, args = reg.parse("t", "add A | b")
+    assert args["tags"] == []
+    with pytest.raises(InvalidInput) as exc:
+        reg.parse("t", "add no separator here")
+    assert exc.value.params["sep"] == "|"
+
+
+def test_text_length_is_bounded(reg):
+    assert reg.parse("t", "x" * MAX_TEXT)[1]["text"] == "x" * MAX_TEXT
+    with pytest.raises(InvalidInput):
+        reg.parse("t", "x" * (MAX_TEXT + 1))
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        ("<@U123|alice>", MemberArg("U123", "alice")),
+        ("<@U123>", MemberArg("U123", None)),
+        ("<@81234>", MemberArg("81234", None)),
+        ("<@!81234>", MemberArg("81234", None)),
+        ("@olena.k", MemberArg(None, "olena.k")),
+        ("taras", MemberArg(None, "taras")),
+    ],
+)
+def test_member_tokens(token, expected):
+    assert parse_member(token) == expected
+
+
+def test_bad_member_tokens():
+    for bad in ("<#C123>", "two words", "<@>", "@"):
+        with pytest.raises(InvalidInput):
+            parse_member(bad)
+
+
+def test_bind_typed_options_has_the_same_checks(reg):
+    cmd = reg.find(("t", "rate"))
+    assert cmd.bind({"n": 3}) == {"n": 3, "how": None}
+    assert cmd.bind({"n": "4", "how": "Down"}) == {"n": 4, "how": "down"}
+    for bad in ({"n": 9}, {}, {"n": 1, "other": 2}, {"n": 1, "how": "left"}):
+        with pytest.raises(InvalidInput):
+            cmd.bind(bad)
+    move = reg.find(("t", "move"))
+    assert [p.name for p in move.options] == ["ref", "target"]
+    assert move.bind({"ref": "I-2", "target": 5}) == {"ref": 2, "target": 5}
+    give = reg.find(("t", "give"))
+    assert give.bind({"who": MemberArg("U1", "A")})["who"] == MemberArg("U1", "A")
+    add = reg.find(("t", "add"))
+    assert add.bind({"title": "A", "body": "b", "tags": ["#X", "y"]})["tags"] == ["x", "y"]
+
+
+def test_the_real_registry_is_consistent():
+    seen = set()
+    for cmd in REGISTRY.commands:
+        assert cmd.path not in seen
+        seen.add(cmd.path)
+        assert cmd.help, cmd.path
+        assert cmd.usage().startswith(f"/{cmd.group}")
+        required_after_optional = False
+        optional_seen = False
+        for p in cmd.params:
+            if not p.required and p.kind is not P.TAGS:
+                optional_seen = True
+            elif optional_seen and p.kind is not P.TAGS:
+                required_after_optional = True
+        assert not required_after_optional, cmd.path
+    for group in REGISTRY.groups.values():
+        assert group.help
+        if group.default is not None:
+            assert any(c.name == group.default for c in group.commands), group.name
+
+
+def test_product_grammar_parses():
+    cases = {
+        ("idea", "Dark mode please"): ("idea", "submit"),
+        ("idea", "anon Pay bands"): ("idea", "anon"),
+        ("idea", "list top"): ("idea", "list"),
+        ("idea", "list in-progress 2"): ("idea", "list"),
+        ("idea", "status I-12 in-progress shipping soon"): ("idea", "status"),
+        ("idea", "merge 3 into I-4"): ("idea", "merge"),
+        ("risk", "Servers in one region"): ("risk", "add"),
+        ("risk", "rate R-3 4 5"): ("risk", "rate"),
+        ("risk", "owner r3 <@U1|sam>"): ("risk", "owner"),
+        ("risk", "status 3 mitigating on it"): ("risk", "status"),
+        ("kb", "vpn access"): ("kb", "search"),
+        ("kb", "add VPN | ask IT #onboarding"): ("kb", "add"),
+        ("kb", "alias K-7 vpn"): ("kb", "alias"),
+        ("kb", "tag 7 #onboarding #it"): ("kb", "tag"),
+        ("hromada", "settings threshold 7"): ("hromada", "settings", "threshold"),
+        ("hromada", "settings moderators add <@U9>"): ("hromada", "settings", "moderators"),
+        ("hromada", "help idea"): ("hromada", "help"),
+    }
+    for (group, text), path in cases.items():
+        cmd, _ = REGISTRY.parse(group, text)
+        assert cmd.path == path, (group, text)
+
+
+def test_invoke_with_typed_options(hromada, actor):
+    alice = actor("alice")
+    reply = hromada.invoke(alice, ("idea", "submit"), {"text": "Dark mode for the wiki"})
+    assert "I-1" in reply.plain()
+    assert "Dark mode" in hromada.invoke(alice, ("idea", "show"), {"ref": "i1"}).plain()
+    with pytest.raises(InvalidInput) as exc:
+        hromada.invoke(alice, ("idea", "show"), {"ref": "R-1"})
+    assert exc.value.usage == "/idea show <ref>"
+    with pytest.raises(InvalidInput):
+        hromada.invoke(alice, ("idea", "fly"), {})
+    with pytest.raises(InvalidInput):
+        hromada.invoke(alice, ("idea", "show"), {"ref": "1", "extra": "x"})
+
+
+def test_help_lists_every_command_and_marks_moderator_ones(hromada, actor):
+    reply = hromada.run(actor("alice"), "hromada", "help")
+    text = reply.plain()
+    for cmd in REGISTRY.commands:
+        group = REGISTRY.groups[cmd.group]
+        assert cmd.usage(default=cmd.name == group.default) in text
+    status_line = next(ln.text.plain() for ln in reply.lines if "/idea status" in ln.text.plain())
+    assert "🔒" in status_line
+    idea_only = hromada.run(actor("alice"), "hromada", "help /idea").plain()
+    assert "/idea merge" in idea_only and "/risk matrix" not in idea_only
+    with pytest.raises(InvalidInput):
+        hromada.run(actor("alice"), "hromada", "help nothing")
+
+
+def test_unknown_subcommand_of_a_group_without_default(hromada, actor):
+    with pytest.raises(InvalidInput) as exc:
+        hromada.run(actor("alice"), "hromada", "fly away")
+    assert exc.value.usage and "/hromada help [topic]" in exc.value.usage
