@@ -164,7 +164,7 @@ def typo(rng: random.Random, title: str, edits: int) -> str:
 
 
 def typo_queries(titles: list[str], n: int, *, seed: int = 7) -> list[tuple[str, int]]:
-    """``n`` (query, index of the source title) pairs with 1-2 typos each, never the title itself."""
+    """``n`` (query, index of its source title) pairs, 1-2 typos each, never the title itself."""
     rng = random.Random(seed)
     out: list[tuple[str, int]] = []
     while len(out) < n:

@@ -1,8 +1,9 @@
 """Coffee pairing: opted-in members meet weekly, across departments, never the same pair twice
 within four rounds, one triple when the count is odd.
 
-The scheduler calls ``run_round(hromada, tenant_id, round_key(now))`` once a week per tenant;
-a unique (tenant, round key) row makes the round run exactly once however many processes try.
+The scheduler calls ``run_all(hromada)`` (or ``run_round(hromada, tenant_id, round_key(now))``
+per tenant) at least once a week and hands the returned notices to the platform; a unique
+(tenant, round key) row makes each week's round run exactly once however many processes try.
 """
 
 from __future__ import annotations
@@ -147,6 +148,23 @@ def run_round(target: Session | HasStore, tenant_id: str, key: str, *,
         with target.db.uow() as session:  # type: ignore[attr-defined]
             done = _run(session, tenant_id, key, seed=seed, when=when)
     return done[1] if done else []
+
+
+def run_all(target: HasStore, when: datetime | None = None) -> dict[str, list[Notice]]:
+    """This week's round for every tenant with coffee members: tenant id -> introductions.
+
+    Safe to call from every process and as often as wanted: each tenant's round for the week
+    runs once; later calls return no notices for it.
+    """
+    when = when or target.clock.now()
+    with target.db.uow() as session:  # type: ignore[attr-defined]
+        tenants = culture.coffee_tenants(session)
+    out: dict[str, list[Notice]] = {}
+    for tenant_id in tenants:
+        notices = run_round(target, tenant_id, round_key(when), when=when)
+        if notices:
+            out[tenant_id] = notices
+    return out
 
 
 def _run(session: Session, tenant_id: str, key: str, *, seed: int | str | None,

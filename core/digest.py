@@ -31,10 +31,11 @@ from core.replies import Field, Reply, Visibility
 from core.schedule import Period
 from core.stats import NO_DEPARTMENT, suppressed
 from core.text import Rich, UserText, fmt, join
-from storage.culture import Kudos
+from storage.culture import Kudos, PulseAnswer
 from storage.models import Item, Member, StatusChange, Tenant, Vote
 
 TOP = 5
+KINDS = ("idea", "risk", "snippet", "question", "pulse")  # naming them lets the index serve
 LIST = 8
 TREND_WEEKS = 8
 IDEA_GONE = ("merged", "withdrawn")
@@ -80,30 +81,53 @@ def _more(w: _Words, shown: int, total: int) -> list[Rich]:
 
 def top_ideas(session: Session, tenant_id: str, period: Period,
               limit: int = TOP) -> list[tuple[Item, int, int]]:
-    """Ideas by net votes cast in the window: (idea, net, votes).
+    """Ideas by net votes cast in the window: (idea, net, votes), best first, net above 0.
 
     Reads the window's votes through ix_vote_tenant_created only. On SQLite ``+item_id`` keeps
-    the planner off the UNIQUE(item_id, member_id) index, which would walk every vote.
+    the planner off the UNIQUE(item_id, member_id) index, which would walk every vote. The
+    aggregate keeps its best few items (votes also land on risks, questions and ideas since
+    merged); only when too few of those are live ideas is every item of the week looked at.
     """
+    fetch = limit * 10
+    best = _week_scores(session, tenant_id, period, fetch)
+    if len(best) == fetch and sum(1 for _ in _live_ideas(session, tenant_id, best)) < limit:
+        best = _week_scores(session, tenant_id, period, None)
+    out = []
+    for item, net, n in _live_ideas(session, tenant_id, best):
+        if net <= 0 or len(out) == limit:
+            break
+        out.append((item, net, n))
+    return out
+
+
+def _week_scores(session: Session, tenant_id: str, period: Period,
+                 fetch: int | None) -> list[tuple[int, int, int]]:
+    """(item id, net, votes) of the window's votes, best first; ties go to the older item."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     group_key = literal_column("+vote.item_id") if sqlite else Vote.item_id
-    week = (
-        select(Vote.item_id.label("item_id"),  # type: ignore[attr-defined]
-               func.sum(Vote.value).label("net"), func.count().label("n"))
+    net, n = func.sum(Vote.value), func.count()
+    stmt = (
+        select(Vote.item_id, net, n)
         .where(Vote.tenant_id == tenant_id, Vote.created_at >= period.start,
                Vote.created_at < period.end)
         .group_by(group_key)
-        .subquery("week_votes")
+        .order_by(net.desc(), n.desc(), Vote.item_id)
     )
-    rows = session.execute(
-        select(Item, week.c.net, week.c.n)
-        .join(week, week.c.item_id == Item.id)
-        .where(Item.tenant_id == tenant_id, Item.kind == "idea",
-               Item.status.not_in(IDEA_GONE))  # type: ignore[attr-defined]
-        .order_by(week.c.net.desc(), week.c.n.desc(), Item.number)
-        .limit(limit)
-    ).all()
-    return [(r[0], int(r[1]), int(r[2])) for r in rows if int(r[1]) > 0]
+    if fetch is not None:
+        stmt = stmt.limit(fetch)
+    return [(int(i), int(v), int(c)) for i, v, c in session.execute(stmt).all()]
+
+
+def _live_ideas(session: Session, tenant_id: str,
+                scored: list[tuple[int, int, int]]) -> list[tuple[Item, int, int]]:
+    found = {
+        i.id: i for i in session.execute(
+            select(Item).where(Item.tenant_id == tenant_id, Item.kind == "idea",
+                               Item.status.not_in(IDEA_GONE),  # type: ignore[attr-defined]
+                               Item.id.in_([i for i, _, _ in scored]))  # type: ignore[union-attr]
+        ).scalars()
+    }
+    return [(found[i], net, n) for i, net, n in scored if i in found]
 
 
 def _status_changes(session: Session, tenant_id: str,
@@ -173,17 +197,70 @@ def _new_items(session: Session, tenant_id: str, kind: str,
 
 
 def _open_questions(session: Session, tenant_id: str) -> list[tuple[Item, int]]:
-    score = func.coalesce(func.sum(Vote.value), 0).label("score")
+    """Open questions by net votes: each open question's votes summed through its own index."""
+    score = (
+        select(func.coalesce(func.sum(Vote.value), 0))
+        .where(Vote.item_id == Item.id)
+        .correlate(Item)
+        .scalar_subquery()
+    )
     rows = session.execute(
-        select(Item, score)
-        .outerjoin(Vote, Vote.item_id == Item.id)  # type: ignore[arg-type]
-        .where(Item.tenant_id == tenant_id, Item.kind == "question", Item.answer.is_(None),  # type: ignore[union-attr]
+        select(Item.id, score.label("score"))
+        .where(Item.tenant_id == tenant_id, Item.kind == "question",
+               Item.answer.is_(None),  # type: ignore[union-attr]
                Item.status.not_in(QUESTION_CLOSED))  # type: ignore[attr-defined]
-        .group_by(Item.id)  # type: ignore[arg-type]
-        .order_by(score.desc(), Item.number)
+        .order_by(score.desc(), Item.id)
         .limit(TOP)
     ).all()
-    return [(r[0], int(r[1])) for r in rows]
+    if not rows:
+        return []
+    found = {i.id: i for i in session.execute(
+        select(Item).where(Item.id.in_([r[0] for r in rows]))  # type: ignore[union-attr]
+    ).scalars()}
+    return [(found[r[0]], int(r[1])) for r in rows]
+
+
+def _pulses(session: Session, tenant: Tenant,
+            period: Period) -> list[tuple[Item, pulses.PulseResult]]:
+    """Pulses asked or answered in the window whose overall result passed the threshold.
+
+    Counts per answer value come from one GROUP BY; departments are not part of the digest.
+    """
+    answered = select(PulseAnswer.item_id).where(
+        PulseAnswer.tenant_id == tenant.id, PulseAnswer.created_at >= period.start,
+        PulseAnswer.created_at < period.end)
+    found = session.execute(
+        select(Item).where(Item.tenant_id == tenant.id, Item.kind == "pulse",
+                           Item.id.in_(answered)  # type: ignore[union-attr]
+                           | ((Item.created_at >= period.start)
+                              & (Item.created_at < period.end)))
+        .order_by(Item.number)
+    ).scalars().all()
+    if not found:
+        return []
+    counts: dict[int, dict[int, int]] = {}
+    for item_id, value, n in session.execute(
+        select(PulseAnswer.item_id, PulseAnswer.value, func.count())
+        .where(PulseAnswer.tenant_id == tenant.id,
+               PulseAnswer.item_id.in_([p.id for p in found]))  # type: ignore[attr-defined]
+        .group_by(PulseAnswer.item_id, PulseAnswer.value)
+    ).all():
+        counts.setdefault(int(item_id), {})[int(value)] = int(n)
+    out = []
+    k = tenant.anonymity_k
+    for item in found:
+        by_value = counts.get(item.id or 0, {})
+        n = sum(by_value.values())
+        if n < k:
+            continue
+        full = {s: by_value.get(s, 0) for s in pulses.SCALE}
+        average = round(sum(s * c for s, c in full.items()) / n, 1)
+        enps = None
+        if item.body == "enps":
+            enps = round(100 * (full[5] - sum(full[s] for s in (1, 2, 3))) / n)
+        overall = pulses.Group("", n, True, average, full)
+        out.append((item, pulses.PulseResult(k=k, overall=overall, departments=[], enps=enps)))
+    return out
 
 
 def participation(session: Session, tenant_id: str,
@@ -200,7 +277,8 @@ def participation(session: Session, tenant_id: str,
 
     authors = select(Item.author_id.label("member_id"),  # type: ignore[union-attr]
                      bucket(Item.created_at).label("week")).where(  # type: ignore[arg-type]
-        Item.tenant_id == tenant_id, Item.created_at >= start, Item.created_at < end,
+        Item.tenant_id == tenant_id, Item.kind.in_(KINDS),  # type: ignore[attr-defined]
+        Item.created_at >= start, Item.created_at < end,
         Item.author_id.is_not(None))  # type: ignore[union-attr]
     givers = select(Kudos.giver_id.label("member_id"),  # type: ignore[attr-defined]
                     bucket(Kudos.created_at).label("week")).where(  # type: ignore[arg-type]
@@ -289,7 +367,7 @@ def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
                             for q, score in _open_questions(session, tid)])
 
     pulse_rows = []
-    for item, result in pulses.digest_results(session, tenant, period.start, period.end):
+    for item, result in _pulses(session, tenant, period):
         overall, _depts = pulses.describe(w.tr, result)
         pulse_rows.append(_title(item) + Rich((": ",)) + overall)
     add(SECTION_TITLES[5], pulse_rows)
@@ -345,21 +423,29 @@ def _participation_rows(w: _Words, now: dict[str, int], last: dict[str, int],
 
 def _picture(session: Session, tenant_id: str, w: _Words, bounds: list[datetime],
              weeks: list[dict[str, int]], k: int, directory: Path | None) -> Path | None:
-    """The heat map and the 8-week trend side by side; None when both would be empty."""
-    parts = []
+    """The heat map and the 8-week trend side by side; None when both would be empty.
+
+    Drawing is deterministic, so a picture drawn from the same inputs is reused from disk.
+    """
     grid = matrix_counts(session, tenant_id)
-    if any(n for row in grid for n in row):
-        parts.append(images.heatmap(grid, title=w._("Open risks: likelihood × impact"),
-                                    likelihood=w._("likelihood"), impact=w._("impact")))
-    totals = [sum(week.values()) for week in weeks]
-    if any(totals):
-        labels = [b.strftime("%d.%m") for b in bounds[:-1]]
-        bars = [n if n >= k else None for n in totals]
-        if any(b is not None for b in bars):
-            parts.append(images.trend(bars, labels, title=w._("Contributors per week")))
-    if not parts:
+    has_grid = any(n for row in grid for n in row)
+    bars = [n if n >= k else None for n in (sum(week.values()) for week in weeks)]
+    has_bars = any(b is not None for b in bars)
+    if not has_grid and not has_bars:
         return None
-    return images.save(images.side_by_side(*parts), "digest", directory)
+    labels = [b.strftime("%d.%m") for b in bounds[:-1]]
+    words = (w._("Open risks: likelihood × impact"), w._("likelihood"), w._("impact"),
+             w._("Contributors per week"))
+    key = images.key_of(grid if has_grid else None, bars if has_bars else None, labels, words)
+    found = images.existing("digest", key, directory)
+    if found is not None:
+        return found
+    parts = []
+    if has_grid:
+        parts.append(images.heatmap(grid, title=words[0], likelihood=words[1], impact=words[2]))
+    if has_bars:
+        parts.append(images.trend(bars, labels, title=words[3]))
+    return images.save(images.side_by_side(*parts), "digest", directory, key=key)
 
 
 # -- commands --------------------------------------------------------------------------

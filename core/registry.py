@@ -128,7 +128,10 @@ class Param:
         raise AssertionError(self.kind)
 
 
-MEMBER_RE = re.compile(r"^<@([A-Z0-9a-z]+)(?:\|([^>]*))?>$|^<@!?(\d+)>$|^@?([\w.\-]+)$")
+# Bounded so that a member id or name always fits the store (member.user_id is 100 long).
+MEMBER_RE = re.compile(
+    r"^<@([A-Z0-9a-z]{1,64})(?:\|([^>]{0,200}))?>$|^<@!?(\d{1,64})>$|^@?([\w.\-]{1,200})$"
+)
 TAG_RE = re.compile(r"^#?([\w][\w\-]{0,49})$")
 
 

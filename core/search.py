@@ -20,6 +20,9 @@ def normalise(text: str) -> str:
     return " ".join(default_process(text).split())
 
 
+CONFIDENT = 90.0  # a first-pass match this close ends the search: a typo or two, no more
+
+
 def ranked(
     session: Session,
     tenant_id: str,
@@ -31,14 +34,27 @@ def ranked(
     exclude: Sequence[str] = (),
     candidates: int = 200,
 ) -> list[tuple[int, float]]:
-    """Item ids best matching the query, best first, with their scores (0-100)."""
+    """Item ids best matching the query, best first, with their scores (0-100).
+
+    First the store's cheap pass (items sharing whole words); when its best match is not
+    ``CONFIDENT``, the thorough trigram pass joins in, so heavy typos are still found.
+    """
     q = normalise(query)
     if not q:
         return []
-    pool = repos.search_candidates(session, tenant_id, kinds, q, limit=candidates, exclude=exclude)
+    pool = dict(repos.search_candidates(session, tenant_id, kinds, q, limit=candidates,
+                                        exclude=exclude, strict=True))
+    found = _rerank(q, pool, limit, cutoff)
+    if not found or found[0][1] < CONFIDENT:
+        pool.update(repos.search_candidates(session, tenant_id, kinds, q, limit=candidates,
+                                            exclude=exclude))
+        found = _rerank(q, pool, limit, cutoff)
+    return found
+
+
+def _rerank(q: str, pool: dict[int, str], limit: int, cutoff: float) -> list[tuple[int, float]]:
     if not pool:
         return []
-    choices = dict(pool)
-    found = process.extract(q, choices, scorer=fuzz.WRatio, processor=None, limit=limit,
+    found = process.extract(q, pool, scorer=fuzz.WRatio, processor=None, limit=limit,
                             score_cutoff=cutoff)
     return [(int(key), float(score)) for _, score, key in found]

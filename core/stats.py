@@ -1,5 +1,8 @@
 """Participation analytics by department, this week against last, with every small cell hidden.
 
+A contributor is a member who submitted an item, voted or gave kudos in the week; pulse
+answers are anonymous and never counted per person.
+
 Anything broken down by department goes through ``suppressed``: a group smaller than the
 tenant's threshold k is never shown, and when the hidden groups together are still smaller than
 k, the next smallest group is hidden too, so nobody can subtract the shown groups from the
@@ -21,6 +24,7 @@ from core.context import Ctx
 from core.i18n import N_
 from core.replies import Line, Reply
 from core.text import Rich, UserText
+from storage.culture import Kudos
 from storage.models import Item, Member, Tenant, Vote
 
 NO_DEPARTMENT = N_("no department")
@@ -111,6 +115,13 @@ def _counts(session: Session, tenant_id: str, start: datetime, end: datetime) ->
         slot = out.setdefault(str(d), _Raw())
         slot.people.add(int(member_id))
         slot.votes += int(n)
+    givers = session.execute(
+        select(dept, Kudos.giver_id).distinct()
+        .join(Member, Member.id == Kudos.giver_id)  # type: ignore[arg-type]
+        .where(Kudos.tenant_id == tenant_id, Kudos.created_at >= start, Kudos.created_at < end)
+    ).all()
+    for d, member_id in givers:
+        out.setdefault(str(d), _Raw()).people.add(int(member_id))
     return out
 
 

@@ -166,14 +166,12 @@ def coffee_active(session: Session, tenant_id: str) -> list[int]:
 
 def claim_round(session: Session, tenant_id: str, round_key: str, when: datetime) -> int | None:
     """Claim a round under the unique (tenant, key) rule; its id, or None when it ran before."""
+    # RETURNING, not rowcount: through a Session, psycopg reports rowcount -1 for this insert.
     stmt = _insert(session, CoffeeRound).values(
-        tenant_id=tenant_id, round_key=round_key, created_at=when).on_conflict_do_nothing()
-    if not session.execute(stmt).rowcount:  # type: ignore[attr-defined]
-        return None
-    return int(session.execute(
-        select(CoffeeRound.id).where(CoffeeRound.tenant_id == tenant_id,
-                                     CoffeeRound.round_key == round_key)
-    ).scalar_one())
+        tenant_id=tenant_id, round_key=round_key, created_at=when,
+    ).on_conflict_do_nothing().returning(CoffeeRound.id)
+    new_id = session.execute(stmt).scalar_one_or_none()
+    return int(new_id) if new_id is not None else None
 
 
 def recent_groups(session: Session, tenant_id: str, before_round_id: int,
@@ -213,3 +211,11 @@ def matches_of(session: Session, tenant_id: str, member_id: int) -> list[tuple[s
         ).scalars()]
         out.append((str(key), others))
     return out
+
+
+def coffee_tenants(session: Session) -> list[str]:
+    """Tenants where anyone takes part in coffee pairing: the ones a weekly round is for."""
+    return [str(t) for t in session.execute(
+        select(CoffeeMember.tenant_id).where(CoffeeMember.active.is_(True))  # type: ignore[attr-defined]
+        .distinct().order_by(CoffeeMember.tenant_id)
+    ).scalars()]

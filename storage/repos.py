@@ -61,6 +61,7 @@ def _tenant_defaults() -> dict[str, Any]:
 
 
 def ensure_member(session: Session, tenant_id: str, user_id: str, display_name: str = "") -> Member:
+    display_name = display_name[:200]  # the column's length: platforms allow long names
     member = session.execute(
         select(Member).where(Member.tenant_id == tenant_id, Member.user_id == user_id)
     ).scalar_one_or_none()
@@ -357,6 +358,10 @@ def exact_title(session: Session, tenant_id: str, kind: str, title: str) -> Item
 # -- search candidates -----------------------------------------------------------------
 
 _QUOTE = re.compile(r'"')
+WORD_MIN = 4  # shorter words ("the", "for", "як", "про") are in too many titles to tell apart
+WORDS_USED = 5  # the longest words of the query: rarer, and enough to survive two typos
+STRICT_SIMILARITY = 0.45  # pg_trgm: a title sharing this much is worth a rerank
+LOOSE_SIMILARITY = 0.1
 
 
 def trigrams(text_: str) -> list[str]:
@@ -368,6 +373,20 @@ def trigrams(text_: str) -> list[str]:
     return list(out)
 
 
+def key_words(text_: str) -> list[str]:
+    """The query's longest distinct words, longest first: the ones worth an index look-up."""
+    words = [w for w in dict.fromkeys(text_.split()) if len(w) >= WORD_MIN]
+    return sorted(words, key=len, reverse=True)[:WORDS_USED]
+
+
+def _in_list(params: dict[str, Any], prefix: str, values: Sequence[str]) -> str:
+    names = []
+    for n, value in enumerate(values):
+        params[f"{prefix}{n}"] = value
+        names.append(f":{prefix}{n}")
+    return ", ".join(names)
+
+
 def search_candidates(
     session: Session,
     tenant_id: str,
@@ -376,47 +395,57 @@ def search_candidates(
     *,
     limit: int = 200,
     exclude: Sequence[str] = (),
+    strict: bool = False,
 ) -> list[tuple[int, str]]:
-    """Items whose normalised search text shares trigrams with the (normalised) query.
+    """Items of the tenant whose normalised search text resembles the (normalised) query.
 
-    SQLite uses the FTS5 trigram index, PostgreSQL pg_trgm; a query too short for trigrams
-    scans the tenant's items of those kinds.
+    ``strict``: a cheap first pass that finds items sharing whole words with the query
+    (SQLite: FTS5 phrases of the longest words, items holding two or more of them first;
+    PostgreSQL: pg_trgm similarity of at least ``STRICT_SIMILARITY``). May miss a title when
+    typos damaged most of its words. Otherwise the thorough pass: any shared trigram (FTS5 OR,
+    bm25 order) or pg_trgm similarity of at least ``LOOSE_SIMILARITY``. A query too short for
+    trigrams scans the tenant's newest items of those kinds.
     """
     dialect = session.get_bind().dialect.name
+    params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
+    kinds_sql = _in_list(params, "k", list(kinds))
+    excl = f"AND i.status NOT IN ({_in_list(params, 'x', list(exclude))})" if exclude else ""
+    where = f"i.tenant_id = :tenant AND i.kind IN ({kinds_sql}) {excl}"
     grams = trigrams(query)
-    kinds = list(kinds)
-    if grams and dialect == "sqlite":
-        match = " OR ".join(f'"{_QUOTE.sub("", g)}"' for g in grams)
+    if strict and dialect == "sqlite":
+        words = key_words(query)
+        if not words:
+            return []
+        # One FTS5 look-up per word (a phrase of its trigrams), counted per item. CROSS JOIN
+        # keeps the planner from scanning the tenant's items and probing FTS for each one.
+        branches = " UNION ALL ".join(
+            f"SELECT rowid FROM item_fts WHERE item_fts MATCH :w{n}" for n in range(len(words))
+        )
+        for n, word in enumerate(words):
+            params[f"w{n}"] = f'"{_QUOTE.sub("", word)}"'
+        params["enough"] = min(2, len(words))
         sql = (
-            "SELECT i.id, i.search_text FROM item_fts JOIN item i ON i.id = item_fts.rowid "
-            "WHERE item_fts MATCH :match AND i.tenant_id = :tenant AND i.kind IN ({kinds}) "
-            "{exclude} ORDER BY item_fts.rank LIMIT :limit"
+            f"SELECT i.id, i.search_text FROM (SELECT rowid, count(*) AS n FROM ({branches}) "
+            "GROUP BY rowid HAVING count(*) >= :enough) c "
+            f"CROSS JOIN item i ON i.id = c.rowid WHERE {where} ORDER BY c.n DESC LIMIT :limit"
+        )
+    elif grams and dialect == "sqlite":
+        params["match"] = " OR ".join(f'"{_QUOTE.sub("", g)}"' for g in grams)
+        sql = (
+            "SELECT i.id, i.search_text FROM item_fts CROSS JOIN item i ON i.id = item_fts.rowid "
+            f"WHERE item_fts MATCH :match AND {where} ORDER BY item_fts.rank LIMIT :limit"
         )
     elif grams and dialect == "postgresql":
-        session.execute(text("SET LOCAL pg_trgm.similarity_threshold = 0.1"))
-        match = query
+        # The threshold decides how many rows the GIN index hands over for a recheck.
+        threshold = STRICT_SIMILARITY if strict else LOOSE_SIMILARITY
+        session.execute(text(f"SET LOCAL pg_trgm.similarity_threshold = {threshold}"))
+        params["match"] = query
         sql = (
-            "SELECT i.id, i.search_text FROM item i WHERE i.search_text % :match "
-            "AND i.tenant_id = :tenant AND i.kind IN ({kinds}) {exclude} "
+            f"SELECT i.id, i.search_text FROM item i WHERE i.search_text % :match AND {where} "
             "ORDER BY similarity(i.search_text, :match) DESC LIMIT :limit"
         )
+    elif strict:
+        return []
     else:
-        match = ""
-        sql = (
-            "SELECT i.id, i.search_text FROM item i WHERE i.tenant_id = :tenant "
-            "AND i.kind IN ({kinds}) {exclude} ORDER BY i.id DESC LIMIT 5000"
-        )
-    params: dict[str, Any] = {"match": match, "tenant": tenant_id, "limit": limit}
-    kind_names = []
-    for n, k in enumerate(kinds):
-        params[f"k{n}"] = k
-        kind_names.append(f":k{n}")
-    excl = ""
-    if exclude:
-        names = []
-        for n, st in enumerate(exclude):
-            params[f"x{n}"] = st
-            names.append(f":x{n}")
-        excl = f"AND i.status NOT IN ({', '.join(names)})"
-    stmt = text(sql.format(kinds=", ".join(kind_names), exclude=excl))
-    return [(int(r[0]), str(r[1])) for r in session.execute(stmt, params).all()]
+        sql = f"SELECT i.id, i.search_text FROM item i WHERE {where} ORDER BY i.id DESC LIMIT 5000"
+    return [(int(r[0]), str(r[1])) for r in session.execute(text(sql), params).all()]

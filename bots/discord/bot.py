@@ -12,7 +12,7 @@ import asyncio
 import logging
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -31,7 +31,9 @@ from core.votes import emoji_meaning
 
 log = logging.getLogger(__name__)
 
-ACK_AFTER = 2.0  # seconds of core work after which the interaction is deferred (limit: 3 s)
+# Defer every interaction before the core runs (see ``Adapter.answer`` and bench_discord.py).
+ACK_FIRST = True
+ACK_AFTER = 2.0  # without ACK_FIRST: seconds of core work before deferring (Discord: 3 s)
 REACTION_EVENTS = ("raw_reaction_add", "raw_reaction_remove")
 INTENTS = discord.Intents(guilds=True, guild_reactions=True, guild_messages=True)
 
@@ -57,8 +59,17 @@ class _Sequenced:
     """
 
     event_keys: dict[int, str]
+    # Button clicks go straight to this handler: no task per command interaction for an
+    # ``on_interaction`` listener that would only ignore it.
+    component_handler: Callable[[discord.Interaction], Awaitable[None]] | None = None
+    _running: set[asyncio.Task[None]]
 
     def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+        if (event == "interaction" and self.component_handler is not None
+                and args[0].type is discord.InteractionType.component):
+            task = asyncio.get_running_loop().create_task(self.component_handler(args[0]))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
         if event in REACTION_EVENTS and args:
             ws = self._socket_for(getattr(args[0], "guild_id", None))
             if ws is not None and ws.session_id and ws.sequence is not None:
@@ -76,12 +87,14 @@ class HromadaClient(_Sequenced, discord.Client):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.event_keys = {}
+        self._running = set()
 
 
 class ShardedHromadaClient(_Sequenced, discord.AutoShardedClient):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.event_keys = {}
+        self._running = set()
 
     def _socket_for(self, guild_id: int | None) -> Any:
         if guild_id is None or not self.shard_count:
@@ -123,7 +136,10 @@ class Adapter:
         self.watchers: list[Callable[[str], None]] = []
         client.event(self.on_raw_reaction_add)
         client.event(self.on_raw_reaction_remove)
-        client.event(self.on_interaction)
+        if isinstance(client, _Sequenced):
+            client.component_handler = self.on_interaction
+        else:
+            client.event(self.on_interaction)
 
     def _finish(self, ident: str) -> None:
         self.finished.append(ident)
@@ -178,56 +194,68 @@ class Adapter:
 
     async def answer(self, interaction: discord.Interaction,
                      call: Callable[[Actor], Reply]) -> None:
-        """Acknowledge within 3 s: answer directly when the core is quick, else defer first."""
+        """Acknowledge, run the core, answer; never later than Discord's 3 s.
+
+        With ``ACK_FIRST`` (the default) the interaction is deferred before any core work, so
+        the acknowledgement costs what a bare command costs whatever the store is doing, and
+        the answer replaces the "thinking" message. Otherwise the answer is sent directly
+        after the core call, deferring only when the core takes longer than ``ACK_AFTER``.
+        """
         request_id = str(interaction.id)
         tenant_id = f"discord:{interaction.guild_id}" if interaction.guild_id else ""
-
-        refs: list[str] = []
+        acks: list[str] = []
 
         def run() -> Reply:
             actor = actor_of(interaction.guild, interaction.user, interaction.permissions)
             reply = call(actor)
-            if reply.visibility is Visibility.PUBLIC and reply.item_id is not None:
-                # The ref for the private acknowledgement, read in the same worker hop.
-                refs.append(self.hromada.item_ref(actor.tenant_id, reply.item_id))
+            if reply.visibility is Visibility.PUBLIC:
+                # The private acknowledgement's words, read in the same worker hop.
+                tr = gettext_for(self.hromada.language(actor.tenant_id))
+                if reply.item_id is not None:
+                    ref = self.hromada.item_ref(actor.tenant_id, reply.item_id)
+                    acks.append(fmt(tr.gettext("Posted {ref} in this channel."), ref=ref).plain())
+                else:
+                    acks.append(tr.gettext("Posted in this channel."))
             return reply
 
         try:
-            task = asyncio.ensure_future(self.core(tenant_id, request_id, run))
-            done, _ = await asyncio.wait({task}, timeout=ACK_AFTER)
-            deferred = not done
-            if deferred:
+            deferred = False
+            if ACK_FIRST:
                 await interaction.response.defer(ephemeral=True, thinking=True)
+                deferred = True
+            task = asyncio.ensure_future(self.core(tenant_id, request_id, run))
+            if not deferred:
+                done, _ = await asyncio.wait({task}, timeout=ACK_AFTER)
+                if not done:
+                    await interaction.response.defer(ephemeral=True, thinking=True)
+                    deferred = True
             reply = await task
             await self.respond(interaction, reply, deferred=deferred,
-                               ref=refs[0] if refs else "")
+                               ack=acks[0] if acks else "")
             if reply.notices and tenant_id:
                 await self.delivery.notify(tenant_id, reply.notices)
         finally:
             self._finish(request_id)
 
     async def respond(self, interaction: discord.Interaction, reply: Reply, *,
-                      deferred: bool, ref: str = "") -> None:
-        """Private replies are ephemeral; an item card is posted as a bot message.
+                      deferred: bool, ack: str = "") -> None:
+        """Private replies are ephemeral; public ones are posted in the channel as bot messages.
 
-        Cards go to the channel as ordinary bot messages (not as the interaction's answer,
-        which Discord labels with the invoking member: that would unmask anonymous ideas);
-        the member gets a private acknowledgement naming the ref.
+        Not as the interaction's own answer, which Discord labels with the invoking member:
+        that would unmask an anonymous idea. The member gets a private acknowledgement
+        (naming the ref for an item card), and a card is attached to its item so that
+        reactions on it count.
         """
-        tenant_id = f"discord:{interaction.guild_id}"
-        card = reply.visibility is Visibility.PUBLIC and reply.item_id is not None
-        if card and interaction.channel_id is not None:
-            tr = gettext_for(await asyncio.to_thread(self.hromada.language, tenant_id))
-            ack = fmt(tr.gettext("Posted {ref} in this channel."), ref=ref).plain()
+        if reply.visibility is Visibility.PUBLIC and interaction.channel_id is not None:
             await self._send_private(interaction, ack, deferred)
-            await self.delivery.post(tenant_id, str(interaction.channel_id), reply)
+            await self.delivery.post(f"discord:{interaction.guild_id}",
+                                     str(interaction.channel_id), reply)
             return
         out = render(reply)
         if deferred:
-            kwargs = out.send_kwargs()
-            await interaction.edit_original_response(**kwargs)
+            await interaction.edit_original_response(**out.send_kwargs())
             return
-        await interaction.response.send_message(ephemeral=out.ephemeral, **out.send_kwargs())
+        await interaction.response.send_message(ephemeral=True, **out.send_kwargs())
 
     async def _send_private(self, interaction: discord.Interaction, text: str,
                             deferred: bool) -> None:

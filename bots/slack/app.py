@@ -17,6 +17,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -47,6 +48,9 @@ T = TypeVar("T")
 # round trip); otherwise the ack goes out empty and the answer follows through respond() or
 # chat.postMessage. Kept small so acks stay fast however busy the core is.
 ACK_BUDGET = 0.05
+# Core calls run in a small pool of their own: the core is synchronous SQL and Python, and more
+# threads than cores only fight the event loop for the GIL, which makes every ack late.
+CORE_WORKERS = 2
 USER_TTL = 600.0  # users.info answers (name, admin flag) are reused this long
 SHORTCUT_ID = "save_to_hromada"
 BOT_SCOPES = (
@@ -114,10 +118,20 @@ _SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
 class SlackBot:
     """The handlers' shared state: the core, the users cache, background work, deliveries."""
 
-    def __init__(self, hromada: Hromada, *, background: Background) -> None:
+    def __init__(self, hromada: Hromada, *, background: Background,
+                 workers: int = CORE_WORKERS) -> None:
         self.hromada = hromada
         self.background = background
         self._users: dict[tuple[str, str], _User] = {}
+        self._workers = workers
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hromada-core")
+        self._in_core = 0
+        self._core_seconds = 0.005  # a moving average of how long one core call runs
+
+    def expected_wait(self) -> float:
+        """Roughly when a core call submitted now would finish, given the calls ahead of it."""
+        ahead = max(0, self._in_core + 1 - self._workers)
+        return (ahead / self._workers + 1) * self._core_seconds
 
     # -- who is acting ---------------------------------------------------------------
 
@@ -154,12 +168,27 @@ class SlackBot:
                    **kwargs: Any) -> T | Reply:
         """Run a core call in a worker thread; a ``Reply`` with ``error`` set when it failed."""
         try:
-            return await asyncio.to_thread(fn, *args, **kwargs)
+            return await self.in_pool(fn, *args, **kwargs)
         except HromadaError as exc:
-            return await asyncio.to_thread(self.hromada.error_reply, tenant, exc)
+            return await self.in_pool(self.hromada.error_reply, tenant, exc)
         except Exception:  # noqa: BLE001 - logged with the request id, answered with an apology
             log.exception("core call failed", extra={"tenant": tenant, "request_id": request_id})
-            return await asyncio.to_thread(self.hromada.apology, tenant, request_id)
+            return await self.in_pool(self.hromada.apology, tenant, request_id)
+
+    async def in_pool(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        def timed() -> T:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent = time.perf_counter() - start
+                self._core_seconds += (spent - self._core_seconds) * 0.1
+
+        self._in_core += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, timed)
+        finally:
+            self._in_core -= 1
 
     def spawn(self, coro: Coroutine[Any, Any, None], *, tenant: str, request_id: str) -> None:
         self.background.spawn(coro, tenant=tenant, request_id=request_id)
@@ -173,8 +202,12 @@ class SlackBot:
         group = command["command"].lstrip("/")
         extra = {"tenant": tenant, "command": f"/{group}", "request_id": request_id}
         log.info("slash command", extra=extra)
+        # Wait for the answer only when it can be ready in time; else ack now, answer later.
+        budget = ACK_BUDGET if self.expected_wait() <= ACK_BUDGET else 0.0
         task = asyncio.ensure_future(self._command_reply(client, tenant, request_id, command))
-        done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET)
+        done = set()
+        if budget:
+            done, _ = await asyncio.wait({task}, timeout=budget)
         if done:
             reply = task.result()
             if reply.visibility is Visibility.PRIVATE and reply.image is None:
@@ -212,7 +245,7 @@ class SlackBot:
                 if exc.response.get("error") not in ("not_in_channel", "channel_not_found",
                                                      "is_archived") or respond is None:
                     raise
-                hint = gettext_for(self.hromada.language(tenant)).gettext(NOT_IN_CHANNEL)
+                hint = gettext_for(await self.in_pool(self.hromada.language, tenant)).gettext(NOT_IN_CHANNEL)
                 msg = render.message(reply)
                 msg["blocks"].append({"type": "context", "elements": [
                     {"type": "mrkdwn", "text": render.escape(hint)}]})
@@ -291,7 +324,7 @@ class SlackBot:
         """📚/⚠️ or the shortcut: the message becomes a snippet (or risk) linked back to it."""
         message = message or await fetch_message(client, channel, ts)
         if message is None or not (message.get("text") or "").strip():
-            text = gettext_for(self.hromada.language(tenant)).gettext(CANNOT_READ)
+            text = gettext_for(await self.in_pool(self.hromada.language, tenant)).gettext(CANNOT_READ)
             await _ephemeral(client, channel, actor.user_id, Reply(text=plain(text)))
             return
         link = (await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"]

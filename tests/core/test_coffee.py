@@ -21,14 +21,14 @@ def cross_share(groups: list[list[int]], dept: dict[int, str | None]) -> tuple[i
     return sum(1 for p in pairs if len({dept[m] for m in p}) == 2), len(pairs)
 
 
-def check_round(groups, left, members, history) -> None:
+def check_round(groups, left, members, recent) -> None:
     seen = [m for g in groups for m in g] + list(left)
     assert sorted(seen) == sorted(members), "everyone is placed exactly once"
     assert sum(1 for g in groups if len(g) == 3) <= 1
     assert all(len(g) in (2, 3) for g in groups)
-    recent = {p for g in history for p in coffee.pairs_of(g)}
+    met = {p for g in recent for p in coffee.pairs_of(g)}
     for g in groups:
-        assert not set(coffee.pairs_of(g)) & recent, "a pair met again within 4 rounds"
+        assert not set(coffee.pairs_of(g)) & met, "a pair met again within 4 rounds"
 
 
 def test_twelve_rounds_2_to_40_members_pure(capsys):
@@ -137,3 +137,23 @@ def test_ukrainian(hromada, actor):
     hromada.run(actor("bob"), "coffee", "join")
     reply = hromada.run(boss, "coffee", "pair")
     assert "Кава цього тижня" in reply.notices[0].text.plain()
+
+
+def test_run_all_covers_each_tenant_once_a_week(hromada, actor, clock):
+    for name in ("a", "b", "c"):
+        hromada.run(actor(name), "coffee", "join")
+    for name in ("x", "y"):
+        hromada.run(actor(name, tenant="console:other"), "coffee", "join")
+    hromada.run(actor("idle", tenant="console:quiet"), "people", "me")
+    first = coffee.run_all(hromada)
+    assert set(first) == {"console:test", "console:other"}
+    assert [len(n.recipients) for n in first["console:test"]] == [3]
+    assert coffee.run_all(hromada) == {}
+    clock.advance(timedelta(days=7))
+    hromada.run(actor("d"), "coffee", "join")
+    second = coffee.run_all(hromada)
+    # x and y met last week: no introduction, a note that they wait for the next round.
+    [wait] = second["console:other"]
+    assert set(wait.recipients) == {"x", "y"} and "No new coffee match" in wait.text.plain()
+    intro = [n for n in second["console:test"] if "Coffee this week" in n.text.plain()]
+    assert [set(n.recipients) for n in intro] and all("d" in n.recipients for n in intro)

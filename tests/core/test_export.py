@@ -26,7 +26,8 @@ def filled(hromada, actor):
     submit(hromada, bob, "risk", "Only one person can renew the TLS certificates")
     hromada.run(bob, "risk", "rate 1 4 5")
     hromada.run(bob, "risk", "owner 1 <@alice|Alice>")
-    hromada.run(alice, "kb", "add VPN access | Ask IT, newline\nand a \"quote\", comma #onboarding #it")
+    hromada.run(alice, "kb",
+                "add VPN access | Ask IT, newline\nand a \"quote\", comma #onboarding #it")
     submit(hromada, actor("zed", tenant="console:other"), "idea", "Secret plan of another tenant")
     return hromada
 

@@ -29,7 +29,8 @@ def kb(hromada, actor):
 
 def test_add_parses_title_body_and_tags(hromada, actor):
     alice = actor("alice")
-    reply = hromada.run(alice, "kb", "add Parking | Level -2, ask reception for a card #office #Onboarding")
+    reply = hromada.run(alice, "kb",
+                        "add Parking | Level -2, ask reception for a card #office #Onboarding")
     assert reply.visibility is Visibility.PUBLIC
     assert "Saved as K-1: Parking" in reply.plain()
     assert "Tags: #office #onboarding" in reply.plain()

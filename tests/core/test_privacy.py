@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from core import coffee, kudos
@@ -10,7 +12,7 @@ from core.errors import Forbidden
 from core.export import export
 from core.replies import Reply
 from storage import repos
-from storage.culture import PulseAnswer
+from storage.culture import CoffeeMatch, PulseAnswer
 from storage.models import Item, Member, Vote
 from tests.core.support import everything, post, react, submit
 
@@ -25,11 +27,11 @@ def tallies(hromada) -> dict[str, object]:
         answers = sorted((a.item_id, a.value, a.department or "")
                          for a in session.query(PulseAnswer).all())
         votes = session.query(Vote).count()
-        from datetime import datetime
-
-        by_value = kudos.counts(session, TENANT, datetime(2000, 1, 1).astimezone(),
-                                datetime(2100, 1, 1).astimezone())
-    return {"scores": scores, "answers": answers, "votes": votes, "kudos": by_value}
+        by_value = kudos.counts(session, TENANT, datetime(2000, 1, 1, tzinfo=UTC),
+                                datetime(2100, 1, 1, tzinfo=UTC))
+        matches = session.query(CoffeeMatch).count()
+    return {"scores": scores, "answers": answers, "votes": votes, "kudos": by_value,
+            "coffee": matches}
 
 
 def world(hromada, actor):

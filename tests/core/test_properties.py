@@ -38,7 +38,8 @@ COMMON = [
     "|", "||", "#onboarding", "#it", "#", "#bad!", "<@U1|alice>", "<@bob>", "@carol",
     "<!channel>", "@everyone", "<!here>", "into", "anon", "top", "new", "confirm",
     "Пропозиція", "відпустка", "ідея", "🙂", "👍🏽", "\t", "\u200b", "ß", "ǅ", "İ", "09:30",
-    "Europe/Kyiv", "monday", "teamwork", "",
+    "Europe/Kyiv", "monday", "teamwork", "", "\x00", "<@" + "U" * 150 + ">",
+    "<@U2|" + "n" * 300 + ">", "@" + "x" * 300, "#" + "t" * 80, "y" * 400,
 ]
 
 
@@ -127,7 +128,7 @@ def test_vote_sequences_match_a_simple_model(hromada, actor):
             return item.id or 0
 
     @EXAMPLES
-    @given(ops=st.lists(OP, max_size=40))
+    @given(ops=st.lists(OP, max_size=30))
     def check(ops) -> None:
         run = next(_counter)
         target, other = new_item(), new_item()

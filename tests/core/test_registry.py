@@ -113,6 +113,33 @@ def test_separator_and_trailing_tags(reg):
     assert exc.value.params["sep"] == "|"
 
 
+def test_nul_characters_are_dropped(reg):
+    """PostgreSQL text cannot hold NUL; it never reaches the store."""
+    assert reg.parse("t", "hel\x00lo")[1] == {"text": "hello"}
+    with pytest.raises(InvalidInput):
+        reg.parse("t", "say \x00")
+    cmd = reg.find(("t", "give"))
+    assert cmd.bind({"who": "<@U1|A\x00B>", "why": "\x00x"}) == {"who": MemberArg("U1", "AB"),
+                                                                "why": "x"}
+
+
+def test_long_member_tokens_reach_the_store_never(hromada, actor, db):
+    from tests.core.support import snapshot
+
+    mod = actor("mod", admin=True)
+    hromada.run(mod, "risk", "The build server may run out of disk")
+    before = snapshot(db)
+    for line in ("owner 1 <@" + "A" * 150 + ">", "owner 1 <@U1|" + "n" * 300 + ">"):
+        with pytest.raises(InvalidInput):
+            hromada.run(mod, "risk", line)
+    assert snapshot(db) == before
+    from core.context import Actor
+
+    # a platform may send a display name longer than the column: it is cut, not refused
+    reply = hromada.run(Actor("console:test", "u-long", "N" * 500), "risk", "owner 1 @" + "N" * 200)
+    assert "N" * 200 in reply.plain()
+
+
 def test_text_length_is_bounded(reg):
     assert reg.parse("t", "x" * MAX_TEXT)[1]["text"] == "x" * MAX_TEXT
     with pytest.raises(InvalidInput):
@@ -135,7 +162,8 @@ def test_member_tokens(token, expected):
 
 
 def test_bad_member_tokens():
-    for bad in ("<#C123>", "two words", "<@>", "@"):
+    for bad in ("<#C123>", "two words", "<@>", "@", "<@" + "U" * 101 + ">",
+                "<@U1|" + "n" * 201 + ">", "@" + "x" * 201, "<@" + "1" * 101 + ">"):
         with pytest.raises(InvalidInput):
             parse_member(bad)
 

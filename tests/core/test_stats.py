@@ -7,7 +7,6 @@ from datetime import timedelta
 from core.stats import suppressed, week_start
 from tests.core.support import react, submit
 
-
 WORDS = ["apple", "violin", "glacier", "turbine", "meadow", "lantern", "harbor", "quartz",
          "saddle", "pepper", "comet", "walrus", "bamboo", "oyster", "falcon", "tundra", "marble",
          "cactus", "nebula", "anchor"]

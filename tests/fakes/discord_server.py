@@ -36,6 +36,7 @@ class Call:
     query: dict[str, str]
     body: Any  # parsed JSON (``payload_json`` for multipart), or None
     files: list[str] = field(default_factory=list)  # names of uploaded files
+    at: float = field(default_factory=time.perf_counter)  # when it arrived (benchmarks)
 
 
 @dataclass
@@ -68,6 +69,7 @@ class FakeDiscord:
         self.sockets: dict[int, web.WebSocketResponse] = {}  # shard id -> socket
         self.identifies: list[dict[str, Any]] = []
         self.interactions: dict[int, dict[str, Any]] = {}  # id -> the INTERACTION_CREATE sent
+        self.callbacks: dict[str, Call] = {}  # interaction id -> its callback request
         self.shard_count = 1
         self._seq: dict[int, int] = {}
         self._frames: dict[tuple[int, int], str] = {}  # (shard, seq) -> sent frame
@@ -347,6 +349,7 @@ class FakeDiscord:
                     return _json({"message": "Unknown Message", "code": 10008}, 404)
                 return _json(msg)
         if parts[0] == "interactions" and parts[-1] == "callback" and m == "POST":
+            self.callbacks.setdefault(parts[1], call)
             return self._callback(call, int(parts[1]))
         if parts[0] == "webhooks" and m in ("POST", "PATCH", "GET"):
             return self._webhook(call, parts)
@@ -374,12 +377,23 @@ class FakeDiscord:
         return _json(answer)
 
     def _webhook(self, call: Call, parts: list[str]) -> web.Response:
+        """Follow-ups (POST) and edits of the original response (PATCH .../@original)."""
         token = parts[2] if len(parts) > 2 else ""
-        sent = next((i for i in self.interactions.values() if i.get("token") == token), {})
+        iid, sent = next(((i, p) for i, p in self.interactions.items() if p.get("token") == token),
+                         (0, {}))
         channel = int(sent.get("channel_id") or 0)
-        if call.method == "GET":
-            return _json(self.message_payload(channel, self.bot_user, {}))
+        original = next((m for m in self.messages.values()
+                         if (m.get("interaction_metadata") or {}).get("id") == str(iid)), None)
+        if parts[-1] == "@original" and original is not None:
+            if call.method == "PATCH":
+                for key in ("content", "embeds", "components"):
+                    if key in (call.body or {}):
+                        original[key] = call.body[key]
+            return _json(original)
         msg = self.message_payload(channel, self.bot_user, call.body or {})
+        msg["webhook_id"] = str(self.app_id)
+        msg["interaction_metadata"] = {"id": str(iid), "type": 2, "user": self.bot_user,
+                                       "authorizing_integration_owners": {}}
         self.messages[int(msg["id"])] = msg
         return _json(msg)
 

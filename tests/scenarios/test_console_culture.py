@@ -125,7 +125,8 @@ ENGLISH: list[Step] = [
     ("/coffee pair", ["This week's coffee round", "already ran."]),
     ("clock +7d", ["(clock is now"]),
     ("/coffee pair", ["2 introductions sent."]),
-    ("/hromada stats", ["Participation, week of", "• Engineering: contributors"]),
+    ("/hromada stats", ["Participation, week of", "Overall: contributors <2 (last week 3)",
+                        "• Sales: not enough people yet", "Groups and numbers under 2 are hidden"]),
     ("as Oksana", ["(you are now Oksana)"]),
     ("/coffee status", ["You take part in coffee pairing.", "Taking part: 4", "Last match:"]),
     ("/hromada mydata", ["Everything Hromada holds about you (only you see this):",
@@ -141,7 +142,7 @@ ENGLISH: list[Step] = [
     ("/pulse results P-1", ["Overall: 4 answers, average 3.5",
                             "• Engineering: 2 answers, average 4.5"]),
     ("/people find pyton", ["People for pyton:", "• Bohdan — Sales"]),
-    ("/ask list", ["• Q-1 Why do we run two ticket systems? (+1 · answered)"]),
+    ("/ask list answered", ["• Q-1 Why do we run two ticket systems? (+1 · answered)"]),
 ]
 
 
@@ -179,14 +180,14 @@ UKRAINIAN: list[Step] = [
     ("press 3", ["Дякуємо, ваша відповідь на P-1: 3."]),
     ("/pulse results P-1", ["Загалом: ще замало відповідей",
                             "Групи, де менше ніж 5 відповідей, не показуються."]),
-    ("as Taras", ["(you are now Taras)"]),
+    ("as Taras", ["(тепер ви — Taras)"]),
     ("/people me skills кераміка, Go", ["Ваші навички: кераміка, Go."]),
     ("/kudos @Lead #care дякую за підтримку", [
         "🎉 Подяка для @Lead за #care від Taras: дякую за підтримку"]),
     ("/ask Коли буде наступна загальна зустріч?", [
         "❓ Q-1 · Коли буде наступна загальна зустріч?"]),
     ("/coffee join", ["☕ Ви з нами"]),
-    ("as Lead --admin", ["(you are now Lead)"]),
+    ("as Lead --admin", ["(тепер ви — Lead)"]),
     ("/coffee join", ["☕ Ви з нами"]),
     ("/ask answer Q-1 У п'ятницю о 16:00.", ["На Q-1 «Коли буде наступна загальна зустріч?» є "
                                               "відповідь: У п'ятницю о 16:00."]),

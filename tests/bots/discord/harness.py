@@ -8,14 +8,16 @@ API (everything async runs in the test's event loop)::
     boss = h.user("boss", admin=True)         # with Manage Server
     mod = h.user("mo", roles=("Stewards",))   # with a named role (role made on the fly)
 
-    call = await h.command(alice, "idea submit", {"text": "Dark mode"})
+    ans = await h.command(alice, "idea submit", {"text": "Dark mode"})
         # INTERACTION_CREATE for /idea submit, waits until the adapter finished it;
-        # returns the interaction callback ``Call`` (see tests/fakes/discord_server.py)
+        # returns an ``Answer``: the callback ``Call`` (tests/fakes/discord_server.py) and
+        # ``body``, what the member finally sees (the callback's message, or the edit that
+        # replaced the deferred "thinking" message), ``ephemeral``, ``text``
     posted = h.posted()                       # bot messages posted in channels (REST bodies)
     card = h.last_card()                      # the newest posted message that stands for an item
     await h.react(bob, h.channel, card_id, "👍", added=True)   # returns the gateway sequence
     await h.redeliver(seq)                    # the same frame again, as a resumed session does
-    await h.click(alice, call, "Submit anyway")   # a button from a callback/follow-up
+    await h.click(alice, ans, "Submit anyway")    # press a button of an answer
     await h.menu(alice, "Save to knowledge", message)           # message context menu
     msg = h.fake.add_message(h.channel, alice, "text")          # a member's plain message
     h.fake.calls / h.fake.message_bodies() / h.dms(user)        # recorded REST traffic
@@ -28,6 +30,7 @@ Nothing sleeps: waits are on the adapter's "finished" signal and on recorded req
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -44,6 +47,21 @@ from tests.fakes.discord_server import MANAGE_GUILD, Call, FakeDiscord
 
 OPTION_TYPES = {P.INT: 4, P.MEMBER: 6}
 STRING = 3
+EPHEMERAL = 64
+
+
+@dataclass
+class Answer:
+    """How the bot answered one interaction."""
+
+    callback: Call  # POST /interactions/{id}/{token}/callback
+    body: dict[str, Any]  # the message the member finally sees (after any deferral)
+    ephemeral: bool
+    deferred: bool
+
+    @property
+    def text(self) -> str:
+        return embed_text(self.body)
 
 
 class DiscordHarness:
@@ -81,7 +99,7 @@ class DiscordHarness:
         trace.on_request_start.append(on_start)
         return trace
 
-    async def start(self, *, shard_count: int | None = None) -> None:
+    async def start(self, *, shard_count: int | None = None, trace: bool = True) -> None:
         import discord.gateway
         import discord.http
 
@@ -89,7 +107,8 @@ class DiscordHarness:
         self._saved_api = (discord.http.Route.BASE,
                            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
         self.client, self.adapter = await start_discord(
-            self.hromada, self.settings(shard_count), self.deliveries, http_trace=self.trace())
+            self.hromada, self.settings(shard_count), self.deliveries,
+            http_trace=self.trace() if trace else None)
         self.adapter.watchers.append(lambda _ident: self.fake._touch())
         self._task = asyncio.create_task(self.client.connect(reconnect=False))
         ready = asyncio.create_task(self.client.wait_until_ready())
@@ -105,7 +124,7 @@ class DiscordHarness:
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, 10)
-            except (asyncio.CancelledError, asyncio.TimeoutError, discord.DiscordException):
+            except (TimeoutError, asyncio.CancelledError, discord.DiscordException):
                 pass
         await self.fake.stop()
         if self._saved_api is not None:
@@ -165,20 +184,29 @@ class DiscordHarness:
         self.fake.interactions[iid] = payload
         return payload
 
-    async def _interact(self, payload: dict) -> Call:
+    async def _interact(self, payload: dict) -> Answer:
         ident = payload["id"]
         await self._announce_roles()
         await self.fake.dispatch(self.guild.id, "INTERACTION_CREATE", payload)
         await self._until_finished(ident, 1)
-        return self.callback(ident)
+        return self.answer(ident)
 
-    def callback(self, interaction_id: str) -> Call:
-        return next(c for c in self.fake.calls
-                    if c.path.startswith(f"/interactions/{interaction_id}/"))
+    def answer(self, interaction_id: str) -> Answer:
+        callback = next(c for c in self.fake.calls
+                        if c.path.startswith(f"/interactions/{interaction_id}/"))
+        data = callback.body.get("data") or {}
+        body = data
+        deferred = callback.body["type"] in (5, 6)
+        if deferred:
+            token = self.fake.interactions[int(interaction_id)]["token"]
+            edits = [c for c in self.fake.calls if c.method == "PATCH"
+                     and c.path.endswith(f"/{token}/messages/@original")]
+            body = edits[-1].body if edits else {}
+        return Answer(callback, body, bool(int(data.get("flags") or 0) & EPHEMERAL), deferred)
 
     async def command(self, user: dict, path: str | tuple[str, ...],
                       options: dict[str, Any] | None = None, *,
-                      channel: int | None = None) -> Call:
+                      channel: int | None = None) -> Answer:
         """Run an application command by its Discord names, e.g. ``"idea submit"``."""
         names = tuple(path.split()) if isinstance(path, str) else tuple(path)
         route = next(r for r in discord_routes(self.hromada.registry) if r.names == names)
@@ -224,7 +252,7 @@ class DiscordHarness:
                           if c.path.startswith(f"/interactions/{ident}/")), None))
         return call.body["data"]["choices"]
 
-    async def menu(self, user: dict, name: str, message: dict) -> Call:
+    async def menu(self, user: dict, name: str, message: dict) -> Answer:
         """A message context menu ("Save to knowledge", "Register as risk") on a message."""
         data = {"id": str(self.fake.snowflake()), "name": name, "type": 3,
                 "target_id": message["id"], "guild_id": str(self.guild.id),
@@ -232,9 +260,9 @@ class DiscordHarness:
         return await self._interact(self._base(user, 2, data, int(message["channel_id"])))
 
     @staticmethod
-    def buttons(call: Call) -> dict[str, str]:
-        """label -> custom_id of the buttons in a callback, follow-up or posted message."""
-        body = call.body.get("data", call.body) if call.body.get("type") else call.body
+    def buttons(answer: Answer | dict[str, Any]) -> dict[str, str]:
+        """label -> custom_id of the buttons of an answer or of a message body."""
+        body = answer.body if isinstance(answer, Answer) else answer
         out = {}
         for row in body.get("components") or []:
             for comp in row.get("components", []):
@@ -242,10 +270,10 @@ class DiscordHarness:
                     out[comp["label"]] = comp["custom_id"]
         return out
 
-    async def click(self, user: dict, call: Call, label: str) -> Call:
-        """Press the button labelled ``label`` on the message ``call`` produced."""
-        custom_id = self.buttons(call)[label]
-        body = call.body.get("data", call.body) if call.body.get("type") else call.body
+    async def click(self, user: dict, answer: Answer | dict[str, Any], label: str) -> Answer:
+        """Press the button labelled ``label`` on an answer (or a message body)."""
+        custom_id = self.buttons(answer)[label]
+        body = answer.body if isinstance(answer, Answer) else answer
         message = self.fake.message_payload(self.channel, self.fake.bot_user, body,
                                             guild_id=self.guild.id)
         data = {"custom_id": custom_id, "component_type": 2}

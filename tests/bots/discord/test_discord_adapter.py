@@ -9,9 +9,7 @@ import pytest
 from bots.discord.runner import sync_commands
 from core.app import Hromada
 from storage import repos
-from tests.bots.discord.harness import DiscordHarness, embed_text
-
-EPHEMERAL = 64
+from tests.bots.discord.harness import Answer, DiscordHarness, embed_text
 
 
 def tally(h: DiscordHarness, ref: str) -> tuple[int, int]:
@@ -29,8 +27,8 @@ def status_of(h: DiscordHarness, ref: str) -> str:
         return item.status
 
 
-def callback_text(call) -> str:  # type: ignore[no-untyped-def]
-    return embed_text(call.body.get("data") or {})
+def callback_text(answer: Answer) -> str:
+    return answer.text
 
 
 async def submit(h: DiscordHarness, user: dict, text: str) -> dict:
@@ -105,9 +103,9 @@ async def test_idea_submit_acks_and_posts_a_card(discord_h: DiscordHarness) -> N
     h = discord_h
     alice = h.user("alice")
     call = await h.command(alice, "idea submit", {"text": "Quiet hours on Wednesdays"})
-    assert call.body["type"] == 4
-    assert call.body["data"]["flags"] & EPHEMERAL
-    assert "I-1" in call.body["data"]["content"]
+    assert call.callback.body["type"] == 5  # deferred before the core ran (ACK_FIRST)
+    assert call.ephemeral
+    assert "I-1" in call.text
     card = h.posted()[-1].body
     assert "I-1" in embed_text(card) and "Quiet hours on Wednesdays" in embed_text(card)
     assert "Alice" in embed_text(card)
@@ -142,7 +140,7 @@ async def test_duplicate_prompt_buttons(discord_h: DiscordHarness) -> None:
     alice, bob = h.user("alice"), h.user("bob")
     await submit(h, alice, "Dark mode for the dashboard")
     prompt = await h.command(bob, "idea submit", {"text": "Dark mode for the dashboard!"})
-    assert prompt.body["data"]["flags"] & EPHEMERAL
+    assert prompt.ephemeral
     buttons = h.buttons(prompt)
     assert "Submit anyway" in buttons and "Vote for I-1 instead" in buttons
     assert len(h.posted_messages()) == 1  # nothing posted yet
@@ -157,7 +155,7 @@ async def test_duplicate_prompt_buttons(discord_h: DiscordHarness) -> None:
     assert "I-2" in embed_text(h.posted()[-1].body)
     # The prompt was used: its buttons now explain instead of acting twice.
     stale = await h.click(alice, again, "Submit anyway")
-    assert stale.body["data"]["flags"] & EPHEMERAL
+    assert stale.ephemeral and "expired" in stale.text
     assert "I-3" not in json.dumps([c.body for c in h.fake.calls])
 
 
@@ -171,7 +169,7 @@ async def test_status_change_tells_author_and_voters(discord_h: DiscordHarness) 
 
     # A moderator by role: named in settings by a Manage Server member.
     roles = await h.command(boss, "hromada settings roles", {"roles": "Stewards"})
-    assert not roles.body["data"].get("embeds", [{}])[0].get("color") == 0xD9534F
+    assert roles.body["embeds"][0]["color"] != 0xD9534F
     call = await h.command(steward, "idea status", {"ref": "I-1", "status": "planned",
                                                     "note": "Budget approved"})
     assert "planned" in callback_text(call)
@@ -196,10 +194,9 @@ async def test_member_without_rights_is_refused_and_nothing_changes(
     await submit(h, alice, "Fewer meetings")
     calls_before = len(h.posted())
     call = await h.command(bob, "idea status", {"ref": "I-1", "status": "declined"})
-    data = call.body["data"]
-    assert data["flags"] & EPHEMERAL
+    assert call.ephemeral
     assert "Only moderators" in callback_text(call)
-    assert data["embeds"][0]["color"] == 0xD9534F
+    assert call.body["embeds"][0]["color"] == 0xD9534F
     assert status_of(h, "I-1") == "new"
     assert len(h.posted()) == calls_before and h.dms(alice) == []
     settings = await h.command(bob, "hromada settings roles", {"roles": "Visitors"})
@@ -212,7 +209,7 @@ async def test_bad_input_gets_a_usage_line(discord_h: DiscordHarness) -> None:
     call = await h.command(alice, "idea show", {"ref": "banana"})
     text = callback_text(call)
     assert "Usage: /idea show <ref>" in text
-    assert call.body["data"]["flags"] & EPHEMERAL
+    assert call.ephemeral
 
 
 async def test_anonymous_idea_shows_no_author_in_any_rest_call(discord_h: DiscordHarness) -> None:
@@ -298,12 +295,14 @@ async def test_message_context_menus(discord_h: DiscordHarness) -> None:
     msg = h.fake.add_message(h.channel, carol, "Payroll questions go to #finance-help",
                              guild_id=h.guild.id)
     call = await h.menu(alice, "Save to knowledge", msg)
-    saved = callback_text(call)
+    assert call.ephemeral and call.text == "Posted in this channel."
+    saved = embed_text(h.posted()[-1].body)
     assert "K-1" in saved and f"/channels/{h.guild.id}/{h.channel}/{msg['id']}" in saved
-    again = await h.menu(alice, "Save to knowledge", msg)
-    assert "K-1" in callback_text(again) and "K-2" not in json.dumps(again.body)
+    await h.menu(alice, "Save to knowledge", msg)
+    again = embed_text(h.posted()[-1].body)
+    assert "K-1" in again and "K-2" not in again  # already saved
     risk = await h.menu(alice, "Register as risk", msg)
-    assert "R-1" in json.dumps(risk.body, ensure_ascii=False) + embed_text(h.posted()[-1].body)
+    assert "R-1" in risk.text and "R-1" in embed_text(h.posted()[-1].body)
     with h.hromada.db.uow() as session:
         assert repos.item_by_ref(session, h.tenant, "risk", 1) is not None
 

@@ -19,24 +19,35 @@ from core.replies import Action, Notice, Reply, Visibility
 from core.text import Mention, Rich, UserText
 from tests.bots.discord.harness import DiscordHarness, embed_text
 
-EPHEMERAL = 64
 
-
-async def test_slow_core_work_is_deferred_then_followed_up(
+async def test_direct_answers_when_not_acking_first(
     discord_h: DiscordHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past the ack budget the interaction is deferred (type 5) and answered by editing it."""
+    """Without ACK_FIRST a quick core call is answered in the callback itself (type 4)."""
+    monkeypatch.setattr(discord_bot, "ACK_FIRST", False)
+    h = discord_h
+    alice = h.user("alice")
+    call = await h.command(alice, "idea submit", {"text": "Direct idea"})
+    assert call.callback.body["type"] == 4 and call.ephemeral and "I-1" in call.text
+    assert "I-1" in embed_text(h.posted()[-1].body)
+    assert not h.fake.rest("PATCH")
+    listed = await h.command(alice, "idea list", {})
+    assert listed.callback.body["type"] == 4 and "Direct idea" in listed.text
+
+
+async def test_slow_core_work_is_deferred_then_answered_by_an_edit(
+    discord_h: DiscordHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ACK_FIRST, past the budget the interaction is deferred, then edited."""
+    monkeypatch.setattr(discord_bot, "ACK_FIRST", False)
     monkeypatch.setattr(discord_bot, "ACK_AFTER", 0)
     h = discord_h
     alice = h.user("alice")
     call = await h.command(alice, "idea submit", {"text": "Deferred idea"})
-    assert call.body["type"] == 5 and call.body["data"]["flags"] & EPHEMERAL
-    edits = h.fake.rest("PATCH", f"/webhooks/{h.fake.app_id}/")
-    assert edits and "I-1" in edits[-1].body["content"]
+    assert call.deferred and call.ephemeral and "I-1" in call.text
     assert "I-1" in embed_text(h.posted()[-1].body)
     listed = await h.command(alice, "idea list", {})
-    assert listed.body["type"] == 5
-    assert "Deferred idea" in embed_text(h.fake.rest("PATCH")[-1].body)
+    assert listed.deferred and "Deferred idea" in listed.text
 
 
 async def test_unexpected_error_is_logged_with_request_id_and_apologised(
@@ -50,8 +61,8 @@ async def test_unexpected_error_is_logged_with_request_id_and_apologised(
     monkeypatch.setattr(h.hromada, "invoke", broken)
     with caplog.at_level(logging.ERROR, logger="bots.discord.bot"):
         call = await h.command(h.user("alice"), "idea list", {})
-    text = embed_text(call.body["data"])
-    request_id = h.fake.calls[-1].path.split("/")[2]
+    text = call.text
+    request_id = call.callback.path.split("/")[2]
     assert "Sorry" in text and request_id in text
     assert "disk on fire" not in text
     record = next(r for r in caplog.records if r.getMessage() == "discord request failed")
