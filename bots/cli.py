@@ -29,7 +29,8 @@ def _settings() -> Settings:
 def serve() -> None:
     """Run every configured platform with the scheduler; the console chat when none is."""
     settings = _settings()
-    if settings.slack_bot_token is None and settings.discord_token is None:
+    slack = settings.slack_bot_token is not None or settings.slack_client_id  # token or OAuth
+    if not slack and settings.discord_token is None:
         _chat(settings, name="you", admin=True, tenant="demo", platforms_hint=True)
         return
     from bots.serve import serve as run_platforms

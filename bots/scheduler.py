@@ -66,7 +66,8 @@ class DigestRunner:
             if tenant is None or not tenant.digest_enabled or not tenant.digest_channel:
                 return None, None
             return tenant.digest_channel, build_digest(session, tenant, period,
-                                                       image_dir=self.image_dir)
+                                                       image_dir=self.image_dir,
+                                                       now=self.hromada.clock.now())
 
     async def tick(self) -> list[tuple[str, str]]:
         """One pass: every due period claimed by us is posted. Returns (tenant, period key)s."""

@@ -17,7 +17,7 @@ async def serve_async(settings: Settings) -> None:
     hromada = build(settings)
     deliveries = Deliveries()
     runners: list[Awaitable[None]] = []
-    if settings.slack_bot_token is not None:
+    if settings.slack_bot_token is not None or settings.slack_client_id:  # token, or OAuth
         from bots.slack.runner import run_slack
 
         runners.append(run_slack(hromada, settings, deliveries))
@@ -26,7 +26,8 @@ async def serve_async(settings: Settings) -> None:
 
         runners.append(run_discord(hromada, settings, deliveries))
     log.info("serving: %s", ", ".join(p for p, on in (
-        ("slack", settings.slack_bot_token), ("discord", settings.discord_token)) if on))
+        ("slack", settings.slack_bot_token or settings.slack_client_id),
+        ("discord", settings.discord_token)) if on))
     from bots.scheduler import DigestRunner, start_scheduler
 
     scheduler = start_scheduler(DigestRunner(hromada, deliveries))

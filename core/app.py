@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from core import (  # noqa: F401 - registers commands
     admin,
     coffee,
@@ -30,7 +32,7 @@ from core.errors import Conflict, HromadaError, InvalidInput, NotFound
 from core.i18n import N_, gettext_for
 from core.registry import Command, Registry
 from core.replies import Reply, Visibility
-from core.text import fmt
+from core.text import UserText, fmt
 from storage import repos
 from storage.db import Database, StoreConflict
 
@@ -182,12 +184,35 @@ class Hromada:
         meaning = votes.emoji_meaning(emoji)
         if meaning not in ("up", "down"):
             return False
-        with self.context(actor) as ctx:
-            item = repos.item_for_message(ctx.session, actor.tenant_id, channel_id, message_id)
-            if item is None:
-                return False
-            return votes.apply(ctx, item, 1 if meaning == "up" else -1, added=added,
-                               event_key=event_key)
+        if not actor.tenant_id or not actor.user_id:
+            raise InvalidInput(N_("Who is asking is unknown."))
+        value = 1 if meaning == "up" else -1
+        try:
+            # The hot path: a bare connection, Core statements only, no ORM loads, no
+            # translations (a reaction never replies). One transaction.
+            with self.db.engine.begin() as conn:
+                found = repos.vote_target(conn, actor.tenant_id, channel_id, message_id,
+                                          actor.user_id, actor.display_name)
+                if found is not None:
+                    return self._vote(conn, actor, found, value, added, event_key)
+            # An unknown message or a new member: the tenant and the member are made to
+            # exist, as in every use case, then the vote goes the same way.
+            with self.context(actor) as ctx:
+                found = repos.vote_target(ctx.session, actor.tenant_id, channel_id, message_id,
+                                          actor.user_id, actor.display_name)
+                if found is None:
+                    return False
+                return self._vote(ctx.session, actor, found, value, added, event_key)
+        except IntegrityError as exc:
+            log.info("store conflict: %s", exc.orig)
+            raise Conflict(N_("Someone else changed that at the same moment; try again.")) from exc
+
+    def _vote(self, session: Any, actor: Actor, found: tuple[int, str, str, int], value: int,
+              added: bool, event_key: str | None) -> bool:
+        item_id, kind, status, member_id = found
+        return votes.apply_to(session, actor.tenant_id, item_id=item_id, kind=kind,
+                              status=status, member_id=member_id, value=value, added=added,
+                              event_key=event_key, when=self.clock.now())
 
     def save_message(
         self,
@@ -200,6 +225,9 @@ class Hromada:
         as_risk: bool = False,
     ) -> Reply | None:
         """📚 (or ⚠️ with ``as_risk``) on any message. None when the event was seen before."""
+        # A platform's JSON may carry U+0000, which PostgreSQL text cannot hold.
+        text = text.replace("\x00", "")
+        source_author = source_author.replace("\x00", "") if source_author else source_author
         with self.context(actor) as ctx:
             if event_key and not repos.claim_event(ctx.session, ctx.tenant_id, event_key):
                 return None
@@ -269,7 +297,9 @@ class Hromada:
     def error_reply(self, tenant_id: str, exc: HromadaError) -> Reply:
         """The one translation of a core error into words; adapters render it."""
         tr = gettext_for(self.language(tenant_id)) if tenant_id else gettext_for("en")
-        text = fmt(tr.gettext(exc.message), **exc.params)
+        # Parameters often echo what the member typed: carried as user text, mentions stay inert.
+        params = {k: UserText(v) if isinstance(v, str) else v for k, v in exc.params.items()}
+        text = fmt(tr.gettext(exc.message), **params)
         footer = ""
         if isinstance(exc, InvalidInput) and exc.usage:
             footer = tr.gettext("Usage: {usage}").format(usage=exc.usage)

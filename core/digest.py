@@ -5,17 +5,20 @@ changes; new and escalated risks by likelihood × impact; new knowledge; open le
 questions by votes; pulse results that passed the threshold; kudos by value; participation.
 Every number comes from an SQL aggregate; no section loads every row of a table.
 
-Participation counts contributors: members who submitted an item or gave kudos. Votes are
-not read here: one more pass over a week of votes would double the cost of the digest.
+Participation counts contributors: members who submitted an item or gave kudos (anonymous
+submissions count for nobody). Voters are not counted: another pass over a week of votes
+would double the digest's cost. Counts of weeks that are over are kept, so the 8-week trend
+is counted once, not every week.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from gettext import NullTranslations
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import case, func, literal_column, select, union_all
 from sqlmodel import Session
@@ -25,19 +28,25 @@ from core.commands import REGISTRY
 from core.context import Ctx
 from core.errors import InvalidInput
 from core.i18n import N_, gettext_for
-from core.items import ref
+from core.refs import format_ref
 from core.registry import P, Param
 from core.replies import Field, Reply, Visibility
 from core.schedule import Period
 from core.stats import NO_DEPARTMENT, suppressed
 from core.text import Rich, UserText, fmt, join
+from storage import digests
 from storage.culture import Kudos, PulseAnswer
 from storage.models import Item, Member, StatusChange, Tenant, Vote
 
 TOP = 5
+FETCH_FACTOR = 10  # the week's best items read before ideas are picked from them
+# The columns a digest shows: rows, not ORM objects, since these queries run every week.
+ITEM_COLS = (Item.id, Item.kind, Item.number, Item.title, Item.status, Item.likelihood,
+             Item.impact, Item.body)
 KINDS = ("idea", "risk", "snippet", "question", "pulse")  # naming them lets the index serve
 LIST = 8
 TREND_WEEKS = 8
+CLOSED_AFTER = timedelta(minutes=15)  # a week this long over takes no more late writes
 IDEA_GONE = ("merged", "withdrawn")
 RISK_CLOSED = ("closed",)
 QUESTION_CLOSED = ("answered", "withdrawn", "merged", "closed")
@@ -80,7 +89,7 @@ def _more(w: _Words, shown: int, total: int) -> list[Rich]:
 
 
 def top_ideas(session: Session, tenant_id: str, period: Period,
-              limit: int = TOP) -> list[tuple[Item, int, int]]:
+              limit: int = TOP) -> list[tuple[Any, int, int]]:
     """Ideas by net votes cast in the window: (idea, net, votes), best first, net above 0.
 
     Reads the window's votes through ix_vote_tenant_created only. On SQLite ``+item_id`` keeps
@@ -88,12 +97,13 @@ def top_ideas(session: Session, tenant_id: str, period: Period,
     aggregate keeps its best few items (votes also land on risks, questions and ideas since
     merged); only when too few of those are live ideas is every item of the week looked at.
     """
-    fetch = limit * 10
+    fetch = limit * FETCH_FACTOR
     best = _week_scores(session, tenant_id, period, fetch)
-    if len(best) == fetch and sum(1 for _ in _live_ideas(session, tenant_id, best)) < limit:
-        best = _week_scores(session, tenant_id, period, None)
+    live = _live_ideas(session, tenant_id, best)
+    if len(best) == fetch and len(live) < limit:
+        live = _live_ideas(session, tenant_id, _week_scores(session, tenant_id, period, None))
     out = []
-    for item, net, n in _live_ideas(session, tenant_id, best):
+    for item, net, n in live:
         if net <= 0 or len(out) == limit:
             break
         out.append((item, net, n))
@@ -119,31 +129,31 @@ def _week_scores(session: Session, tenant_id: str, period: Period,
 
 
 def _live_ideas(session: Session, tenant_id: str,
-                scored: list[tuple[int, int, int]]) -> list[tuple[Item, int, int]]:
+                scored: list[tuple[int, int, int]]) -> list[tuple[Any, int, int]]:
     found = {
-        i.id: i for i in session.execute(
-            select(Item).where(Item.tenant_id == tenant_id, Item.kind == "idea",
-                               Item.status.not_in(IDEA_GONE),  # type: ignore[attr-defined]
-                               Item.id.in_([i for i, _, _ in scored]))  # type: ignore[union-attr]
-        ).scalars()
+        row.id: row for row in session.execute(
+            select(*ITEM_COLS).where(Item.tenant_id == tenant_id, Item.kind == "idea",
+                                     Item.status.not_in(IDEA_GONE),  # type: ignore[attr-defined]
+                                     Item.id.in_([i for i, _, _ in scored]))  # type: ignore[union-attr]
+        )
     }
     return [(found[i], net, n) for i, net, n in scored if i in found]
 
 
 def _status_changes(session: Session, tenant_id: str,
-                    period: Period) -> tuple[list[tuple[Item, StatusChange]], int]:
-    where = (StatusChange.tenant_id == tenant_id, StatusChange.created_at >= period.start,
-             StatusChange.created_at < period.end,
-             StatusChange.old_status != StatusChange.new_status)
-    total = session.execute(select(func.count()).select_from(StatusChange).where(*where)
-                            ).scalar_one()
+                    period: Period) -> tuple[list[Any], int]:
+    """The first few real status changes of the window (rows with item columns), and how many."""
     rows = session.execute(
-        select(Item, StatusChange).join(StatusChange, StatusChange.item_id == Item.id)
-        .where(*where, Item.tenant_id == tenant_id)
+        select(*ITEM_COLS, StatusChange.old_status, StatusChange.new_status,
+               func.count().over().label("total"))
+        .join(StatusChange, StatusChange.item_id == Item.id)
+        .where(StatusChange.tenant_id == tenant_id, StatusChange.created_at >= period.start,
+               StatusChange.created_at < period.end,
+               StatusChange.old_status != StatusChange.new_status, Item.tenant_id == tenant_id)
         .order_by(StatusChange.created_at, StatusChange.id)  # type: ignore[arg-type]
         .limit(LIST)
     ).all()
-    return [(r[0], r[1]) for r in rows], int(total)
+    return list(rows), int(rows[0].total) if rows else 0
 
 
 def _rating(text: str) -> tuple[int, int] | None:
@@ -155,48 +165,49 @@ def _rating(text: str) -> tuple[int, int] | None:
     return a * b, c * d
 
 
-def _risks(session: Session, tenant_id: str, period: Period) -> list[tuple[Item, str, int]]:
-    """(risk, "new" or the earlier rating, score), most serious first."""
+def _score(row: Any) -> int:
+    return int(row.likelihood or 0) * int(row.impact or 0)
+
+
+def _risks(session: Session, tenant_id: str, period: Period) -> list[tuple[Any, str, int]]:
+    """(risk row, "new" or the earlier rating, score), most serious first."""
     new = session.execute(
-        select(Item).where(Item.tenant_id == tenant_id, Item.kind == "risk",
-                           Item.created_at >= period.start, Item.created_at < period.end,
-                           Item.status.not_in(RISK_CLOSED))  # type: ignore[attr-defined]
-    ).scalars().all()
-    out: dict[int, tuple[Item, str, int]] = {}
-    for item in new:
-        out[item.id or 0] = (item, "new", (item.likelihood or 0) * (item.impact or 0))
+        select(*ITEM_COLS).where(Item.tenant_id == tenant_id, Item.kind == "risk",
+                                 Item.created_at >= period.start, Item.created_at < period.end,
+                                 Item.status.not_in(RISK_CLOSED))  # type: ignore[attr-defined]
+    ).all()
+    out: dict[int, tuple[Any, str, int]] = {row.id: (row, "new", _score(row)) for row in new}
     rated = session.execute(
-        select(Item, StatusChange.note).join(StatusChange, StatusChange.item_id == Item.id)
+        select(*ITEM_COLS, StatusChange.note).join(StatusChange, StatusChange.item_id == Item.id)
         .where(StatusChange.tenant_id == tenant_id, StatusChange.created_at >= period.start,
                StatusChange.created_at < period.end,
                StatusChange.old_status == StatusChange.new_status,
                Item.kind == "risk", Item.status.not_in(RISK_CLOSED))  # type: ignore[attr-defined]
         .order_by(StatusChange.created_at, StatusChange.id)  # type: ignore[arg-type]
     ).all()
-    first_before: dict[int, tuple[Item, str, int]] = {}
-    for item, note in rated:
-        scores = _rating(note)
-        if scores is not None and (item.id or 0) not in first_before:
-            before = note.split("→")[0].strip()
-            first_before[item.id or 0] = (item, before, scores[0])
-    for item_id, (item, before, score_before) in first_before.items():
-        now_score = (item.likelihood or 0) * (item.impact or 0)
-        if item_id not in out and now_score > score_before:
-            out[item_id] = (item, before, now_score)
+    first_before: dict[int, tuple[Any, str, int]] = {}
+    for row in rated:
+        scores = _rating(row.note)
+        if scores is not None and row.id not in first_before:
+            first_before[row.id] = (row, row.note.split("→")[0].strip(), scores[0])
+    for item_id, (row, before, score_before) in first_before.items():
+        if item_id not in out and _score(row) > score_before:
+            out[item_id] = (row, before, _score(row))
     return sorted(out.values(), key=lambda r: (-r[2], r[0].number))
 
 
 def _new_items(session: Session, tenant_id: str, kind: str,
-               period: Period) -> tuple[list[Item], int]:
-    where = (Item.tenant_id == tenant_id, Item.kind == kind, Item.created_at >= period.start,
-             Item.created_at < period.end, Item.status != "archived")
-    total = session.execute(select(func.count()).select_from(Item).where(*where)).scalar_one()
-    rows = session.execute(select(Item).where(*where).order_by(Item.number).limit(LIST)
-                           ).scalars().all()
-    return list(rows), int(total)
+               period: Period) -> tuple[list[Any], int]:
+    rows = session.execute(
+        select(*ITEM_COLS, func.count().over().label("total"))
+        .where(Item.tenant_id == tenant_id, Item.kind == kind, Item.created_at >= period.start,
+               Item.created_at < period.end, Item.status != "archived")
+        .order_by(Item.number).limit(LIST)
+    ).all()
+    return list(rows), int(rows[0].total) if rows else 0
 
 
-def _open_questions(session: Session, tenant_id: str) -> list[tuple[Item, int]]:
+def _open_questions(session: Session, tenant_id: str) -> list[tuple[Any, int]]:
     """Open questions by net votes: each open question's votes summed through its own index."""
     score = (
         select(func.coalesce(func.sum(Vote.value), 0))
@@ -205,23 +216,18 @@ def _open_questions(session: Session, tenant_id: str) -> list[tuple[Item, int]]:
         .scalar_subquery()
     )
     rows = session.execute(
-        select(Item.id, score.label("score"))
+        select(*ITEM_COLS, score.label("score"))
         .where(Item.tenant_id == tenant_id, Item.kind == "question",
                Item.answer.is_(None),  # type: ignore[union-attr]
                Item.status.not_in(QUESTION_CLOSED))  # type: ignore[attr-defined]
         .order_by(score.desc(), Item.id)
         .limit(TOP)
     ).all()
-    if not rows:
-        return []
-    found = {i.id: i for i in session.execute(
-        select(Item).where(Item.id.in_([r[0] for r in rows]))  # type: ignore[union-attr]
-    ).scalars()}
-    return [(found[r[0]], int(r[1])) for r in rows]
+    return [(r, int(r.score)) for r in rows]
 
 
 def _pulses(session: Session, tenant: Tenant,
-            period: Period) -> list[tuple[Item, pulses.PulseResult]]:
+            period: Period) -> list[tuple[Any, pulses.PulseResult]]:
     """Pulses asked or answered in the window whose overall result passed the threshold.
 
     Counts per answer value come from one GROUP BY; departments are not part of the digest.
@@ -230,12 +236,12 @@ def _pulses(session: Session, tenant: Tenant,
         PulseAnswer.tenant_id == tenant.id, PulseAnswer.created_at >= period.start,
         PulseAnswer.created_at < period.end)
     found = session.execute(
-        select(Item).where(Item.tenant_id == tenant.id, Item.kind == "pulse",
+        select(*ITEM_COLS).where(Item.tenant_id == tenant.id, Item.kind == "pulse",
                            Item.id.in_(answered)  # type: ignore[union-attr]
                            | ((Item.created_at >= period.start)
                               & (Item.created_at < period.end)))
         .order_by(Item.number)
-    ).scalars().all()
+    ).all()
     if not found:
         return []
     counts: dict[int, dict[int, int]] = {}
@@ -263,25 +269,53 @@ def _pulses(session: Session, tenant: Tenant,
     return out
 
 
-def participation(session: Session, tenant_id: str,
-                  bounds: list[datetime]) -> list[dict[str, int]]:
+def participation(session: Session, tenant_id: str, bounds: list[datetime], *,
+                  now: datetime | None = None) -> list[dict[str, int]]:
     """Distinct contributors per week and department, one dict per week, oldest first.
 
-    ``bounds`` are the n + 1 week boundaries. One query over items and kudos in the window.
+    ``bounds`` are the n + 1 week boundaries. Weeks over for a while (``now`` − CLOSED_AFTER)
+    are stored once counted, so each digest counts only the weeks it has not seen.
     """
+    now = now or datetime.now(UTC)
+    weeks = list(zip(bounds[:-1], bounds[1:], strict=True))
+    known = digests.weeks_known(session, tenant_id, weeks)
+    out: list[dict[str, int] | None] = [known.get((_naive(s), _naive(e))) for s, e in weeks]
+    missing = [i for i, counts in enumerate(out) if counts is None]
+    if missing:
+        first = missing[0]
+        counted = _count_weeks(session, tenant_id, bounds[first:])
+        closed = []
+        for j, counts in enumerate(counted):
+            i = first + j
+            if out[i] is None:
+                out[i] = counts
+                if weeks[i][1] <= now - CLOSED_AFTER:
+                    closed.append((weeks[i][0], weeks[i][1], counts))
+        if closed:
+            digests.remember_weeks(session, tenant_id, closed, now)
+    return [counts or {} for counts in out]
+
+
+def _naive(when: datetime) -> datetime:
+    return when.astimezone(UTC).replace(tzinfo=None)
+
+
+def _count_weeks(session: Session, tenant_id: str,
+                 bounds: list[datetime]) -> list[dict[str, int]]:
+    """One query over items and kudos of the weeks between ``bounds``."""
     start, end = bounds[0], bounds[-1]
 
-    def bucket(col: object) -> object:
-        whens = [(col >= b, i) for i, b in reversed(list(enumerate(bounds[:-1])))]  # type: ignore[operator]
+    def bucket(col: Any) -> Any:
+        whens = [(col >= b, i) for i, b in reversed(list(enumerate(bounds[:-1])))]
         return case(*whens, else_=0)
 
     authors = select(Item.author_id.label("member_id"),  # type: ignore[union-attr]
-                     bucket(Item.created_at).label("week")).where(  # type: ignore[arg-type]
+                     bucket(Item.created_at).label("week")).where(
         Item.tenant_id == tenant_id, Item.kind.in_(KINDS),  # type: ignore[attr-defined]
         Item.created_at >= start, Item.created_at < end,
         Item.author_id.is_not(None))  # type: ignore[union-attr]
     givers = select(Kudos.giver_id.label("member_id"),  # type: ignore[attr-defined]
-                    bucket(Kudos.created_at).label("week")).where(  # type: ignore[arg-type]
+                    bucket(Kudos.created_at).label("week")).where(
         Kudos.tenant_id == tenant_id, Kudos.created_at >= start, Kudos.created_at < end)
     acts = union_all(authors, givers).subquery("acts")
     dept = func.coalesce(Member.department, "")
@@ -322,13 +356,17 @@ def heatmap_file(grid: list[list[int]], w: _Words | Ctx,
 # -- the digest ------------------------------------------------------------------------
 
 
-def _title(item: Item) -> Rich:
-    return Rich((f"{ref(item)} “", UserText(item.title), "”"))
+def _title(row: Any) -> Rich:
+    """An item's ref and title from its row (an ``Item`` or the lighter ``ITEM_COLS`` row)."""
+    return Rich((f"{format_ref(row.kind, row.number)} “", UserText(row.title), "”"))
 
 
 def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
-                 image_dir: Path | None = None) -> Reply:
-    """The digest of one tenant for one period, in the tenant's language."""
+                 image_dir: Path | None = None, now: datetime | None = None) -> Reply:
+    """The digest of one tenant for one period, in the tenant's language.
+
+    ``now`` (default: the system clock) tells which weeks are over, so their counts are kept.
+    """
     if isinstance(tenant, str):
         found = session.get(Tenant, tenant)
         if found is None:
@@ -348,8 +386,9 @@ def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
 
     changes, total = _status_changes(session, tid, period)
     add(SECTION_TITLES[1], [
-        _title(item) + w.t(N_(": {old} → {new}"), old=w._(sc.old_status), new=w._(sc.new_status))
-        for item, sc in changes] + _more(w, len(changes), total))
+        _title(row) + w.t(N_(": {old} → {new}"), old=w._(row.old_status),
+                          new=w._(row.new_status))
+        for row in changes] + _more(w, len(changes), total))
 
     risk_rows = []
     for item, how, score in _risks(session, tid, period)[:LIST]:
@@ -376,7 +415,7 @@ def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
                             for value, n in kudos.counts(session, tid, period.start, period.end)])
 
     bounds = schedule.weeks_before(period, TREND_WEEKS)
-    weeks = participation(session, tid, bounds)
+    weeks = participation(session, tid, bounds, now=now)
     add(SECTION_TITLES[7], _participation_rows(w, weeks[-1], weeks[-2], tenant.anonymity_k))
 
     reply = Reply(
@@ -454,7 +493,7 @@ def _picture(session: Session, tenant_id: str, w: _Words, bounds: list[datetime]
 @REGISTRY.command("digest preview", help=N_("The digest of the last seven days, only for you."))
 def preview(ctx: Ctx) -> Reply:
     period = schedule.preview_period(ctx.tenant, ctx.now)
-    reply = build_digest(ctx.session, ctx.tenant, period)
+    reply = build_digest(ctx.session, ctx.tenant, period, now=ctx.now)
     reply.visibility = Visibility.PRIVATE
     reply.footer = _where_when(ctx)
     return reply

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -46,8 +47,13 @@ def rows(session: Session, tenant_id: str) -> Iterator[dict[str, object]]:
             "owner": name(item.owner_id),
             "tags": " ".join(repos.tags_of(session, tenant_id, item.id or 0)),
             "source_link": item.source_link or "",
-            "created_at": item.created_at.isoformat(),
+            "created_at": _utc(item.created_at).isoformat(),
         }
+
+
+def _utc(when: datetime) -> datetime:
+    """SQLite hands back naive UTC, PostgreSQL aware: the export says UTC either way."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def export(session: Session, tenant_id: str, fmt: str) -> str:

@@ -66,12 +66,13 @@ def own_items(ctx: Ctx) -> list[Line]:
 def top_ideas_this_week(ctx: Ctx) -> list[Line]:
     """Ideas by net votes cast in the last 7 days; the vote time index drives the scan."""
     since = ctx.now - WEEK
-    # ``+item_id`` keeps SQLite on the (tenant, created_at, item, value) index instead of
-    # walking the unique (item, member) index for the GROUP BY (see FIELD-NOTES).
+    # On SQLite ``+item_id`` keeps the planner on the (tenant, created_at, item, value) index
+    # instead of walking the unique (item, member) index for the GROUP BY (see FIELD-NOTES).
+    group = "+item_id" if ctx.session.get_bind().dialect.name == "sqlite" else "item_id"
     rows = ctx.session.execute(text(
         "SELECT item_id, SUM(value) AS score FROM vote "
         "WHERE tenant_id = :tenant AND created_at >= :since "
-        "GROUP BY +item_id ORDER BY score DESC, item_id DESC LIMIT 50"
+        f"GROUP BY {group} ORDER BY score DESC, item_id DESC LIMIT 50"
     ), {"tenant": ctx.tenant_id, "since": since}).all()
     byid = repos.items_by_ids(ctx.session, ctx.tenant_id, [int(r[0]) for r in rows])
     out: list[Line] = []

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, timedelta
+
+from sqlalchemy import delete
 
 from core.context import Ctx
 from core.errors import Forbidden, InvalidInput, NotFound
@@ -16,6 +19,7 @@ from storage import repos
 from storage.models import Draft, Item, StatusChange
 
 MAX_TITLE = 300
+DRAFT_TTL = timedelta(days=1)  # how long a duplicate prompt can still be answered
 ICON = {"idea": "💡", "risk": "⚠️", "snippet": "📚", "question": "❓", "pulse": "📊"}
 NOUN = {
     "idea": N_("idea"),
@@ -124,7 +128,8 @@ def history_lines(ctx: Ctx, item: Item) -> list[Line]:
     out = []
     for change in repos.history(ctx.session, ctx.tenant_id, item.id or 0):
         when = change.created_at.strftime("%Y-%m-%d")
-        text = ctx.t(N_("{old} → {new}"), old=ctx._(change.old_status), new=ctx._(change.new_status))
+        text = ctx.t(N_("{old} → {new}"), old=ctx._(change.old_status),
+                     new=ctx._(change.new_status))
         if change.note:
             text = text + Rich((": ", UserText(change.note)))
         out.append(Line(text=text, meta=when))
@@ -171,6 +176,10 @@ def duplicate_prompt(
     if not matches:
         return None
     found = repos.items_by_ids(ctx.session, ctx.tenant_id, [i for i, _ in matches])
+    # Unanswered prompts go after a day: a draft of an anonymous idea names its member.
+    ctx.session.execute(delete(Draft).where(
+        Draft.tenant_id == ctx.tenant_id,  # type: ignore[arg-type]
+        Draft.created_at < ctx.now - DRAFT_TTL))  # type: ignore[arg-type]
     draft = repos.add(ctx.session, Draft(tenant_id=ctx.tenant_id, member_id=ctx.member.id or 0,
                                          kind=kind, payload=json.dumps(payload),
                                          created_at=ctx.now))
@@ -193,12 +202,18 @@ def duplicate_prompt(
 
 def take_draft(ctx: Ctx, draft_id: int) -> Draft:
     draft = ctx.session.get(Draft, draft_id)
-    if draft is None or draft.tenant_id != ctx.tenant_id:
+    if draft is None or draft.tenant_id != ctx.tenant_id or _expired(ctx, draft):
         raise NotFound(N_("That prompt has expired; submit again."))
     if draft.member_id != ctx.member.id:
         raise Forbidden(N_("Only the member who submitted it can answer this prompt."))
     ctx.session.delete(draft)
     return draft
+
+
+def _expired(ctx: Ctx, draft: Draft) -> bool:
+    made = draft.created_at
+    made = made if made.tzinfo else made.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+    return made < ctx.now - DRAFT_TTL
 
 
 def tag_text(tags: list[str]) -> Rich:

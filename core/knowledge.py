@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 
 from core import items
@@ -32,9 +33,10 @@ def _refresh_search_text(ctx: Ctx, item: Item) -> None:
 @REGISTRY.command("kb search", Param("query", P.TEXT, N_("what you are looking for")),
                   help=N_("Search knowledge: exact title or alias first, then the best matches."))
 def search(ctx: Ctx, query: str) -> Reply:
-    exact = repos.exact_title(ctx.session, ctx.tenant_id, "snippet", query)
+    spaced = " ".join(query.split())  # titles and aliases are stored with single spaces
+    exact = repos.exact_title(ctx.session, ctx.tenant_id, "snippet", spaced)
     if exact is None:
-        alias = repos.alias_owner(ctx.session, ctx.tenant_id, query.strip())
+        alias = repos.alias_owner(ctx.session, ctx.tenant_id, spaced)
         exact = repos.item_by_id(ctx.session, ctx.tenant_id, alias.item_id) if alias else None
     found = ranked(ctx.session, ctx.tenant_id, ["snippet"], query, limit=10)
     byid = repos.items_by_ids(ctx.session, ctx.tenant_id, [i for i, _ in found])
@@ -49,7 +51,7 @@ def search(ctx: Ctx, query: str) -> Reply:
         return Reply(text=ctx.t(N_("Knowledge matching {query}:"), query=UserText(query)),
                      lines=others)
     near = ranked(ctx.session, ctx.tenant_id, ["snippet"], query, limit=3,
-                  cutoff=SUGGEST_THRESHOLD, candidates=500)
+                  cutoff=SUGGEST_THRESHOLD, candidates=500) or _near_by_scan(ctx, query)
     byid = repos.items_by_ids(ctx.session, ctx.tenant_id, [i for i, _ in near])
     if near:
         return Reply(text=ctx.t(N_("Nothing close to {query}. Did you mean:"),
@@ -57,6 +59,25 @@ def search(ctx: Ctx, query: str) -> Reply:
                      lines=[items.item_line(ctx, byid[i]) for i, _ in near if i in byid])
     return Reply(text=ctx.t(N_("Nothing found for {query}. Save what you know with /kb add."),
                             query=UserText(query)))
+
+
+SCAN_FOR_SUGGESTIONS = 2000
+
+
+def _near_by_scan(ctx: Ctx, query: str) -> list[tuple[int, float]]:
+    """Last resort for "did you mean": a typo that shares no trigram with any title ("vnp"
+    for "VPN") escapes the index, so the newest snippets are compared directly."""
+    q = normalise(query)
+    if not q:
+        return []
+    rows = ctx.session.execute(
+        select(Item.id, Item.search_text)
+        .where(Item.tenant_id == ctx.tenant_id, Item.kind == "snippet")
+        .order_by(Item.id.desc()).limit(SCAN_FOR_SUGGESTIONS)  # type: ignore[union-attr]
+    ).all()
+    found = process.extract(q, {int(r[0]): str(r[1]) for r in rows}, scorer=fuzz.WRatio,
+                            processor=None, limit=3, score_cutoff=SUGGEST_THRESHOLD)
+    return [(int(key), float(score)) for _, score, key in found]
 
 
 @REGISTRY.command("kb add", Param("title", P.TEXT, N_("a short title"), until="|"),

@@ -200,9 +200,11 @@ def record(ctx: Ctx, item: Item, value: int) -> Reply:
     if item.status == CLOSED:
         raise InvalidInput(N_("{ref} is closed; it takes no more answers."), ref=items.ref(item))
     key = answer_key(ctx.secret, ctx.tenant_id, item.id or 0, ctx.actor.user_id)
+    # Only the day is kept: an exact time could be matched against someone's chat activity.
+    day = ctx.now.replace(hour=0, minute=0, second=0, microsecond=0)
     before = culture.upsert_answer(ctx.session, tenant_id=ctx.tenant_id, item_id=item.id or 0,
                                    answer_key=key, value=value,
-                                   department=ctx.member.department, when=ctx.now)
+                                   department=ctx.member.department, when=day)
     if before is not None and before != value:
         text = ctx.t(N_("Your answer to {ref} is now {value} (was {old})."),
                      ref=items.ref(item), value=value, old=before)

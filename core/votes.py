@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
 from core.context import Ctx
 from storage import repos
 from storage.models import Item
@@ -27,12 +32,20 @@ def emoji_meaning(name: str) -> str | None:
 
 def apply(ctx: Ctx, item: Item, value: int, *, added: bool, event_key: str | None) -> bool:
     """Apply one reaction as a vote; False when it changed nothing (repeat, wrong item)."""
-    if item.kind not in VOTABLE or item.status in NOT_VOTABLE_STATUSES:
+    return apply_to(ctx.session, ctx.tenant_id, item_id=item.id or 0, kind=item.kind,
+                    status=item.status, member_id=ctx.member.id or 0, value=value, added=added,
+                    event_key=event_key, when=ctx.now)
+
+
+def apply_to(session: Session | Connection, tenant_id: str, *, item_id: int, kind: str, status: str,
+             member_id: int, value: int, added: bool, event_key: str | None,
+             when: datetime) -> bool:
+    """``apply`` on plain values: the reaction hot path runs it without loading ORM rows."""
+    if kind not in VOTABLE or status in NOT_VOTABLE_STATUSES:
         return False
-    if event_key and not repos.claim_event(ctx.session, ctx.tenant_id, event_key):
+    if event_key and not repos.claim_event(session, tenant_id, event_key):
         return False
-    member_id = ctx.member.id or 0
     if added:
-        repos.upsert_vote(ctx.session, ctx.tenant_id, item.id or 0, member_id, value, ctx.now)
+        repos.upsert_vote(session, tenant_id, item_id, member_id, value, when)
         return True
-    return repos.delete_vote(ctx.session, ctx.tenant_id, item.id or 0, member_id, value) > 0
+    return repos.delete_vote(session, tenant_id, item_id, member_id, value) > 0

@@ -8,10 +8,11 @@ read transaction that later writes can fail when another process wrote in betwee
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Index, UniqueConstraint, or_, select, update
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
@@ -38,6 +39,57 @@ class JobClaim(SQLModel, table=True):
     lease_until: datetime = Field(sa_column=_ts(nullable=False))
     claimed_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     done_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class ParticipationWeek(SQLModel, table=True):
+    """Contributors per department in one closed week, so the 8-week trend is not recounted.
+
+    Only counts: no member is named. Written once per (tenant, week) when the week is over.
+    """
+
+    __tablename__ = "participation_week"
+    tenant_id: str = Field(foreign_key="tenant.id", primary_key=True, max_length=100)
+    week_start: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    week_end: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    counts: str = "{}"  # JSON: department ("" for none) -> contributors
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+def _naive_utc(when: datetime) -> datetime:
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
+def weeks_known(session: Session, tenant_id: str,
+                weeks: list[tuple[datetime, datetime]]) -> dict[tuple[datetime, datetime],
+                                                               dict[str, int]]:
+    """The stored counts of these weeks, keyed by their (start, end) as naive UTC."""
+    if not weeks:
+        return {}
+    rows = session.execute(
+        select(ParticipationWeek.week_start, ParticipationWeek.week_end,
+               ParticipationWeek.counts)
+        .where(ParticipationWeek.tenant_id == tenant_id,
+               ParticipationWeek.week_start.in_([s for s, _ in weeks]))  # type: ignore[attr-defined]
+    ).all()
+    wanted = {(_naive_utc(s), _naive_utc(e)) for s, e in weeks}
+    out = {}
+    for start, end, counts in rows:
+        key = (_naive_utc(start), _naive_utc(end))
+        if key in wanted:
+            out[key] = {str(k): int(v) for k, v in json.loads(counts).items()}
+    return out
+
+
+def remember_weeks(session: Session, tenant_id: str,
+                   weeks: list[tuple[datetime, datetime, dict[str, int]]], now: datetime) -> None:
+    """Store closed weeks' counts; a week another process stored first is left as it is."""
+    table = ParticipationWeek.__table__  # type: ignore[attr-defined]
+    ins = (postgresql.insert(table) if session.get_bind().dialect.name == "postgresql"
+           else sqlite.insert(table))
+    for start, end, counts in weeks:
+        session.execute(ins.values(tenant_id=tenant_id, week_start=start, week_end=end,
+                                   counts=json.dumps(counts, sort_keys=True),
+                                   created_at=now).on_conflict_do_nothing())
 
 
 def _insert(session: Session) -> postgresql.Insert | sqlite.Insert:

@@ -6,8 +6,20 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, literal_column, select, text, update
+from rapidfuzz.utils import default_process
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, SQLModel
 
 from storage.models import (
@@ -222,38 +234,125 @@ def history(session: Session, tenant_id: str, item_id: int) -> list[StatusChange
     )
 
 
-# -- votes (hot path: SQLAlchemy Core, one round trip each) -----------------------------
+# -- votes (hot path: SQLAlchemy Core, statements built once, one round trip each) -----
+
+_HOT: dict[tuple[str, str], Any] = {}
 
 
-def claim_event(session: Session, tenant_id: str, key: str) -> bool:
+def _dialect_insert(dialect: str, model: type[SQLModel]) -> Any:
+    table = model.__table__  # type: ignore[attr-defined]
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+def _build_hot(dialect: str, name: str) -> Any:
+    if name == "claim":
+        # RETURNING, not rowcount: psycopg reports -1 for a prebuilt insert's rowcount.
+        return (_dialect_insert(dialect, ProcessedEvent).on_conflict_do_nothing()
+                .returning(ProcessedEvent.key))
+    if name == "upsert":
+        ins = _dialect_insert(dialect, Vote)
+        return ins.on_conflict_do_update(
+            index_elements=["item_id", "member_id"],
+            set_={"value": ins.excluded.value, "created_at": ins.excluded.created_at},
+        )
+    vote = Vote.__table__.c  # type: ignore[attr-defined]
+    if name in ("delete", "delete_value"):
+        stmt = delete(Vote.__table__).where(  # type: ignore[attr-defined]
+            vote.tenant_id == bindparam("tenant_id"),
+            vote.item_id == bindparam("item_id"),
+            vote.member_id == bindparam("member_id"),
+        )
+        return stmt.where(vote.value == bindparam("value")) if name == "delete_value" else stmt
+    if name == "message_item":
+        item, msg = Item.__table__.c, ItemMessage.__table__.c  # type: ignore[attr-defined]
+        return (
+            select(item.id, item.kind, item.status)
+            .select_from(ItemMessage.__table__.join(Item.__table__,  # type: ignore[attr-defined]
+                                                    item.id == msg.item_id))
+            .where(msg.tenant_id == bindparam("tenant_id"),
+                   msg.channel_id == bindparam("channel_id"),
+                   msg.message_id == bindparam("message_id"),
+                   item.tenant_id == bindparam("tenant_id"))
+        )
+    if name == "vote_target":
+        item, msg = Item.__table__.c, ItemMessage.__table__.c  # type: ignore[attr-defined]
+        m = Member.__table__.c  # type: ignore[attr-defined]
+        joined = ItemMessage.__table__.join(  # type: ignore[attr-defined]
+            Item.__table__, item.id == msg.item_id).outerjoin(
+            Member.__table__, and_(m.tenant_id == bindparam("tenant_id"),
+                                   m.user_id == bindparam("user_id")))
+        return (
+            select(item.id, item.kind, item.status, m.id, m.display_name, m.former)
+            .select_from(joined)
+            .where(msg.tenant_id == bindparam("tenant_id"),
+                   msg.channel_id == bindparam("channel_id"),
+                   msg.message_id == bindparam("message_id"),
+                   item.tenant_id == bindparam("tenant_id"))
+        )
+    if name == "member":
+        m = Member.__table__.c  # type: ignore[attr-defined]
+        return select(m.id, m.display_name, m.former).where(
+            m.tenant_id == bindparam("tenant_id"), m.user_id == bindparam("user_id"))
+    raise KeyError(name)
+
+
+def _hot(session: Session | Connection, name: str, params: dict[str, Any]) -> Any:
+    """Run a prebuilt Core statement on the session's connection (its transaction)."""
+    conn = session if isinstance(session, Connection) else session.connection()
+    key = (conn.dialect.name, name)
+    stmt = _HOT.get(key)
+    if stmt is None:
+        stmt = _HOT[key] = _build_hot(conn.dialect.name, name)
+    return conn.execute(stmt, params)
+
+
+def claim_event(session: Session | Connection, tenant_id: str, key: str) -> bool:
     """Record an idempotency key; False when it was seen before."""
     from storage.models import utcnow
 
-    return insert_ignore(session, ProcessedEvent, tenant_id=tenant_id, key=key, created_at=utcnow())
+    params = {"tenant_id": tenant_id, "key": key, "created_at": utcnow()}
+    return _hot(session, "claim", params).first() is not None
 
 
-def upsert_vote(session: Session, tenant_id: str, item_id: int, member_id: int, value: int,
-                when: Any) -> None:
-    stmt = _insert(session, Vote).values(
-        tenant_id=tenant_id, item_id=item_id, member_id=member_id, value=value, created_at=when
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["item_id", "member_id"],
-        set_={"value": value, "created_at": when},
-    )
-    session.execute(stmt)
+def upsert_vote(session: Session | Connection, tenant_id: str, item_id: int, member_id: int,
+                value: int, when: Any) -> None:
+    """The member's vote on the item is now ``value``: one row per member and item."""
+    _hot(session, "upsert", {"tenant_id": tenant_id, "item_id": item_id,
+                             "member_id": member_id, "value": value, "created_at": when})
 
 
-def delete_vote(session: Session, tenant_id: str, item_id: int, member_id: int,
+def delete_vote(session: Session | Connection, tenant_id: str, item_id: int, member_id: int,
                 value: int | None = None) -> int:
-    stmt = delete(Vote).where(
-        Vote.tenant_id == tenant_id,  # type: ignore[arg-type]
-        Vote.item_id == item_id,  # type: ignore[arg-type]
-        Vote.member_id == member_id,  # type: ignore[arg-type]
-    )
-    if value is not None:
-        stmt = stmt.where(Vote.value == value)  # type: ignore[arg-type]
-    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+    """Take the member's vote back (only if it is ``value``, when given); rows removed."""
+    params: dict[str, Any] = {"tenant_id": tenant_id, "item_id": item_id, "member_id": member_id}
+    if value is None:
+        return int(_hot(session, "delete", params).rowcount)
+    params["value"] = value
+    return int(_hot(session, "delete_value", params).rowcount)
+
+
+def vote_target(session: Session | Connection, tenant_id: str, channel_id: str,
+                message_id: str, user_id: str,
+                display_name: str = "") -> tuple[int, str, str, int] | None:
+    """(item id, kind, status, member id) for a reaction, in one round trip: the item the
+    message stands for and the reacting member (made to exist, name kept current as
+    ``ensure_member`` does). None when the message stands for no item of the tenant, or
+    when the member is new and ``session`` is a bare connection (creating one takes a
+    ``Session``)."""
+    row = _hot(session, "vote_target", {"tenant_id": tenant_id, "channel_id": channel_id,
+                                        "message_id": message_id, "user_id": user_id}).first()
+    if row is None:
+        return None
+    item_id, kind, status, member_id, name, former = row
+    display_name = display_name[:200]
+    if member_id is None:
+        if isinstance(session, Connection):
+            return None
+        member_id = ensure_member(session, tenant_id, user_id, display_name).id
+    elif display_name and name != display_name and not former:
+        session.execute(update(Member).where(Member.id == member_id)  # type: ignore[arg-type]
+                        .values(display_name=display_name))
+    return int(item_id), str(kind), str(status), int(member_id or 0)
 
 
 def move_votes(session: Session, tenant_id: str, source_id: int, target_id: int) -> int:
@@ -348,11 +447,27 @@ def alias_owner(session: Session, tenant_id: str, name: str) -> Alias | None:
 
 
 def exact_title(session: Session, tenant_id: str, kind: str, title: str) -> Item | None:
-    return session.execute(
-        select(Item).where(Item.tenant_id == tenant_id, Item.kind == kind,
-                           func.lower(Item.title) == title.lower())
-        .order_by(Item.number).limit(1)
-    ).scalar_one_or_none()
+    """The first item whose title is ``title`` up to case (Cyrillic too).
+
+    The trigram index narrows the look-up to items whose search text holds the title's
+    words, so it never scans the tenant; the comparison itself is Python's ``lower``.
+    """
+    wanted = title.strip().lower()
+    phrase = " ".join(default_process(title).split())
+    stmt = select(Item).where(Item.tenant_id == tenant_id, Item.kind == kind)
+    dialect = session.get_bind().dialect.name
+    if len(phrase) < 3:
+        stmt = stmt.where(func.lower(Item.title) == wanted)
+    elif dialect == "sqlite":  # CROSS JOIN: FTS first, never the tenant's items one by one
+        stmt = select(Item).from_statement(text(
+            "SELECT i.* FROM item_fts CROSS JOIN item i ON i.id = item_fts.rowid "
+            "WHERE item_fts MATCH :phrase AND i.tenant_id = :tenant AND i.kind = :kind"
+        ).bindparams(phrase=f'"{_QUOTE.sub("", phrase)}"', tenant=tenant_id, kind=kind))
+    else:
+        like = phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Item.search_text.like(f"%{like}%"))  # type: ignore[attr-defined]
+    found = [i for i in session.execute(stmt).scalars() if i.title.strip().lower() == wanted]
+    return min(found, key=lambda i: i.number) if found else None
 
 
 # -- search candidates -----------------------------------------------------------------

@@ -25,7 +25,7 @@ from core.context import Actor
 from core.errors import HromadaError, InvalidInput
 from core.i18n import N_, gettext_for
 from core.registry import Command, MemberArg
-from core.replies import Reply, Visibility
+from core.replies import Notice, Reply, Visibility
 from core.text import Rich, fmt
 from core.votes import emoji_meaning
 
@@ -38,10 +38,14 @@ REACTION_EVENTS = ("raw_reaction_add", "raw_reaction_remove")
 INTENTS = discord.Intents(guilds=True, guild_reactions=True, guild_messages=True)
 
 
-def make_client(*, shard_count: int | None = None, http_trace: Any = None) -> discord.Client:
-    """The gateway client: auto-sharded when a shard count is configured (0: Discord's advice)."""
+def make_client(*, shard_count: int | None = None, http_trace: Any = None,
+                guild_ready_timeout: float = 2.0) -> discord.Client:
+    """The gateway client: auto-sharded when a shard count is configured (0: Discord's advice).
+
+    Every message it sends defaults to ``AllowedMentions.none()`` as well; renderers pass it
+    explicitly too."""
     kwargs: dict[str, Any] = {"intents": INTENTS, "allowed_mentions": NO_MENTIONS,
-                              "guild_ready_timeout": 0.1, "enable_debug_events": False}
+                              "guild_ready_timeout": guild_ready_timeout}
     if http_trace is not None:
         kwargs["http_trace"] = http_trace
     if shard_count is not None:
@@ -104,18 +108,26 @@ class ShardedHromadaClient(_Sequenced, discord.AutoShardedClient):
         return getattr(parent, "ws", None)
 
 
-def actor_of(guild: discord.Guild | None, user: discord.abc.User | discord.Object,
+def actor_of(guild_id: int | None, guild: discord.Guild | None,
+             user: discord.abc.User | discord.Object,
              permissions: discord.Permissions | None = None) -> Actor:
-    """The member as the core sees them; refuses outside a server (there is no tenant)."""
-    if guild is None:
+    """The member as the core sees them; refuses outside a server (there is no tenant).
+
+    Role names come from the guild cache (GUILD_CREATE and role events); before a guild is
+    cached the member has no named roles, and only Manage Server makes a moderator.
+    """
+    if guild_id is None:
         raise InvalidInput(N_("Hromada works inside a server; use it in one of its channels."))
-    member = user if isinstance(user, discord.Member) else guild.get_member(user.id)
-    if permissions is None and member is not None:
+    member = user if isinstance(user, discord.Member) else (
+        guild.get_member(user.id) if guild is not None else None)
+    if permissions is None and member is not None and guild is not None:
         permissions = member.guild_permissions
     is_admin = bool(permissions and (permissions.manage_guild or permissions.administrator))
-    roles = tuple(r.name for r in member.roles if not r.is_default()) if member else ()
+    roles: tuple[str, ...] = ()
+    if member is not None and guild is not None:
+        roles = tuple(r.name for r in member.roles if not r.is_default())
     name = getattr(user, "display_name", "") or ""
-    return Actor(f"discord:{guild.id}", str(user.id), name, is_admin=is_admin, roles=roles)
+    return Actor(f"discord:{guild_id}", str(user.id), name, is_admin=is_admin, roles=roles)
 
 
 class Adapter:
@@ -156,6 +168,8 @@ class Adapter:
         try:
             return await asyncio.to_thread(call)
         except HromadaError as exc:
+            log.info("refused: %s", exc.message,
+                     extra={"request_id": request_id, "tenant": tenant_id})
             return await asyncio.to_thread(self.hromada.error_reply, tenant_id, exc)
         except Exception:
             log.exception("discord request failed",
@@ -206,7 +220,8 @@ class Adapter:
         acks: list[str] = []
 
         def run() -> Reply:
-            actor = actor_of(interaction.guild, interaction.user, interaction.permissions)
+            actor = actor_of(interaction.guild_id, interaction.guild, interaction.user,
+                             interaction.permissions)
             reply = call(actor)
             if reply.visibility is Visibility.PUBLIC:
                 # The private acknowledgement's words, read in the same worker hop.
@@ -234,6 +249,10 @@ class Adapter:
                                ack=acks[0] if acks else "")
             if reply.notices and tenant_id:
                 await self.delivery.notify(tenant_id, reply.notices)
+        except discord.DiscordException:
+            # Discord refused or failed a call (the core's work is already committed).
+            log.exception("discord answer failed",
+                          extra={"request_id": request_id, "tenant": tenant_id})
         finally:
             self._finish(request_id)
 
@@ -275,7 +294,10 @@ class Adapter:
         try:
             pairs = await asyncio.to_thread(self.hromada.suggest, f"discord:{interaction.guild_id}",
                                             kind, current)
-        except HromadaError:
+        except Exception:  # suggestions are a nicety: log, offer none
+            log.exception("discord autocomplete failed",
+                          extra={"request_id": str(interaction.id),
+                                 "tenant": f"discord:{interaction.guild_id}"})
             return []
         out = []
         for ref, title in pairs[:25]:
@@ -294,9 +316,14 @@ class Adapter:
                   extra={"request_id": request_id, "tenant": tenant_id}, exc_info=error)
         try:
             reply = await asyncio.to_thread(self.hromada.apology, tenant_id, request_id)
-            if not interaction.response.is_done():
-                await interaction.response.send_message(ephemeral=True,
-                                                        **render(reply).send_kwargs())
+            kwargs = render(reply).send_kwargs()
+            if interaction.response.is_done():
+                await interaction.edit_original_response(**kwargs)
+            else:
+                await interaction.response.send_message(ephemeral=True, **kwargs)
+        except discord.DiscordException:
+            log.exception("discord apology failed",
+                          extra={"request_id": request_id, "tenant": tenant_id})
         finally:
             self._finish(request_id)
 
@@ -321,25 +348,22 @@ class Adapter:
         if payload.guild_id is None or (user is not None and payload.user_id == user.id):
             return
         guild = self.client.get_guild(payload.guild_id)
-        if guild is None:
-            return
         who: discord.abc.User | discord.Object = payload.member or discord.Object(payload.user_id)
-        actor = actor_of(guild, who)
+        actor = actor_of(payload.guild_id, guild, who)
         emoji = str(payload.emoji)
         meaning = emoji_meaning(emoji)
         event_key = f"discord:{key}" if key else None
         request_id = key or uuid.uuid4().hex[:12]
         if meaning in ("up", "down"):
-            try:
-                await asyncio.to_thread(
-                    self.hromada.react, actor, channel_id=str(payload.channel_id),
-                    message_id=str(payload.message_id), emoji=emoji, added=added,
-                    event_key=event_key)
-            except HromadaError as exc:
-                log.info("reaction refused: %s", exc.message, extra={"tenant": actor.tenant_id})
-            except Exception:
-                log.exception("discord reaction failed",
-                              extra={"request_id": request_id, "tenant": actor.tenant_id})
+
+            def vote() -> Reply:
+                self.hromada.react(actor, channel_id=str(payload.channel_id),
+                                   message_id=str(payload.message_id), emoji=emoji,
+                                   added=added, event_key=event_key)
+                return Reply(text=Rich())
+
+            # A refused vote has no one to be shown to: the reply is only logged (by core).
+            await self.core(actor.tenant_id, request_id, vote)
             return
         if meaning in ("save", "risk") and added:
             await self.save_reacted(payload, actor, event_key, request_id,
@@ -364,6 +388,11 @@ class Adapter:
             return reply if reply is not None else Reply(text=Rich())
 
         reply = await self.core(actor.tenant_id, request_id, call)
+        if reply.error:  # e.g. nothing to save: tell the member who reacted, not the channel
+            notice = Notice((actor.user_id,), reply.text + Rich((f" {reply.footer}",))
+                            if reply.footer else reply.text)
+            await self.delivery.notify(actor.tenant_id, [notice])
+            return
         if not reply.text and not reply.title:
             return  # a re-delivered event: already answered
         await self.delivery.post(actor.tenant_id, str(payload.channel_id), reply,

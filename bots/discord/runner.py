@@ -93,10 +93,12 @@ def _token(settings: Settings) -> str:
 
 
 async def start_discord(hromada: Hromada, settings: Settings, deliveries: Deliveries, *,
-                        http_trace: Any = None) -> tuple[discord.Client, Adapter]:
+                        http_trace: Any = None,
+                        guild_ready_timeout: float = 2.0) -> tuple[discord.Client, Adapter]:
     """Log in and build the adapter; the caller runs ``client.connect()``."""
     configure_api(settings.discord_api_url)
-    client = make_client(shard_count=settings.discord_shard_count, http_trace=http_trace)
+    client = make_client(shard_count=settings.discord_shard_count, http_trace=http_trace,
+                         guild_ready_timeout=guild_ready_timeout)
     adapter = Adapter(hromada, client)
     await adapter.set_translator()
     deliveries.add(adapter.delivery)

@@ -13,20 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bots.delivery import Deliveries
 from bots.slack import render
@@ -43,6 +46,7 @@ from core.votes import emoji_meaning
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Respond = Callable[..., Awaitable[None]]
 
 # How long an ack may wait for the core. A private answer ready by then rides in the ack (one
 # round trip); otherwise the ack goes out empty and the answer follows through respond() or
@@ -105,7 +109,7 @@ def tenant_of(context: AsyncBoltContext | dict[str, Any]) -> str:
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex[:12]
+    return f"{random.getrandbits(48):012x}"  # for logs only; uuid4's urandom costs more
 
 
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
@@ -127,6 +131,8 @@ class SlackBot:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hromada-core")
         self._in_core = 0
         self._core_seconds = 0.005  # a moving average of how long one core call runs
+        # One HTTP session for every Web API call and response_url answer; set by the runner.
+        self.session: aiohttp.ClientSession | None = None
 
     def expected_wait(self) -> float:
         """Roughly when a core call submitted now would finish, given the calls ahead of it."""
@@ -190,14 +196,32 @@ class SlackBot:
         finally:
             self._in_core -= 1
 
+    def responder(self, url: str | None) -> Respond | None:
+        """Answers through a ``response_url``, on the shared HTTP session (kept-alive
+        connections: Bolt's own ``respond`` opens a new one per answer)."""
+        if not url:
+            return None
+
+        async def respond(**body: Any) -> None:
+            hook = AsyncWebhookClient(url, session=self.session,
+                                      retry_handlers=[AsyncRateLimitErrorRetryHandler(
+                                          max_retry_count=3)])
+            sent = await hook.send_dict({k: v for k, v in body.items() if v is not None})
+            if sent.status_code != 200:
+                log.warning("response_url answered %s", sent.status_code)
+
+        return respond
+
+    async def translate(self, tenant: str, msgid: str) -> str:
+        return gettext_for(await self.in_pool(self.hromada.language, tenant)).gettext(msgid)
+
     def spawn(self, coro: Coroutine[Any, Any, None], *, tenant: str, request_id: str) -> None:
         self.background.spawn(coro, tenant=tenant, request_id=request_id)
 
     # -- slash commands --------------------------------------------------------------
 
     async def on_command(self, ack: Callable[..., Awaitable[Any]], command: dict[str, Any],
-                         client: AsyncWebClient, context: AsyncBoltContext,
-                         respond: Callable[..., Awaitable[Any]]) -> None:
+                         client: AsyncWebClient, context: AsyncBoltContext) -> None:
         tenant, request_id = tenant_of(context), new_request_id()
         group = command["command"].lstrip("/")
         extra = {"tenant": tenant, "command": f"/{group}", "request_id": request_id}
@@ -205,7 +229,7 @@ class SlackBot:
         # Wait for the answer only when it can be ready in time; else ack now, answer later.
         budget = ACK_BUDGET if self.expected_wait() <= ACK_BUDGET else 0.0
         task = asyncio.ensure_future(self._command_reply(client, tenant, request_id, command))
-        done = set()
+        done: set[asyncio.Future[Reply]] = set()
         if budget:
             done, _ = await asyncio.wait({task}, timeout=budget)
         if done:
@@ -217,8 +241,9 @@ class SlackBot:
                                request_id=request_id)
                 return
         await ack()
-        self.spawn(self._answer_later(task, client, tenant, command["channel_id"], respond),
-                   tenant=tenant, request_id=request_id)
+        respond = self.responder(command.get("response_url"))
+        self.spawn(self._answer_later(task, client, tenant, request_id, command["channel_id"],
+                                      respond), tenant=tenant, request_id=request_id)
 
     async def _command_reply(self, client: AsyncWebClient, tenant: str, request_id: str,
                              command: dict[str, Any]) -> Reply:
@@ -227,25 +252,32 @@ class SlackBot:
                                command["command"].lstrip("/"), command.get("text") or "")
 
     async def _answer_later(self, task: asyncio.Future[Reply], client: AsyncWebClient,
-                            tenant: str, channel: str,
-                            respond: Callable[..., Awaitable[Any]]) -> None:
+                            tenant: str, request_id: str, channel: str,
+                            respond: Respond | None) -> None:
         reply = await task
-        await self.answer(client, tenant, channel, reply, respond)
+        try:
+            await self.answer(client, tenant, channel, reply, respond)
+        except Exception:  # noqa: BLE001 - Slack refused the answer: say sorry, with the ref
+            log.exception("answer not delivered", extra={"tenant": tenant,
+                                                         "request_id": request_id})
+            if respond is not None:
+                sorry = await self.in_pool(self.hromada.apology, tenant, request_id)
+                await respond(response_type="ephemeral", **render.message(sorry))
 
     async def answer(self, client: AsyncWebClient, tenant: str, channel: str | None,
-                     reply: Reply, respond: Callable[..., Awaitable[Any]] | None,
+                     reply: Reply, respond: Respond | None,
                      *, replace: bool = False) -> None:
         """Public replies go to the channel as bot messages; private ones back to the asker."""
         if reply.visibility is Visibility.PUBLIC and channel:
             try:
-                await post_reply(client, self.hromada, tenant, channel, reply)
+                await post_reply(client, self.hromada, tenant, channel, reply, run=self.in_pool)
                 if replace and respond is not None:
                     await respond(delete_original=True)
             except SlackApiError as exc:
                 if exc.response.get("error") not in ("not_in_channel", "channel_not_found",
                                                      "is_archived") or respond is None:
                     raise
-                hint = gettext_for(await self.in_pool(self.hromada.language, tenant)).gettext(NOT_IN_CHANNEL)
+                hint = await self.translate(tenant, NOT_IN_CHANNEL)
                 msg = render.message(reply)
                 msg["blocks"].append({"type": "context", "elements": [
                     {"type": "mrkdwn", "text": render.escape(hint)}]})
@@ -263,19 +295,18 @@ class SlackBot:
 
     async def on_button(self, ack: Callable[..., Awaitable[Any]], body: dict[str, Any],
                         action: dict[str, Any], client: AsyncWebClient,
-                        context: AsyncBoltContext,
-                        respond: Callable[..., Awaitable[Any]]) -> None:
+                        context: AsyncBoltContext) -> None:
         await ack()
         tenant, request_id = tenant_of(context), new_request_id()
         log.info("button", extra={"tenant": tenant, "command": action["action_id"],
                                   "request_id": request_id})
         self.spawn(self._press(body, action, client, tenant, request_id,
-                               respond if body.get("response_url") else None),
+                               self.responder(body.get("response_url"))),
                    tenant=tenant, request_id=request_id)
 
     async def _press(self, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
                      tenant: str, request_id: str,
-                     respond: Callable[..., Awaitable[Any]] | None) -> None:
+                     respond: Respond | None) -> None:
         user = body["user"]
         actor = await self.actor(client, tenant, user["id"], user.get("name", ""))
         reply = await self.core(tenant, request_id, self.hromada.press, actor,
@@ -324,7 +355,7 @@ class SlackBot:
         """📚/⚠️ or the shortcut: the message becomes a snippet (or risk) linked back to it."""
         message = message or await fetch_message(client, channel, ts)
         if message is None or not (message.get("text") or "").strip():
-            text = gettext_for(await self.in_pool(self.hromada.language, tenant)).gettext(CANNOT_READ)
+            text = await self.translate(tenant, CANNOT_READ)
             await _ephemeral(client, channel, actor.user_id, Reply(text=plain(text)))
             return
         link = (await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"]
@@ -341,7 +372,8 @@ class SlackBot:
             await _ephemeral(client, channel, actor.user_id, reply)
             return
         thread = message.get("thread_ts") or ts
-        await post_reply(client, self.hromada, tenant, channel, reply, thread_ts=thread)
+        await post_reply(client, self.hromada, tenant, channel, reply, thread_ts=thread,
+                         run=self.in_pool)
 
     async def readable(self, client: AsyncWebClient, tenant: str, text: str) -> str:
         """Slack markup to the words people saw: links, @names, #channels, unescaped."""
@@ -424,7 +456,8 @@ async def fetch_message(client: AsyncWebClient, channel: str, ts: str) -> dict[s
 
 
 async def post_reply(client: AsyncWebClient, hromada: Hromada, tenant: str, channel: str,
-                     reply: Reply, *, thread_ts: str | None = None) -> str:
+                     reply: Reply, *, thread_ts: str | None = None,
+                     run: Callable[..., Awaitable[Any]] = asyncio.to_thread) -> str:
     """Post a reply as a bot message; attach it to its item; upload its image. Returns the ts."""
     kwargs: dict[str, Any] = render.message(reply)
     if thread_ts:
@@ -433,7 +466,7 @@ async def post_reply(client: AsyncWebClient, hromada: Hromada, tenant: str, chan
     ts = str(posted["ts"])
     channel_id = str(posted.get("channel") or channel)
     if reply.item_id is not None:
-        await asyncio.to_thread(hromada.attach_message, tenant, reply.item_id, channel_id, ts)
+        await run(hromada.attach_message, tenant, reply.item_id, channel_id, ts)
     if reply.image is not None:
         await client.files_upload_v2(channel=channel_id, file=str(reply.image),
                                      filename=reply.image.name,
@@ -473,7 +506,7 @@ class SlackDelivery:
         if bot is None or not bot.bot_token:
             raise LookupError(f"no Slack installation for {tenant_id}")
         base = self.app.client
-        return AsyncWebClient(token=bot.bot_token, base_url=base.base_url,
+        return AsyncWebClient(token=bot.bot_token, base_url=base.base_url, session=base.session,
                               retry_handlers=list(base.retry_handlers))
 
     async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> None:
@@ -534,9 +567,18 @@ def build_app(hromada: Hromada, settings: Settings, deliveries: Deliveries | Non
         )
     bot = SlackBot(hromada, background=background or Background())
     register(app, bot)
+    _BOTS[app] = bot
     if deliveries is not None:
         deliveries.add(SlackDelivery(app, hromada, installations))
     return app
+
+
+_BOTS: WeakKeyDictionary[AsyncApp, SlackBot] = WeakKeyDictionary()
+
+
+def bot_of(app: AsyncApp) -> SlackBot:
+    """The handlers' state behind an app made by ``build_app`` (the runner opens its session)."""
+    return _BOTS[app]
 
 
 def register(app: AsyncApp, bot: SlackBot) -> None:

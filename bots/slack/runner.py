@@ -16,6 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import aiohttp
 import uvicorn
 from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -23,7 +24,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bots.delivery import Deliveries
-from bots.slack.app import Background, build_app, oauth_enabled
+from bots.slack.app import Background, bot_of, build_app, oauth_enabled
 from core.app import Hromada
 from core.config import Settings
 
@@ -57,6 +58,7 @@ class SlackServer:
         self._bolt = AsyncSlackRequestHandler(self.app, path=EVENTS_PATH)
         self._server: uvicorn.Server | None = None
         self._serving: asyncio.Task[None] | None = None
+        self.session: aiohttp.ClientSession | None = None
 
     # -- ASGI ------------------------------------------------------------------------
 
@@ -91,6 +93,11 @@ class SlackServer:
         # The core runs in worker threads; a shorter GIL switch interval lets the event loop
         # get back in quickly between their bytecodes, which keeps acks prompt under load.
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        # One kept-alive HTTP session for all Web API calls (slack_sdk opens one per call
+        # otherwise); Bolt hands it on to each request's client.
+        self.session = aiohttp.ClientSession()
+        self.app.client.session = self.session
+        bot_of(self.app).session = self.session
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
@@ -134,6 +141,8 @@ class SlackServer:
         if self._serving is not None:
             await self._serving
         await self.background.drain()
+        if self.session is not None:
+            await self.session.close()
 
 
 async def _send(send: Send, status: int, body: bytes,

@@ -169,3 +169,30 @@ def test_the_store_keeps_only_a_keyed_hash(hromada, actor, db):
         changes = list(session.execute(select(StatusChange)).scalars())
         assert changes and all(c.actor_id != author_member.id for c in changes)
         assert list(session.execute(select(Draft)).scalars()) == []
+
+
+def test_an_unanswered_anonymous_prompt_does_not_stay(hromada, actor, db, clock):
+    """A duplicate prompt's draft names its member: it is answerable for a day, then gone."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from core.errors import NotFound
+    from storage.models import Draft
+
+    author, bob = actor(AUTHOR_ID), actor("bob")
+    submit(hromada, bob, "idea", "Pay transparency bands for every role")
+    prompt = hromada.run(author, "idea", "anon pay transparency bands for every role")
+    assert prompt.actions
+    clock.advance(timedelta(hours=25))
+    with pytest.raises(NotFound):
+        hromada.press(author, "dup.submit", prompt.actions[1].value)
+    # the next prompt in the tenant sweeps the old draft away
+    hromada.run(bob, "idea", "Pay transparency bands for every role!")
+    with db.uow() as session:
+        from storage import repos
+
+        bob_member = repos.member_by_user(session, "console:test", "bob")
+        drafts = list(session.execute(select(Draft)).scalars())
+        assert bob_member is not None
+        assert [d.member_id for d in drafts] == [bob_member.id]

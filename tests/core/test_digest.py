@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlalchemy import select, update
 
 from core import schedule
 from core.app import Hromada
@@ -15,7 +16,7 @@ from core.digest import build_digest, top_ideas
 from core.replies import Reply, Visibility
 from core.text import UserText
 from storage.db import Database
-from storage.models import Tenant
+from storage.models import Item, Tenant
 from tests.core.support import react, submit
 
 T = "console:test"
@@ -112,7 +113,8 @@ def test_digest_sections_in_order_with_their_contents(seeded: Hromada, tmp_path:
         "• I-4 “Quiet hours on Wednesday mornings” · +2 (votes: 2)",
         "• I-1 “Old idea about the coffee machine” · +1 (votes: 1)",
     ]
-    assert _section(reply, ENGLISH[1]) == ["• I-1 “Old idea about the coffee machine”: new → planned"]
+    assert _section(reply, ENGLISH[1]) == [
+        "• I-1 “Old idea about the coffee machine”: new → planned"]
     assert _section(reply, ENGLISH[2]) == [
         "• R-1 “Vendor lock-in on the message queue” · 4×5 = 20 · escalated from 2×2",
         "• R-2 “Nobody has tested restoring the backups” · 3×3 = 9 · new this week",
@@ -215,3 +217,56 @@ def test_top_ideas_reads_the_time_index_not_the_unique_one(db: Database) -> None
     details = " | ".join(str(r[-1]) for r in plan)
     assert "ix_vote_tenant_created" in details, details
     assert "uq_vote_member" not in details, details
+
+
+def test_closed_weeks_are_counted_once_and_kept(seeded: Hromada, actor, clock: ManualClock,
+                                               tmp_path: Path) -> None:
+    from storage.digests import ParticipationWeek
+
+    with seeded.db.uow() as session:
+        tenant = session.get(Tenant, T)
+        assert tenant is not None
+        period = schedule.current_period(tenant, PERIOD_END)
+        # Built by the scheduler a minute after the period: its own week is not over for long.
+        first = build_digest(session, tenant, period, image_dir=tmp_path,
+                             now=PERIOD_END + timedelta(minutes=1))
+    with seeded.db.uow() as session:
+        kept = session.execute(select(ParticipationWeek.week_end)).scalars().all()
+        assert len(kept) == 7 and max(kept).replace(tzinfo=None) == datetime(2026, 3, 2, 9)
+    # Last week's authorship changes later (say a forgotten member): the kept count stands,
+    # while the week still open is counted again.
+    clock.set(utc(2026, 3, 9, 8, 59))
+    seeded.run(actor("gus"), "people", "me department Sales")
+    seeded.run(actor("gus"), "idea", "A late idea just before the digest")
+    with seeded.db.uow() as session:
+        session.execute(update(Item).where(Item.title == "Rotate the on-call rota across teams")
+                        .values(author_id=None))
+    with seeded.db.uow() as session:
+        tenant = session.get(Tenant, T)
+        assert tenant is not None
+        again = build_digest(session, tenant, period, image_dir=tmp_path,
+                             now=PERIOD_END + timedelta(minutes=2))
+    assert _section(first, ENGLISH[7])[0] == "• Contributors this week: 7 (last week: 3)"
+    assert _section(again, ENGLISH[7])[0] == "• Contributors this week: 8 (last week: 3)"
+
+
+def test_top_ideas_look_further_when_other_items_take_the_best_places(
+        hromada: Hromada, actor, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Votes on risks fill the first places of the week: the ideas below them still count."""
+    from core import digest
+
+    voters = [actor(f"v{i}") for i in range(4)]
+    idea = submit(hromada, actor("alice"), "idea", "Idea with one vote")
+    risks = [submit(hromada, actor("bob"), "risk", f"Risk number {i} about the {w}")
+             for i, w in enumerate(("servers", "office", "budget"))]
+    for risk in risks:
+        for v in voters:
+            react(hromada, v, risk)
+    react(hromada, voters[0], idea)
+    period = schedule.period_ending(clock.now() + timedelta(hours=1), "UTC")
+    monkeypatch.setattr(digest, "FETCH_FACTOR", 1)
+    with hromada.db.uow() as session:
+        assert len(digest._week_scores(session, T, period, 2)) == 2  # only risks up there
+        for limit in (1, 2, 3):  # the first read holds no idea: every item is looked at
+            got = top_ideas(session, T, period, limit=limit)
+            assert [(r[0].title, r[1]) for r in got] == [("Idea with one vote", 1)]

@@ -78,6 +78,9 @@ def test_alias_is_an_exact_match(kb, actor):
     assert "K-5 is also found as guest wifi" in reply.plain()
     found = kb.run(alice, "kb", "guest wifi")
     assert found.title.plain() == "📚 K-5 · Wifi password for guests"
+    spaced = kb.run(alice, "kb", "  Guest \t  WIFI ")
+    assert spaced.title.plain() == "📚 K-5 · Wifi password for guests"
+    assert kb.run(alice, "kb", "release   checklist").title.plain() == "📚 K-2 · Release checklist"
     assert "Also known as: guest wifi" in found.plain()
     # an alias also feeds fuzzy search
     assert kb.run(alice, "kb", "search gest wfi").lines[0].ref == "K-5"
@@ -112,6 +115,9 @@ def test_did_you_mean_when_nothing_is_close(kb, actor):
     reply = kb.run(actor("alice"), "kb", "releasing plans")
     assert "Did you mean" in reply.plain()
     assert reply.lines[0].ref == "K-2"
+    # a typo sharing no trigram with any title still gets a suggestion
+    swapped = kb.run(actor("alice"), "kb", "vnp")
+    assert "Did you mean" in swapped.plain() and swapped.lines[0].ref == "K-1"
     nothing = kb.run(actor("alice"), "kb", "qqqq")
     assert "Nothing found for qqqq" in nothing.plain() and nothing.lines == []
 
@@ -125,7 +131,8 @@ def test_search_order_exact_then_fuzzy(kb, actor):
     kb.run(alice, "kb", "alias 5 expense reports form")
     exact = kb.run(alice, "kb", "Expense reports")
     assert exact.title.plain().endswith("Expense reports")
-    assert {"K-5", "K-6"} <= {ln.ref for ln in exact.lines if ln.ref}
+    see_also = {ln.ref for ln in exact.lines if ln.ref}
+    assert see_also and see_also <= {"K-5", "K-6"}
     assert "K-3" not in {ln.ref for ln in exact.lines if ln.ref}
     by_alias = kb.run(alice, "kb", "expense reports form")
     assert by_alias.title.plain() == "📚 K-5 · Wifi password for guests"

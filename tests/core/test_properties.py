@@ -103,6 +103,50 @@ def test_random_text_is_kept_or_refused_cleanly(seeded, actor, db, group):
     check()
 
 
+def test_random_button_presses_never_crash_nor_half_write(seeded, actor, db):
+    """Button values come back from the platform: forged or stale ones are refused cleanly."""
+    who_choices = [actor("alice"), actor("mod", admin=True)]
+    value = st.one_of(
+        st.text(max_size=12),
+        st.sampled_from(["1", "2", "1:1", "1:2", "999:1", ":", "I-1:planned", "I-1:merged",
+                         "R-1:closed", "I-9:done", "1:", ":1", "-1", "0"]),
+    )
+
+    @EXAMPLES
+    @given(action=st.sampled_from(["dup.submit", "dup.drop", "dup.vote", "status", "nope", ""]),
+           value=value, who=st.sampled_from(who_choices))
+    def check(action: str, value: str, who) -> None:
+        before = snapshot(db)
+        try:
+            seeded.press(who, action, value)
+        except HromadaError:
+            assert snapshot(db) == before
+
+    check()
+
+
+def test_random_reactions_and_saves_never_crash(seeded, actor):
+    alice = actor("alice")
+    seeded.attach_ref("console:test", "idea", 1, CHANNEL, "card-1")
+
+    @EXAMPLES
+    @given(emoji=st.one_of(st.text(max_size=6), st.sampled_from(["+1", "-1", "👍🏽", "books"])),
+           message=st.sampled_from(["card-1", "nothing", ""]), added=st.booleans(),
+           key=st.one_of(st.none(), st.text(alphabet="AEvx0129-._", min_size=1, max_size=20)),
+           text=st.text(max_size=80))
+    def check(emoji: str, message: str, added: bool, key: str | None, text: str) -> None:
+        changed = seeded.react(alice, channel_id=CHANNEL, message_id=message, emoji=emoji,
+                               added=added, event_key=key)
+        assert isinstance(changed, bool)
+        try:
+            seeded.save_message(alice, text=text, link=None, source_author=None,
+                                event_key=key and f"save-{key}", as_risk=added)
+        except HromadaError:
+            pass
+
+    check()
+
+
 # -- votes against a model ---------------------------------------------------------------
 
 MEMBERS = ["m0", "m1", "m2", "m3"]

@@ -136,6 +136,7 @@ def test_nothing_ties_an_answer_to_a_member(hromada, actor, db):
     user_ids = {p.user_id for p in people}
     for row in rows:
         assert row.answer_key not in user_ids and len(row.answer_key) == 64
+        assert (row.created_at.hour, row.created_at.minute, row.created_at.second) == (0, 0, 0)
         assert not any(u in row.answer_key for u in user_ids)
     moderator_view = everything(hromada.run(actor("boss", admin=True), "pulse", f"results {ref}"))
     for p in people:

@@ -262,3 +262,32 @@ def test_unknown_subcommand_of_a_group_without_default(hromada, actor):
     with pytest.raises(InvalidInput) as exc:
         hromada.run(actor("alice"), "hromada", "fly away")
     assert exc.value.usage and "/hromada help [topic]" in exc.value.usage
+
+
+@pytest.mark.parametrize(
+    ("group", "line"),
+    [
+        ("idea", "show 1 <!channel>"),
+        ("idea", "show @everyone"),
+        ("risk", "owner 1 @here-and-now"),
+        ("hromada", "help <!here>"),
+        ("risk", "rate 1 2 3 <@U123> @everyone"),
+        ("kb", "alias 1 <!channel>"),
+    ],
+)
+def test_error_replies_keep_user_text_inert(hromada, actor, group, line):
+    """What a member typed comes back in an error as UserText, never as bot wording."""
+    from core.errors import HromadaError
+    from core.text import UserText
+
+    mod = actor("mod", admin=True)
+    hromada.run(mod, "risk", "The build server may run out of disk")
+    hromada.run(mod, "kb", "add VPN | Ask IT")
+    hromada.run(mod, "kb", "alias 1 <!channel>") if group == "kb" else None
+    with pytest.raises(HromadaError) as exc:
+        hromada.run(mod, group, line)
+    reply = hromada.error_reply("console:test", exc.value)
+    marks = ("<!channel>", "@everyone", "<@U123>", "<!here>", "@here")
+    bare = [p for p in reply.text.parts if isinstance(p, str)]
+    assert not any(m in p for p in bare for m in marks), reply.text
+    assert any(isinstance(p, UserText) for p in reply.text.parts), reply.text

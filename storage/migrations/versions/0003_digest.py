@@ -1,4 +1,4 @@
-"""digest: job claims, one per tenant, job and period
+"""digest: job claims, one per tenant, job and period; weekly participation counts
 
 Revision ID: 0003
 Revises: 0001
@@ -36,8 +36,19 @@ def upgrade() -> None:
     )
     op.create_index('ix_job_claim_status_lease', 'job_claim', ['status', 'lease_until'],
                     unique=False)
+    op.create_table(
+        'participation_week',
+        sa.Column('tenant_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column('week_start', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('week_end', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('counts', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], ),
+        sa.PrimaryKeyConstraint('tenant_id', 'week_start', 'week_end'),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('participation_week')
     op.drop_index('ix_job_claim_status_lease', table_name='job_claim')
     op.drop_table('job_claim')

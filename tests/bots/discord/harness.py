@@ -108,7 +108,7 @@ class DiscordHarness:
                            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
         self.client, self.adapter = await start_discord(
             self.hromada, self.settings(shard_count), self.deliveries,
-            http_trace=self.trace() if trace else None)
+            http_trace=self.trace() if trace else None, guild_ready_timeout=0.1)
         self.adapter.watchers.append(lambda _ident: self.fake._touch())
         self._task = asyncio.create_task(self.client.connect(reconnect=False))
         ready = asyncio.create_task(self.client.wait_until_ready())

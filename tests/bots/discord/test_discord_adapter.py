@@ -351,3 +351,15 @@ async def test_auto_sharded_client(hromada: Hromada, configured: int) -> None:
     finally:
         await h.stop()
     assert set(h.requested_hosts) == {"127.0.0.1"}
+
+
+async def test_books_on_a_message_without_text_tells_only_the_reactor(
+    discord_h: DiscordHarness,
+) -> None:
+    h = discord_h
+    alice, carol = h.user("alice"), h.user("carol")
+    msg = h.fake.add_message(h.channel, carol, "", guild_id=h.guild.id)  # an image, say
+    posts = len(h.posted())
+    await h.react(alice, h.channel, msg["id"], "📚")
+    assert len(h.posted()) == posts
+    assert any("no text" in dm for dm in h.dms(alice)) and h.dms(carol) == []

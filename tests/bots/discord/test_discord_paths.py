@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from PIL import Image
 import bots.discord.bot as discord_bot
 from bots.discord.commands import discord_routes, translate_for
 from bots.discord.render import neutralise, render
+from bots.discord.runner import restore_api
 from core.commands import REGISTRY
 from core.registry import P, Param, Registry
 from core.replies import Action, Notice, Reply, Visibility
@@ -139,3 +141,36 @@ def test_routes_refuse_paths_discord_cannot_hold() -> None:
     alone.group("kudos", "kudos")
     alone.command("kudos", Param("text", P.TEXT), help="thanks")(lambda ctx, text: Reply(Rich()))
     assert [r.names for r in discord_routes(alone)] == [("kudos",)]
+
+
+async def test_cli_discord_sync_registers_in_a_guild(db_url: str, tmp_path: Path) -> None:
+    """``hromada discord sync --guild ID`` end to end against the fake (run in a thread,
+    since the command starts its own event loop)."""
+    import discord.gateway
+    import discord.http
+    from typer.testing import CliRunner
+
+    from bots.cli import app
+    from tests.fakes.discord_server import FakeDiscord
+
+    fake = FakeDiscord()
+    guild = fake.add_guild()
+    await fake.start()
+    saved_api = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+    root = logging.getLogger()
+    saved_log = (root.handlers[:], root.level)
+    env = {"DISCORD_TOKEN": "cli-token", "DISCORD_API_URL": fake.url,
+           "HROMADA_DATABASE_URL": db_url, "HROMADA_DATA_DIR": str(tmp_path),
+           "HROMADA_SECRET_KEY": "k"}
+    try:
+        result = await asyncio.to_thread(
+            CliRunner().invoke, app, ["discord", "sync", "--guild", str(guild.id)], env=env)
+    finally:
+        root.handlers[:], _ = saved_log
+        root.setLevel(saved_log[1])
+        restore_api(*saved_api)
+        await fake.stop()
+    assert result.exit_code == 0, result.output
+    assert f"guild {guild.id}" in result.output and "idea" in result.output
+    assert {c["name"] for c in fake.commands[str(guild.id)]} >= {"idea", "kb", "hromada"}
+    assert fake.calls[0].path == "/users/@me"

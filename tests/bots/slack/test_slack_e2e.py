@@ -303,3 +303,29 @@ async def test_health_reports_store_and_slack(hromada: Hromada) -> None:
     async with SlackHarness.running(hromada) as slack:
         status, state = await slack.health()
         assert status == 200 and state == {"store": True, "slack": True}
+
+
+async def test_slow_answers_ack_empty_and_follow_through_response_url(
+        hromada: Hromada, monkeypatch: Any) -> None:
+    import bots.slack.app as slack_app
+
+    monkeypatch.setattr(slack_app, "ACK_BUDGET", 0.0)  # as if the core were always busy
+    async with SlackHarness.running(hromada) as slack:
+        fields = slack.command_fields("alice", "/kb", "onboarding")
+        from urllib.parse import urlencode
+
+        body = urlencode(fields)
+        ack = await slack.post_raw(body, slack.signed_headers(
+            body, content_type="application/x-www-form-urlencoded"))
+        assert ack.status == 200 and not ack.body
+        [later] = slack.calls_of("response_url")
+        assert later.params["response_type"] == "ephemeral"
+        assert "onboarding" in later.params["text"]
+
+
+async def test_a_refused_post_is_answered_with_an_apology_and_a_ref(hromada: Hromada) -> None:
+    async with SlackHarness.running(hromada) as slack:
+        slack.fake.fail_next("chat.postMessage", status=500)
+        await slack.command("alice", "/idea", "This post will fail")
+        [sorry] = slack.calls_of("response_url")
+        assert "Sorry" in sorry.params["text"] and "ref" in sorry.params["text"]
