@@ -273,6 +273,23 @@ async def main_async(load: Any, fake_base: str, db_url: str) -> dict[str, Any]:
             results[(label, which)] = {"rps": len(latencies) / seconds,
                                        "p50": statistics.median(latencies) * 1000,
                                        "p99": pct(latencies, 99) * 1000}
+    # The core alone, no Slack at all: the same commands straight into Hromada.run on the
+    # adapter's worker count. ours/core shows what the adapter adds on the heavy paths.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bots.slack.app import CORE_WORKERS
+    from core.context import Actor
+
+    def core_rps(requests: list[tuple[str, str]]) -> float:
+        actors = [Actor(f"slack:{TEAM}", f"U{i:03d}", f"member{i}") for i in range(CONCURRENCY)]
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(CORE_WORKERS) as pool:
+            list(pool.map(lambda ir: hromada.run(actors[ir[0] % CONCURRENCY], ir[1][0][1:],
+                                                 ir[1][1]), enumerate(requests)))
+        return len(requests) / (time.perf_counter() - t0)
+
+    results[("read", "core")] = {"rps": core_rps(reads(READS // 2))}
+    results[("write", "core")] = {"rps": core_rps(writes(WRITES // 2))}
     await ours.stop()
     bare_server.should_exit = True
     await bare_task
@@ -281,6 +298,8 @@ async def main_async(load: Any, fake_base: str, db_url: str) -> dict[str, Any]:
 
 
 def main() -> int:
+    from bots.slack.app import CORE_WORKERS
+
     ctx = mp.get_context("spawn")
     fake_conn, fake_child = ctx.Pipe()
     fake = ctx.Process(target=fake_main, args=(fake_child,), daemon=True)
@@ -312,6 +331,11 @@ def main() -> int:
         print(f"{label:6} {bare['rps']:10.0f} {ours['rps']:10.0f} {ratio:6.2f} {target:>7} "
               f"{bare['p50']:7.1f}ms {bare['p99']:7.1f}ms {ours['p50']:7.1f}ms "
               f"{ours['p99']:7.1f}ms")
+    for label in ("read", "write"):
+        core = results[(label, "core")]["rps"]
+        print(f"{label}: the core alone ({CORE_WORKERS} threads, no Slack) {core:.0f} req/s; "
+              f"ours/core {results[(label, 'ours')]['rps'] / core:.2f}, "
+              f"core/bare {core / results[(label, 'bare')]['rps']:.2f}")
     print("read/write/cheap: closed loop, 50 clients; ours counts a command done when its answer "
           "is delivered.\ncheap = /hromada settings (core ~0.5 ms): the adapter's own cost. "
           f"paced = 50 clients, one /kb or /idea each every {PACE} s; ack p99 target ≤ 100 ms.")

@@ -94,50 +94,39 @@ def top_ideas(session: Session, tenant_id: str, period: Period,
 
     Reads the window's votes through ix_vote_tenant_created only. On SQLite ``+item_id`` keeps
     the planner off the UNIQUE(item_id, member_id) index, which would walk every vote. The
-    aggregate keeps its best few items (votes also land on risks, questions and ideas since
-    merged); only when too few of those are live ideas is every item of the week looked at.
+    aggregate keeps the week's best few items (votes also land on risks, questions and ideas
+    since merged); only when too few of those are live ideas is every item looked at.
     """
-    fetch = limit * FETCH_FACTOR
-    best = _week_scores(session, tenant_id, period, fetch)
-    live = _live_ideas(session, tenant_id, best)
-    if len(best) == fetch and len(live) < limit:
-        live = _live_ideas(session, tenant_id, _week_scores(session, tenant_id, period, None))
-    out = []
-    for item, net, n in live:
-        if net <= 0 or len(out) == limit:
-            break
-        out.append((item, net, n))
-    return out
+    rows = _top(session, tenant_id, period, limit, limit * FETCH_FACTOR)
+    if len(rows) < limit:
+        rows = _top(session, tenant_id, period, limit, None)
+    return [(row, int(row.net), int(row.n)) for row in rows if row.net > 0]
 
 
-def _week_scores(session: Session, tenant_id: str, period: Period,
-                 fetch: int | None) -> list[tuple[int, int, int]]:
-    """(item id, net, votes) of the window's votes, best first; ties go to the older item."""
+def _top(session: Session, tenant_id: str, period: Period, limit: int,
+         fetch: int | None) -> list[Any]:
+    """One statement: the window's aggregate (its best ``fetch`` items), then live ideas."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     group_key = literal_column("+vote.item_id") if sqlite else Vote.item_id
     net, n = func.sum(Vote.value), func.count()
-    stmt = (
-        select(Vote.item_id, net, n)
+    week = (
+        select(Vote.item_id.label("item_id"), net.label("net"),  # type: ignore[attr-defined]
+               n.label("n"))
         .where(Vote.tenant_id == tenant_id, Vote.created_at >= period.start,
                Vote.created_at < period.end)
         .group_by(group_key)
-        .order_by(net.desc(), n.desc(), Vote.item_id)
     )
-    if fetch is not None:
-        stmt = stmt.limit(fetch)
-    return [(int(i), int(v), int(c)) for i, v, c in session.execute(stmt).all()]
-
-
-def _live_ideas(session: Session, tenant_id: str,
-                scored: list[tuple[int, int, int]]) -> list[tuple[Any, int, int]]:
-    found = {
-        row.id: row for row in session.execute(
-            select(*ITEM_COLS).where(Item.tenant_id == tenant_id, Item.kind == "idea",
-                                     Item.status.not_in(IDEA_GONE),  # type: ignore[attr-defined]
-                                     Item.id.in_([i for i, _, _ in scored]))  # type: ignore[union-attr]
-        )
-    }
-    return [(found[i], net, n) for i, net, n in scored if i in found]
+    if fetch is not None:  # ties go to the older item, in here and below alike
+        week = week.order_by(net.desc(), n.desc(), Vote.item_id).limit(fetch)
+    sub = week.subquery("week_votes")
+    return list(session.execute(
+        select(*ITEM_COLS, sub.c.net, sub.c.n)
+        .join(sub, sub.c.item_id == Item.id)
+        .where(Item.tenant_id == tenant_id, Item.kind == "idea",
+               Item.status.not_in(IDEA_GONE))  # type: ignore[attr-defined]
+        .order_by(sub.c.net.desc(), sub.c.n.desc(), Item.id)
+        .limit(limit)
+    ).all())
 
 
 def _status_changes(session: Session, tenant_id: str,

@@ -32,6 +32,7 @@ WEEK = timedelta(days=7)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Ukrainian weekday names are accepted too, since tenants may speak Ukrainian.
 WEEKDAYS_UK = ("понеділок", "вівторок", "середа", "четвер", "пʼятниця", "субота", "неділя")
+WEEKDAYS_UK_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "нд")
 SHOWN_WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
                   N_("Saturday"), N_("Sunday"))
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -58,6 +59,8 @@ class Period:
 
 def parse_weekday(word: str) -> int:
     w = word.strip().lower().replace("'", "ʼ").replace("’", "ʼ")
+    if w in WEEKDAYS_UK_SHORT:
+        return WEEKDAYS_UK_SHORT.index(w)
     for names in (WEEKDAYS, WEEKDAYS_UK):
         for i, name in enumerate(names):
             if len(w) >= 2 and name.startswith(w):

@@ -266,9 +266,15 @@ class Adapter:
         reactions on it count.
         """
         if reply.visibility is Visibility.PUBLIC and interaction.channel_id is not None:
-            await self._send_private(interaction, ack, deferred)
-            await self.delivery.post(f"discord:{interaction.guild_id}",
-                                     str(interaction.channel_id), reply)
+            # Both at once: on a real network each is a round trip to Discord.
+            results = await asyncio.gather(
+                self._send_private(interaction, ack, deferred),
+                self.delivery.post(f"discord:{interaction.guild_id}",
+                                   str(interaction.channel_id), reply),
+                return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
             return
         out = render(reply)
         if deferred:

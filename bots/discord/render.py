@@ -7,7 +7,7 @@ text), and every message goes out with ``AllowedMentions.none()`` as a second gu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -60,7 +60,6 @@ class Rendered:
     embed: discord.Embed
     view: discord.ui.View | None
     ephemeral: bool
-    kwargs: dict[str, Any] = field(default_factory=dict)
 
     def send_kwargs(self) -> dict[str, Any]:
         out: dict[str, Any] = {"embed": self.embed, "allowed_mentions": NO_MENTIONS}

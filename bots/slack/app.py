@@ -1,8 +1,9 @@
 """The Slack adapter on Bolt's ``AsyncApp``: translate Slack in, call the core, render out.
 
-Every handler acks at once and leaves slow work (posting, DMs, uploads) to tracked background
-tasks, so Slack always hears back within its 3 seconds. Private answers that the core gives
-quickly ride in the ack itself (one round trip); public ones are posted as bot messages whose
+Every handler acks within ``ACK_BUDGET`` (events and buttons at once) and leaves slow work
+(posting, DMs, uploads) to tracked background tasks, so Slack always hears back well within its
+3 seconds. A private answer the core gives within the budget rides in the ack itself (one round
+trip), others follow through the response_url; public ones are posted as bot messages whose
 channel/ts is attached to the item, so reactions on them vote.
 
 Errors: ``SlackBot.core`` is the one place a ``HromadaError`` becomes a reply; anything else is

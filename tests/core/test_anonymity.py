@@ -69,7 +69,7 @@ def all_logs():
         logger.setLevel(logging.NOTSET)
 
 
-def test_anonymous_author_never_shows(hromada, actor, all_logs, cli_env):
+def test_anonymous_author_never_shows(hromada, actor, all_logs, cli_env, clock):
     author = actor(AUTHOR_ID)
     assert author.display_name == AUTHOR_NAME
     bob, carol, mod = actor("bob"), actor("carol"), actor("mod", admin=True)
@@ -112,6 +112,14 @@ def test_anonymous_author_never_shows(hromada, actor, all_logs, cli_env):
         for text in ("show 1", "show 3", "show 4", "list merged", "list withdrawn",
                      "list reviewing"):
             run(who, "idea", text)
+    # the summaries that mention ideas: next week's digest, statistics, members' own data
+    from datetime import timedelta
+
+    clock.advance(timedelta(days=7))
+    digest = run(mod, "digest", "preview")
+    assert "Pay transparency" in digest.plain()
+    run(mod, "hromada", "stats")
+    run(bob, "hromada", "mydata")
     from core.errors import Forbidden
 
     with pytest.raises(Forbidden) as exc:

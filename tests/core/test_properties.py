@@ -84,9 +84,9 @@ def test_random_lines_never_crash_nor_half_write(seeded, actor, db, group):
     check()
 
 
-@pytest.mark.parametrize("group", ["idea", "risk", "kb"])
-def test_random_text_is_kept_or_refused_cleanly(seeded, actor, db, group):
-    """Free text of any shape: either stored and shown back, or refused with a usage line."""
+@pytest.mark.parametrize("group", ["idea", "kb"])
+def test_random_search_text_never_crashes_nor_writes(seeded, actor, db, group):
+    """Any text as a search query: an answer, or a clean refusal; a search never writes."""
     alice = actor("alice")
 
     @EXAMPLES
@@ -98,7 +98,8 @@ def test_random_text_is_kept_or_refused_cleanly(seeded, actor, db, group):
         except HromadaError:
             assert snapshot(db) == before
             return
-        assert reply.plain() is not None
+        assert reply.plain()
+        assert snapshot(db) == before
 
     check()
 

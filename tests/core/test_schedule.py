@@ -63,6 +63,8 @@ def test_parsers_accept_what_people_type_and_refuse_the_rest() -> None:
     assert schedule.parse_weekday("Mon") == 0
     assert schedule.parse_weekday("friday") == 4
     assert schedule.parse_weekday("неділя") == 6
+    assert schedule.parse_weekday("пн") == 0 and schedule.parse_weekday("пʼят") == 4
+    assert schedule.parse_weekday("п'ятниця") == 4
     assert schedule.parse_time("9:05") == "09:05"
     assert schedule.parse_zone("europe/kyiv") == KYIV
     assert schedule.parse_zone("UTC") == "UTC"

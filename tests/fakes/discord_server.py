@@ -70,6 +70,7 @@ class FakeDiscord:
         self.identifies: list[dict[str, Any]] = []
         self.interactions: dict[int, dict[str, Any]] = {}  # id -> the INTERACTION_CREATE sent
         self.callbacks: dict[str, Call] = {}  # interaction id -> its callback request
+        self.failures: list[tuple[str, str, int, dict[str, Any]]] = []  # see ``fail_next``
         self.shard_count = 1
         self._seq: dict[int, int] = {}
         self._frames: dict[tuple[int, int], str] = {}  # (shard, seq) -> sent frame
@@ -134,6 +135,12 @@ class FakeDiscord:
         if body.get("message_reference"):
             msg["message_reference"] = body["message_reference"]
         return msg
+
+    def fail_next(self, method: str, prefix: str, status: int = 403,
+                  error: dict[str, Any] | None = None) -> None:
+        """The next matching REST request gets this error (e.g. 403 Missing Access)."""
+        self.failures.append((method, prefix, status,
+                              error or {"message": "Missing Access", "code": 50001}))
 
     def guild_of_channel(self, channel_id: int) -> FakeGuild | None:
         return next((g for g in self.guilds.values() if channel_id in g.channels), None)
@@ -299,6 +306,10 @@ class FakeDiscord:
         call = Call(request.method, path, dict(request.query), body, files)
         self.calls.append(call)
         try:
+            for i, (method, prefix, status, error) in enumerate(self.failures):
+                if method == call.method and path.startswith(prefix):
+                    del self.failures[i]
+                    return _json(error, status)
             return self._answer(call)
         finally:
             self._touch()

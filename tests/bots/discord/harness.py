@@ -21,7 +21,7 @@ API (everything async runs in the test's event loop)::
     await h.menu(alice, "Save to knowledge", message)           # message context menu
     msg = h.fake.add_message(h.channel, alice, "text")          # a member's plain message
     h.fake.calls / h.fake.message_bodies() / h.dms(user)        # recorded REST traffic
-    h.requested_hosts                         # every host the client's HTTP session touched
+    h.requested_hosts / h.requested_urls      # every request the client's HTTP session made
     await h.stop()
 
 Nothing sleeps: waits are on the adapter's "finished" signal and on recorded requests.
@@ -74,6 +74,7 @@ class DiscordHarness:
         self.client: discord.Client | None = None
         self.adapter: Adapter | None = None
         self.requested_hosts: list[str] = []
+        self.requested_urls: list[str] = []
         self._members: dict[str, list[int]] = {}
         self._announced_roles: set[int] = set(self.guild.roles)
         self._saved_api: tuple[str, Any] | None = None
@@ -95,6 +96,7 @@ class DiscordHarness:
 
         async def on_start(_s: Any, _c: Any, params: aiohttp.TraceRequestStartParams) -> None:
             self.requested_hosts.append(str(params.url.host))
+            self.requested_urls.append(str(params.url))
 
         trace.on_request_start.append(on_start)
         return trace

@@ -91,6 +91,19 @@ async def test_sync_payload_has_groups_options_and_ukrainian(hromada: Hromada) -
     kb_search = {o["name"]: o for o in payload["kb"]["options"]}["search"]
     assert kb_search["options"][0]["autocomplete"] is True
 
+    def check_level(options: list[dict]) -> None:
+        """Discord refuses a sync whose localised names collide or break its name rules."""
+        names = [o.get("name_localizations", {}).get("uk", o["name"]) for o in options]
+        assert len(names) == len(set(names)), names
+        for o in options:
+            assert 1 <= len(o["description"]) <= 100
+            uk = o.get("description_localizations", {}).get("uk")
+            assert uk is None or 1 <= len(uk) <= 100
+            if o.get("type") in (1, 2):
+                check_level(o.get("options", []))
+
+    check_level([c for c in payload.values() if c["type"] == 1])
+
     menu = payload["Save to knowledge"]
     assert menu["type"] == 3 and menu["name_localizations"] == {"uk": "Зберегти в знання"}
     assert set(h.requested_hosts) == {"127.0.0.1"}
@@ -332,6 +345,9 @@ async def test_only_loopback_is_contacted(discord_h: DiscordHarness) -> None:
         f"ws://127.0.0.1:{h.fake.port}/")
     assert h.fake.identifies  # the gateway it logged in to is the fake one
     assert h.requested_hosts and set(h.requested_hosts) == {"127.0.0.1"}
+    gateway = [u for u in h.requested_urls if "encoding=json" in u]
+    assert gateway and all(u.startswith(f"ws://127.0.0.1:{h.fake.port}/") for u in gateway)
+    assert any("/api/v10/interactions/" in u for u in h.requested_urls)
 
 
 @pytest.mark.parametrize("configured", [2, 0])

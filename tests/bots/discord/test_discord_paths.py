@@ -174,3 +174,20 @@ async def test_cli_discord_sync_registers_in_a_guild(db_url: str, tmp_path: Path
     assert f"guild {guild.id}" in result.output and "idea" in result.output
     assert {c["name"] for c in fake.commands[str(guild.id)]} >= {"idea", "kb", "hromada"}
     assert fake.calls[0].path == "/users/@me"
+
+
+async def test_a_refused_post_is_logged_and_the_bot_keeps_serving(
+    discord_h: DiscordHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No access to the channel: the idea is saved, the member was acknowledged, the
+    failure is logged with the request id, and the next command works."""
+    h = discord_h
+    alice = h.user("alice")
+    h.fake.fail_next("POST", f"/channels/{h.channel}/messages")
+    with caplog.at_level(logging.ERROR, logger="bots.discord.bot"):
+        call = await h.command(alice, "idea submit", {"text": "Posted nowhere"})
+    assert "I-1" in call.text
+    failed = [r for r in caplog.records if r.getMessage() == "discord answer failed"]
+    assert failed and failed[0].request_id == call.callback.path.split("/")[2]  # type: ignore[attr-defined]
+    listed = await h.command(alice, "idea list", {})
+    assert "Posted nowhere" in listed.text

@@ -329,3 +329,14 @@ async def test_a_refused_post_is_answered_with_an_apology_and_a_ref(hromada: Hro
         await slack.command("alice", "/idea", "This post will fail")
         [sorry] = slack.calls_of("response_url")
         assert "Sorry" in sorry.params["text"] and "ref" in sorry.params["text"]
+
+
+async def test_a_ukrainian_workspace_gets_a_ukrainian_home_tab(hromada: Hromada) -> None:
+    async with SlackHarness.running(hromada) as slack:
+        slack.add_user("boss", admin=True)
+        await slack.command("boss", "/hromada", "settings language uk")
+        await slack.command("alice", "/idea", "Менше нарад по п'ятницях")
+        await slack.open_home("alice")
+        text = block_text(slack.calls_of("views.publish")[-1].params["view"]["blocks"])
+        assert "Ваші записи" in text and "Відкриті запитання" in text
+        assert "Менше нарад" in text
