@@ -70,9 +70,10 @@ class Hromada:
             raise InvalidInput(N_("Who is asking is unknown."))
         try:
             with self.db.uow() as session:
-                tenant = repos.ensure_tenant(session, actor.tenant_id)
+                now = self.clock.now()
+                tenant = repos.ensure_tenant(session, actor.tenant_id, now=now)
                 member = repos.ensure_member(session, actor.tenant_id, actor.user_id,
-                                             actor.display_name)
+                                             actor.display_name, now=now)
                 yield Ctx(session=session, actor=actor, tenant=tenant, member=member,
                           clock=self.clock, secret=self.secret,
                           translations=gettext_for(tenant.language))

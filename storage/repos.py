@@ -1,9 +1,13 @@
-"""Repositories: queries over a ``Session``. They flush, never commit; every query filters by tenant."""
+"""Repositories: queries over a ``Session``.
+
+They flush, never commit; every query filters by tenant.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from rapidfuzz.utils import default_process
@@ -54,25 +58,29 @@ def insert_ignore(session: Session, model: type[SQLModel], **values: Any) -> boo
 # -- tenants and members ---------------------------------------------------------------
 
 
-def ensure_tenant(session: Session, tenant_id: str, *, name: str = "") -> Tenant:
+def ensure_tenant(session: Session, tenant_id: str, *, name: str = "",
+                  now: datetime | None = None) -> Tenant:
+    """The tenant, made on first sight; ``now`` is the core clock's time (schedules start there)."""
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
-        insert_ignore(session, Tenant, id=tenant_id, name=name or tenant_id, **_tenant_defaults())
+        insert_ignore(session, Tenant, id=tenant_id, name=name or tenant_id,
+                      **_tenant_defaults(now))
         tenant = session.get(Tenant, tenant_id)
         assert tenant is not None
     return tenant
 
 
-def _tenant_defaults() -> dict[str, Any]:
+def _tenant_defaults(now: datetime | None = None) -> dict[str, Any]:
     from storage.models import utcnow
 
     fields = Tenant.model_fields
     out = {k: f.default for k, f in fields.items() if k not in ("id", "name", "created_at")}
-    out["created_at"] = utcnow()
+    out["created_at"] = now or utcnow()
     return out
 
 
-def ensure_member(session: Session, tenant_id: str, user_id: str, display_name: str = "") -> Member:
+def ensure_member(session: Session, tenant_id: str, user_id: str, display_name: str = "",
+                  *, now: datetime | None = None) -> Member:
     display_name = display_name[:200]  # the column's length: platforms allow long names
     member = session.execute(
         select(Member).where(Member.tenant_id == tenant_id, Member.user_id == user_id)
@@ -89,7 +97,7 @@ def ensure_member(session: Session, tenant_id: str, user_id: str, display_name: 
             skills="",
             interests="",
             former=False,
-            created_at=utcnow(),
+            created_at=now or utcnow(),
         )
         member = session.execute(
             select(Member).where(Member.tenant_id == tenant_id, Member.user_id == user_id)
@@ -419,7 +427,8 @@ def tags_of(session: Session, tenant_id: str, item_id: int) -> list[str]:
 
 
 def add_tags(session: Session, tenant_id: str, item_id: int, tags: Iterable[str]) -> list[str]:
-    return [t for t in tags if insert_ignore(session, Tag, tenant_id=tenant_id, item_id=item_id, tag=t)]
+    return [t for t in tags
+            if insert_ignore(session, Tag, tenant_id=tenant_id, item_id=item_id, tag=t)]
 
 
 def items_with_tag(session: Session, tenant_id: str, tag: str) -> list[Item]:

@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -222,6 +223,8 @@ class Adapter:
         def run() -> Reply:
             actor = actor_of(interaction.guild_id, interaction.guild, interaction.user,
                              interaction.permissions)
+            actor = replace(actor, channel_id=str(interaction.channel_id)
+                            if interaction.channel_id else None)
             reply = call(actor)
             if reply.visibility is Visibility.PUBLIC:
                 # The private acknowledgement's words, read in the same worker hop.

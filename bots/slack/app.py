@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -249,6 +249,7 @@ class SlackBot:
     async def _command_reply(self, client: AsyncWebClient, tenant: str, request_id: str,
                              command: dict[str, Any]) -> Reply:
         actor = await self.actor(client, tenant, command["user_id"], command.get("user_name", ""))
+        actor = replace(actor, channel_id=command.get("channel_id"))
         return await self.core(tenant, request_id, self.hromada.run, actor,
                                command["command"].lstrip("/"), command.get("text") or "")
 
