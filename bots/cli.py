@@ -101,7 +101,8 @@ class ExportFormat(StrEnum):
 
 @app.command()
 def export(
-    tenant: str = typer.Option(..., "--tenant", help="slack:T0123, discord:81234, or a console name."),
+    tenant: str = typer.Option(..., "--tenant",
+                               help="slack:T0123, discord:81234, or a console name."),
     format: ExportFormat = typer.Option(ExportFormat.json, "--format"),
 ) -> None:
     """Write every item of a tenant to stdout."""

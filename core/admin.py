@@ -43,7 +43,8 @@ def show_settings(ctx: Ctx) -> Reply:
         fields=[
             Field(ctx._("Language"), Rich((t.language,))),
             Field(ctx._("Anonymity threshold"), Rich((str(t.anonymity_k),))),
-            Field(ctx._("Company values"), Rich((UserText(", ".join(split_list(t.company_values))),))),
+            Field(ctx._("Company values"),
+                  Rich((UserText(", ".join(split_list(t.company_values))),))),
             Field(ctx._("Moderators"), Rich((UserText(", ".join(mods) or "—"),))),
             Field(ctx._("Moderator roles"),
                   Rich((UserText(", ".join(split_list(t.moderator_roles)) or "—"),))),
@@ -53,7 +54,8 @@ def show_settings(ctx: Ctx) -> Reply:
 
 
 @REGISTRY.command("hromada settings language",
-                  Param("language", P.CHOICE, N_("en or uk"), choices=tuple(available_languages()) or ("en",)),
+                  Param("language", P.CHOICE, N_("en or uk"),
+                        choices=tuple(available_languages()) or ("en",)),
                   help=N_("Reply in English or Ukrainian."), moderator=True)
 def set_language(ctx: Ctx, language: str) -> Reply:
     ctx.tenant.language = language
@@ -102,7 +104,8 @@ def set_moderators(ctx: Ctx, change: str, member: MemberArg) -> Reply:
         mods.remove(person.user_id)
     ctx.tenant.moderators = ",".join(mods)
     ctx.session.add(ctx.tenant)
-    msg = N_("{name} is now a moderator.") if change == "add" else N_("{name} is no longer a moderator.")
+    msg = (N_("{name} is now a moderator.") if change == "add"
+           else N_("{name} is no longer a moderator."))
     return Reply(text=ctx.t(msg, name=UserText(person.display_name)))
 
 

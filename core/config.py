@@ -20,8 +20,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(default=None, validation_alias=_env("HROMADA_SECRET_KEY"))
     log_level: str = Field(default="INFO", validation_alias=_env("HROMADA_LOG_LEVEL"))
 
-    slack_bot_token: SecretStr | None = Field(default=None, validation_alias=_env("SLACK_BOT_TOKEN"))
-    slack_app_token: SecretStr | None = Field(default=None, validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=_env("SLACK_BOT_TOKEN")
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=_env("SLACK_APP_TOKEN")
+    )
     slack_signing_secret: SecretStr | None = Field(
         default=None, validation_alias=_env("SLACK_SIGNING_SECRET")
     )
@@ -45,7 +49,7 @@ class Settings(BaseSettings):
         return self.database_url or default_url(self.data_dir)
 
     def secret_bytes(self) -> bytes:
-        """The key for anonymous-author hashes: from the environment, else a file in the data dir."""
+        """The key for anonymous-author hashes: from the environment, else the data dir."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value().encode()
         import secrets

@@ -20,7 +20,10 @@ from storage.models import Member, Tenant
 
 @dataclass(frozen=True)
 class Actor:
-    """A member as the platform sees them. ``is_admin``: Slack admin/owner, Discord Manage Server."""
+    """A member as the platform sees them.
+
+    ``is_admin``: a Slack admin/owner, a Discord member with Manage Server, console ``--admin``.
+    """
 
     tenant_id: str
     user_id: str

@@ -86,7 +86,8 @@ class Param:
         if self.kind is P.TEXT:
             text = str(raw).strip()
             if len(text) > MAX_TEXT:
-                raise InvalidInput(N_("That text is too long (at most {n} characters)."), n=MAX_TEXT)
+                raise InvalidInput(N_("That text is too long (at most {n} characters)."),
+                                   n=MAX_TEXT)
             return text
         if self.kind in (P.WORD, P.LITERAL):
             return str(raw).strip()
