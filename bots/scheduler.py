@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bots.delivery import Deliveries
-from core import schedule
+from core import coffee, schedule
 from core.app import Hromada
 from core.digest import build_digest
 from core.replies import Notice, Reply
@@ -108,6 +108,33 @@ class DigestRunner:
         return True
 
 
+class CoffeeRunner:
+    """Weekly coffee rounds: the core runs each tenant's week once (a unique claim in the store),
+    and the process that ran it sends the introductions, one direct message per person."""
+
+    def __init__(self, hromada: Hromada, deliveries: Deliveries) -> None:
+        self.hromada = hromada
+        self.deliveries = deliveries
+
+    async def tick(self) -> dict[str, int]:
+        """One pass; returns tenant id -> introductions sent."""
+        rounds = await asyncio.to_thread(coffee.run_all, self.hromada,
+                                         platforms=self.deliveries.platforms())
+        sent: dict[str, int] = {}
+        for tenant_id, notices in rounds.items():
+            delivery = self.deliveries.for_tenant(tenant_id)
+            if delivery is None:
+                continue
+            try:
+                await delivery.notify(tenant_id, notices)
+            except Exception:
+                log.exception("coffee introductions not sent", extra={"tenant": tenant_id})
+                continue
+            sent[tenant_id] = sum(len(n.recipients) for n in notices)
+            log.info("coffee round done", extra={"tenant": tenant_id})
+        return sent
+
+
 def batch_notices(notices: Iterable[Notice]) -> list[Notice]:
     """One notice per change: notices with the same item and words merge, each person once."""
     merged: dict[tuple[int | None, object], list[str]] = {}
@@ -132,12 +159,16 @@ async def send_notices(deliveries: Deliveries, tenant_id: str,
     return sum(len(n.recipients) for n in batch)
 
 
-def start_scheduler(runner: DigestRunner, *,
+def start_scheduler(runner: DigestRunner, *, coffee_runner: CoffeeRunner | None = None,
                     seconds: int = TICK_SECONDS) -> AsyncIOScheduler:
-    """An in-memory AsyncIOScheduler on the running loop; its first tick runs at once."""
+    """An in-memory AsyncIOScheduler on the running loop; its first ticks run at once."""
     scheduler = AsyncIOScheduler()
     scheduler.add_job(runner.tick, IntervalTrigger(seconds=seconds), id="digests",
                       max_instances=1, coalesce=True,
                       next_run_time=datetime.now(UTC))
+    if coffee_runner is not None:
+        scheduler.add_job(coffee_runner.tick, IntervalTrigger(seconds=seconds * 10),
+                          id="coffee", max_instances=1, coalesce=True,
+                          next_run_time=datetime.now(UTC))
     scheduler.start()
     return scheduler

@@ -28,9 +28,10 @@ async def serve_async(settings: Settings) -> None:
     log.info("serving: %s", ", ".join(p for p, on in (
         ("slack", settings.slack_bot_token or settings.slack_client_id),
         ("discord", settings.discord_token)) if on))
-    from bots.scheduler import DigestRunner, start_scheduler
+    from bots.scheduler import CoffeeRunner, DigestRunner, start_scheduler
 
-    scheduler = start_scheduler(DigestRunner(hromada, deliveries))
+    scheduler = start_scheduler(DigestRunner(hromada, deliveries),
+                                coffee_runner=CoffeeRunner(hromada, deliveries))
     try:
         await asyncio.gather(*runners)
     finally:

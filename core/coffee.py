@@ -9,7 +9,7 @@ per tenant) at least once a week and hands the returned notices to the platform;
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from gettext import NullTranslations
 from itertools import combinations
@@ -150,15 +150,21 @@ def run_round(target: Session | HasStore, tenant_id: str, key: str, *,
     return done[1] if done else []
 
 
-def run_all(target: HasStore, when: datetime | None = None) -> dict[str, list[Notice]]:
+def run_all(target: HasStore, when: datetime | None = None, *,
+            platforms: Iterable[str] | None = None) -> dict[str, list[Notice]]:
     """This week's round for every tenant with coffee members: tenant id -> introductions.
 
     Safe to call from every process and as often as wanted: each tenant's round for the week
-    runs once; later calls return no notices for it.
+    runs once; later calls return no notices for it. ``platforms`` limits it to the tenants a
+    process can deliver to (``slack``, ``discord``, ``console``), so no round is spent where
+    its introductions could not be sent.
     """
     when = when or target.clock.now()
     with target.db.uow() as session:  # type: ignore[attr-defined]
         tenants = culture.coffee_tenants(session)
+    if platforms is not None:
+        wanted = tuple(f"{p}:" for p in platforms)
+        tenants = [t for t in tenants if t.startswith(wanted)]
     out: dict[str, list[Notice]] = {}
     for tenant_id in tenants:
         notices = run_round(target, tenant_id, round_key(when), when=when)
