@@ -110,7 +110,8 @@ class DigestRunner:
 
 class CoffeeRunner:
     """Weekly coffee rounds: the core runs each tenant's week once (a unique claim in the store),
-    and the process that ran it sends the introductions, one direct message per person."""
+    and the process that ran it sends the introductions: a group DM per pair where the platform
+    has them (Slack), else one direct message per person."""
 
     def __init__(self, hromada: Hromada, deliveries: Deliveries) -> None:
         self.hromada = hromada
@@ -137,14 +138,15 @@ class CoffeeRunner:
 
 def batch_notices(notices: Iterable[Notice]) -> list[Notice]:
     """One notice per change: notices with the same item and words merge, each person once."""
-    merged: dict[tuple[int | None, object], list[str]] = {}
-    first: dict[tuple[int | None, object], Notice] = {}
+    merged: dict[tuple[int | None, object, bool], list[str]] = {}
+    first: dict[tuple[int | None, object, bool], Notice] = {}
     for notice in notices:
-        key = (notice.item_id, notice.text)
+        key = (notice.item_id, notice.text, notice.group)
         first.setdefault(key, notice)
         seen = merged.setdefault(key, [])
         seen.extend(r for r in notice.recipients if r not in seen)
-    return [Notice(recipients=tuple(merged[key]), text=n.text, item_id=n.item_id)
+    return [Notice(recipients=tuple(merged[key]), text=n.text, item_id=n.item_id,
+                   group=n.group)
             for key, n in first.items() if merged[key]]
 
 

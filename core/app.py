@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from core import (  # noqa: F401 - registers commands
     admin,
     coffee,
@@ -189,9 +187,9 @@ class Hromada:
             raise InvalidInput(N_("Who is asking is unknown."))
         value = 1 if meaning == "up" else -1
         try:
-            # The hot path: a bare connection, Core statements only, no ORM loads, no
-            # translations (a reaction never replies). One transaction.
-            with self.db.engine.begin() as conn:
+            # The hot path: one transaction on a pooled driver connection running prebuilt
+            # Core statements; no ORM loads, no translations (a reaction never replies).
+            with repos.hot_transaction(self.db.engine) as conn:
                 found = repos.vote_target(conn, actor.tenant_id, channel_id, message_id,
                                           actor.user_id, actor.display_name)
                 if found is not None:
@@ -204,8 +202,8 @@ class Hromada:
                 if found is None:
                     return False
                 return self._vote(ctx.session, actor, found, value, added, event_key)
-        except IntegrityError as exc:
-            log.info("store conflict: %s", exc.orig)
+        except StoreConflict as exc:
+            log.info("store conflict: %s", exc)
             raise Conflict(N_("Someone else changed that at the same moment; try again.")) from exc
 
     def _vote(self, session: Any, actor: Actor, found: tuple[int, str, str, int], value: int,

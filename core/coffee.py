@@ -209,7 +209,7 @@ def introduction(tr: NullTranslations, group: list[Member]) -> Notice:
 
     text = fmt(tr.gettext(N_("☕ Coffee this week: {people}. Find half an hour to meet, in "
                              "person or on a call.")), people=join([who(m) for m in group], ", "))
-    return Notice(tuple(m.user_id for m in group), text)
+    return Notice(tuple(m.user_id for m in group), text, group=True)
 
 
 # -- commands --------------------------------------------------------------------------

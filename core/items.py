@@ -206,7 +206,13 @@ def take_draft(ctx: Ctx, draft_id: int) -> Draft:
         raise NotFound(N_("That prompt has expired; submit again."))
     if draft.member_id != ctx.member.id:
         raise Forbidden(N_("Only the member who submitted it can answer this prompt."))
-    ctx.session.delete(draft)
+    # A double click arrives as two presses at once: only the one that deletes the draft
+    # goes on (the other waits for the row lock, then finds it gone).
+    gone = ctx.session.execute(delete(Draft).where(
+        Draft.id == draft_id, Draft.tenant_id == ctx.tenant_id))  # type: ignore[arg-type]
+    if gone.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound(N_("That prompt has expired; submit again."))
+    ctx.session.expunge(draft)
     return draft
 
 

@@ -135,7 +135,8 @@ def save_message(ctx: Ctx, *, text: str, link: str | None, source_author: str | 
                          visibility=Visibility.PUBLIC)
     first = body.splitlines()[0]
     title = first if len(first) <= TITLE_FROM_MESSAGE else first[: TITLE_FROM_MESSAGE - 1] + "…"
-    return create(ctx, title=title, body=body, link=link, source_author=source_author, force=True)
+    author = source_author[:200] if source_author else None  # the column's length
+    return create(ctx, title=title, body=body, link=link, source_author=author, force=True)
 
 
 def show_item(ctx: Ctx, item: Item) -> Reply:

@@ -42,11 +42,15 @@ class Action:
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """A message to other members (author, voters): one direct message each."""
+    """A message to other members (author, voters): one direct message each.
+
+    ``group`` asks for one conversation of all recipients together where the platform has one
+    (a coffee introduction: a Slack group DM); elsewhere it is still one direct message each."""
 
     recipients: tuple[str, ...]
     text: Rich
     item_id: int | None = None
+    group: bool = False
 
 
 @dataclass

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.engine import Connection
-from sqlmodel import Session
-
 from core.context import Ctx
 from storage import repos
 from storage.models import Item
@@ -37,7 +34,7 @@ def apply(ctx: Ctx, item: Item, value: int, *, added: bool, event_key: str | Non
                     event_key=event_key, when=ctx.now)
 
 
-def apply_to(session: Session | Connection, tenant_id: str, *, item_id: int, kind: str, status: str,
+def apply_to(session: repos.Runner, tenant_id: str, *, item_id: int, kind: str, status: str,
              member_id: int, value: int, added: bool, event_key: str | None,
              when: datetime) -> bool:
     """``apply`` on plain values: the reaction hot path runs it without loading ORM rows."""

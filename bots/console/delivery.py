@@ -31,11 +31,13 @@ class ConsoleDelivery:
         print(render_post(reply, channel_id, self._), file=self.out, flush=True)
 
     async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
+        """A line per recipient; one line naming them all for a group notice (as a group DM)."""
         for notice in notices:
-            for user_id in notice.recipients:
+            groups = [notice.recipients] if notice.group else [(r,) for r in notice.recipients]
+            for people in groups:
                 print(self._(N_("→ DM to {to}: {text}")).format(
-                    to=self.names.get(user_id, user_id), text=notice.text.plain()),
-                    file=self.out, flush=True)
+                    to=", ".join(self.names.get(u, u) for u in people),
+                    text=notice.text.plain()), file=self.out, flush=True)
 
 
 def render_post(reply: Reply, channel_id: str, _: Callable[[str], str] = _same) -> str:

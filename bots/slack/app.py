@@ -60,8 +60,10 @@ USER_TTL = 600.0  # users.info answers (name, admin flag) are reused this long
 SHORTCUT_ID = "save_to_hromada"
 BOT_SCOPES = (
     "commands", "chat:write", "chat:write.public", "reactions:read", "channels:history",
-    "groups:history", "im:history", "mpim:history", "im:write", "users:read", "files:write",
+    "groups:history", "im:history", "mpim:history", "im:write", "mpim:write", "users:read",
+    "files:write",
 )
+GROUP_DM_LIMIT = 8  # members of one Slack group DM besides the bot
 BOT_EVENTS = ("app_home_opened", "reaction_added", "reaction_removed")
 
 CANNOT_READ = N_("I could not read that message; invite me to the channel and try again.")
@@ -318,7 +320,11 @@ class SlackBot:
         if respond is None and reply.visibility is Visibility.PRIVATE:
             await notify(client, [Notice((user["id"],), reply.text)])
             return
-        await self.answer(client, tenant, channel, reply, respond, replace=True)
+        # A button on the member's own private prompt: the answer replaces the prompt. A button
+        # on a public message (a pulse card) must leave it standing for everyone, and the
+        # answer goes to the member alone (replacing would show it in the channel).
+        ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+        await self.answer(client, tenant, channel, reply, respond, replace=ephemeral)
 
     # -- reactions -------------------------------------------------------------------
 
@@ -478,10 +484,23 @@ async def post_reply(client: AsyncWebClient, hromada: Hromada, tenant: str, chan
 
 
 async def notify(client: AsyncWebClient, notices: list[Notice]) -> None:
-    """One direct message per recipient per notice, even when a recipient is listed twice."""
+    """One direct message per recipient per notice, even when a recipient is listed twice.
+
+    A group notice (a coffee introduction) is one message in a group DM of its recipients, so
+    they can talk there; should Slack refuse the group DM (an install from before the
+    ``mpim:write`` scope), each gets it as a direct message instead."""
     for notice in notices:
         message = render.notice_message(notice)
-        for user_id in dict.fromkeys(notice.recipients):
+        people = list(dict.fromkeys(notice.recipients))
+        if notice.group and 2 <= len(people) <= GROUP_DM_LIMIT:
+            try:
+                opened = await client.conversations_open(users=",".join(people))
+                await client.chat_postMessage(channel=opened["channel"]["id"], **message)
+                continue
+            except SlackApiError as exc:
+                log.warning("group message failed, sending one each: %s",
+                            exc.response.get("error"))
+        for user_id in people:
             try:
                 opened = await client.conversations_open(users=user_id)
                 await client.chat_postMessage(channel=opened["channel"]["id"], **message)

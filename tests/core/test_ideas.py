@@ -361,3 +361,35 @@ def test_mentions_in_ideas_are_user_text(hromada, actor):
         assert not any(m in p for p in bare for m in ("<!channel>", "@everyone", "<@U123>",
                                                        "<!here>", "@here")), r
         assert any(isinstance(p, UserText) and "<!channel>" in p.text for p in parts), r
+
+
+def test_double_click_on_submit_anyway_creates_one_idea(hromada, actor):
+    """Two presses of the same button at once: one idea, the other press finds the prompt gone."""
+    import threading
+
+    alice, bob = actor("alice"), actor("bob")
+    for text in IDEA_TEXTS[:5]:
+        submit(hromada, alice, "idea", text)
+        prompt = hromada.run(bob, "idea", f"{text.lower()}!")
+        assert prompt.actions, prompt.plain()
+        value = prompt.actions[1].value
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def press(value: str, barrier: threading.Barrier, outcomes: list[str]) -> None:
+            barrier.wait()
+            try:
+                hromada.press(bob, "dup.submit", value)
+                outcomes.append("created")
+            except NotFound:
+                outcomes.append("gone")
+
+        threads = [threading.Thread(target=press, args=(value, barrier, outcomes))
+                   for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["created", "gone"]
+    listed = hromada.run(alice, "idea", "list").lines
+    assert len(listed) == 10 and listed[0].ref == "I-10"

@@ -198,6 +198,11 @@ def test_save_message_links_back_once(hromada, actor):
     assert any(isinstance(p, UserText) and "<!channel>" in p.text for p in segments(shown))
     with pytest.raises(InvalidInput):
         hromada.save_message(alice, text="   ", link=None, source_author=None, event_key="ev-3")
+    # a platform name longer than the store keeps is cut, never a crash
+    long_name = hromada.save_message(alice, text="Parking is on level -2", link=None,
+                                     source_author="N" * 500, event_key="ev-4")
+    assert long_name is not None and "K-2" in long_name.plain()
+    assert "N" * 200 in hromada.run(alice, "kb", "show 2").plain()
 
 
 def test_snippet_text_is_user_text(hromada, actor):

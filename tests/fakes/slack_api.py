@@ -61,9 +61,10 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.workspaces: dict[str, Workspace] = {}
         self.oauth_codes: dict[str, str] = {}  # code -> team_id
+        self.group_dms: dict[str, tuple[str, ...]] = {}  # group DM channel -> its members
         self.app_token = "xapp-1-test"
         self._ts = itertools.count(1)
-        self._failures: dict[str, list[tuple[int, int]]] = {}
+        self._failures: dict[str, list[tuple[int, int, str]]] = {}
         self._changed = asyncio.Condition()
         self._socket: web.WebSocketResponse | None = None
         self._socket_ready = asyncio.Event()
@@ -95,9 +96,11 @@ class FakeSlack:
             Message(ts, text, user, thread_ts))
         return ts
 
-    def fail_next(self, method: str, *, status: int = 429, retry_after: int = 0) -> None:
-        """The next call of ``method`` answers ``status`` (429 with ``Retry-After``)."""
-        self._failures.setdefault(method, []).append((status, retry_after))
+    def fail_next(self, method: str, *, status: int = 429, retry_after: int = 0,
+                  error: str = "ratelimited") -> None:
+        """The next call of ``method`` answers ``status`` (429 with ``Retry-After``) and
+        ``{"ok": false, "error": error}`` (status 200 with ``missing_scope``: a refusal)."""
+        self._failures.setdefault(method, []).append((status, retry_after, error))
 
     def oauth_code(self, team_id: str) -> str:
         code = f"code-{team_id}-{uuid.uuid4().hex[:6]}"
@@ -175,8 +178,8 @@ class FakeSlack:
         await self._record(Call(method, params, token))
         failures = self._failures.get(method)
         if failures:
-            status, retry_after = failures.pop(0)
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=status,
+            status, retry_after, error = failures.pop(0)
+            return web.json_response({"ok": False, "error": error}, status=status,
                                      headers={"Retry-After": str(retry_after)})
         if method == "oauth.v2.access":
             return web.json_response(self._oauth_access(params))
@@ -227,8 +230,18 @@ class FakeSlack:
         return {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")}
 
     def _m_conversations_open(self, ws: Workspace, p: dict[str, Any]) -> dict[str, Any]:
-        users = str(p.get("users", ""))
-        return {"ok": True, "channel": {"id": "D" + users.replace(",", "")}}
+        """One user: their DM ``D<user>``. Several: a group DM (mpim) of them and the bot, the
+        same id for the same people in any order, its members kept in ``group_dms``."""
+        users = [u for u in str(p.get("users", "")).split(",") if u]
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if len(users) > 8:
+            return {"ok": False, "error": "too_many_users"}
+        if len(users) == 1:
+            return {"ok": True, "channel": {"id": "D" + users[0]}}
+        channel = "G" + "".join(sorted(set(users)))
+        self.group_dms[channel] = tuple(users)
+        return {"ok": True, "channel": {"id": channel, "is_mpim": True}}
 
     def _m_conversations_history(self, ws: Workspace, p: dict[str, Any]) -> dict[str, Any]:
         msgs = [m for m in ws.channels.get(str(p.get("channel")), []) if m.thread_ts is None

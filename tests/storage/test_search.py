@@ -170,19 +170,20 @@ def test_vote_target_finds_item_and_member_in_one_look_up(db):
     with db.uow() as session:
         repos.attach_message(session, "t1", item_id, "C1", "m1")
         repos.ensure_member(session, "t1", "u1", "Olena")
-    with db.engine.begin() as conn:
-        assert repos.vote_target(conn, "t1", "C1", "m1", "u1", "Olena") is not None
-        # a new member needs a Session to be created: the bare connection says so
-        assert repos.vote_target(conn, "t1", "C1", "m1", "u2", "Taras") is None
-        # the message belongs to t1 only
-        assert repos.vote_target(conn, "t2", "C1", "m1", "u1", "Olena") is None
+    for bare in (db.engine.begin, lambda: repos.hot_transaction(db.engine)):
+        with bare() as conn:
+            assert repos.vote_target(conn, "t1", "C1", "m1", "u1", "Olena") is not None
+            # a new member needs a Session to be created: a bare connection says so
+            assert repos.vote_target(conn, "t1", "C1", "m1", "u2", "Taras") is None
+            # the message belongs to t1 only
+            assert repos.vote_target(conn, "t2", "C1", "m1", "u1", "Olena") is None
     with db.uow() as session:
         found = repos.vote_target(session, "t1", "C1", "m1", "u2", "Taras")
         assert found is not None and found[:3] == (item_id, "idea", "new")
         taras = repos.member_by_user(session, "t1", "u2")
         assert taras is not None and found[3] == taras.id
-    with db.engine.begin() as conn:  # a new display name is kept, the id stays
-        again = repos.vote_target(conn, "t1", "C1", "m1", "u2", "Taras S.")
+    with repos.hot_transaction(db.engine) as hot:  # a new display name is kept, same id
+        again = repos.vote_target(hot, "t1", "C1", "m1", "u2", "Taras S.")
         assert again == found
     with db.uow() as session:
         names = session.execute(select(Member.display_name).where(
@@ -224,3 +225,22 @@ def test_exact_title_ignores_case_in_both_alphabets_and_stays_in_tenant(db):
         assert repos.exact_title(session, "t1", "snippet", "c").id == ids[2]
         assert repos.exact_title(session, "t2", "snippet", "маршрут до укриття").id == other[0]
         assert repos.exact_title(session, "t1", "idea", "маршрут до укриття") is None
+
+
+def test_hot_transaction_is_one_transaction_and_reports_conflicts(db):
+    """The driver-level path commits all or nothing and turns unique rules into conflicts."""
+    from storage.db import StoreConflict
+
+    [item_id] = add_items(db, "t1", ["Dark mode"], kind="idea", status="new")
+    with db.uow() as session:
+        member_id = repos.ensure_member(session, "t1", "u1", "Olena").id or 0
+    with pytest.raises(RuntimeError), repos.hot_transaction(db.engine) as hot:
+        assert repos.claim_event(hot, "t1", "E1") is True
+        repos.upsert_vote(hot, "t1", item_id, member_id, 1, NOW)
+        raise RuntimeError("boom")
+    with repos.hot_transaction(db.engine) as hot:  # nothing of the failed one stayed
+        assert repos.claim_event(hot, "t1", "E1") is True
+        assert repos.claim_event(hot, "t1", "E1") is False
+        assert repos.delete_vote(hot, "t1", item_id, member_id) == 0
+    with pytest.raises(StoreConflict), repos.hot_transaction(db.engine) as hot:
+        repos.upsert_vote(hot, "t1", item_id, 999_999, 1, NOW)  # no such member: FK refuses

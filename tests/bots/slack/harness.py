@@ -13,8 +13,8 @@ Usage (inside an async test; ``hromada`` is the core fixture)::
 More drivers: ``say(user, channel, text)`` (a member's message, for 📚/⚠️; returns its ts),
 ``shortcut(user, channel, ts)``, ``open_home(user)``, ``event(payload)``, ``post_raw(body,
 headers)`` with ``signed_headers``, ``install(team)`` (OAuth), ``health()``. Readers:
-``posted(channel)``, ``dms(user)``, ``calls_of(method)``; helpers ``buttons(blocks)`` and
-``block_text(blocks)``. ``command`` returns the private answer whether it rode in the ack or
+``posted(channel)``, ``dms(user)``, ``group_dms()``, ``calls_of(method)``; helpers
+``buttons(blocks)`` and ``block_text(blocks)``. ``command`` returns the private answer whether it rode in the ack or
 came later through the response_url.
 
 Every driver method returns once Slack's HTTP request is answered *and* the work the app left
@@ -148,6 +148,12 @@ class SlackHarness:
         return [c for c in self.calls_of("chat.postMessage")
                 if c.params.get("channel") == "D" + user_id(name)]
 
+    def group_dms(self) -> list[tuple[frozenset[str], Call]]:
+        """chat.postMessage calls into group DMs, each with the user ids of that group."""
+        return [(frozenset(self.fake.group_dms[c.params["channel"]]), c)
+                for c in self.calls_of("chat.postMessage")
+                if c.params.get("channel") in self.fake.group_dms]
+
     # -- signed requests ---------------------------------------------------------------
 
     def signed_headers(self, body: str, *, timestamp: int | None = None,
@@ -251,16 +257,19 @@ class SlackHarness:
                                  "tab": "home"}, team=team)
 
     async def press(self, user: str, button: dict[str, Any], *, channel: str = "C1",
-                    team: str | None = None) -> Response:
-        """Press a Block Kit button (a dict from a rendered reply's ``actions`` block)."""
+                    team: str | None = None, message_ts: str | None = None) -> Response:
+        """Press a Block Kit button (a dict from a rendered reply's ``actions`` block).
+
+        The button sits on the member's private answer; with ``message_ts`` it sits on that
+        public message in the channel (a posted card), as Slack then says."""
         team = team or self.team
         uid = self._user(user, team)
         payload = {"type": "block_actions", "team": {"id": team, "domain": team.lower()},
                    "user": {"id": uid, "username": user.lower(), "name": user.lower(),
                             "team_id": team},
                    "api_app_id": "A0HROMADA", "token": "legacy",
-                   "container": {"type": "message", "message_ts": "1.0", "channel_id": channel,
-                                 "is_ephemeral": True},
+                   "container": {"type": "message", "message_ts": message_ts or "1.0",
+                                 "channel_id": channel, "is_ephemeral": message_ts is None},
                    "trigger_id": f"trigger.{uuid.uuid4().hex[:8]}",
                    "channel": {"id": channel, "name": "general"},
                    "response_url": self.fake.response_url(f"btn{next(self._ids)}"),
