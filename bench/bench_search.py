@@ -19,12 +19,13 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import make_titles, now, store, summary, typo_queries  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import event, insert, select  # noqa: E402
 
 from core import items  # noqa: E402
 from core.app import Hromada  # noqa: E402
@@ -32,6 +33,7 @@ from core.clock import ManualClock  # noqa: E402
 from core.context import Actor  # noqa: E402
 from core.refs import format_ref  # noqa: E402
 from core.search import DUPLICATE_THRESHOLD, normalise, ranked  # noqa: E402
+from storage import repos  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Counter, Item, Member, Tenant  # noqa: E402
 
@@ -73,6 +75,42 @@ def populate(db: Database, titles: list[str], other: list[str]) -> dict[int, int
     return {int(i): int(n) - 1 for i, n in ids}
 
 
+def plans(db: Database, queries: list[str]) -> list[str]:
+    """The store's query plans for the candidate look-ups of a search (both passes)."""
+    seen: list[tuple[str, Any]] = []
+
+    def grab(_conn: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "item_fts" in statement or "search_text %" in statement or "<%" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        for q in queries:
+            with db.uow() as session:
+                repos.search_candidates(session, TENANT, ["snippet"], normalise(q),
+                                        strict=True)
+                repos.search_candidates(session, TENANT, ["snippet"], normalise(q))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
+    out = []
+    with db.engine.connect() as conn:
+        for n, (statement, parameters) in enumerate(seen):
+            pass_ = "cheap pass" if n % 2 == 0 else "thorough pass"
+            if db.engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET pg_trgm.similarity_threshold = "
+                                     f"{repos.STRICT_SIMILARITY}")
+                conn.exec_driver_sql("SET pg_trgm.word_similarity_threshold = "
+                                     f"{repos.LOOSE_WORD_SIMILARITY}")
+                rows = conn.exec_driver_sql("EXPLAIN " + statement, parameters).all()
+                steps = [r[0].strip() for r in rows if "Scan" in r[0]]
+            else:
+                rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                            parameters).all()
+                steps = [str(r[-1]) for r in rows if "SCAN" in r[-1] or "SEARCH" in r[-1]]
+            out.append(f"plan ({queries[n // 2]!r}, {pass_}): " + " | ".join(steps))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--snippets", type=int, default=100_000)
@@ -105,6 +143,8 @@ def main() -> None:
         for q, _ in queries[:5]:
             with db.uow() as session:
                 ranked(session, TENANT, ["snippet"], q, limit=10)
+        for line in plans(db, [queries[0][0], "vpn tokn"]):
+            print(line)
 
         # 1. Our ranked search: prefilter + rerank, one unit of work per query.
         ours_t: list[float] = []

@@ -18,7 +18,8 @@ class Delivery(Protocol):
         """Post a reply publicly in a channel (with ``reply.image`` attached when set)."""
 
     async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
-        """One direct message per recipient per notice."""
+        """One direct message per recipient per notice; for a ``group`` notice, one message
+        to all its recipients together where the platform has group DMs (Slack)."""
 
 
 class Deliveries:

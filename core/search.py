@@ -36,8 +36,9 @@ def ranked(
 ) -> list[tuple[int, float]]:
     """Item ids best matching the query, best first, with their scores (0-100).
 
-    First the store's cheap pass (items sharing whole words); when its best match is not
-    ``CONFIDENT``, the thorough trigram pass joins in, so heavy typos are still found.
+    First the store's cheap pass (items sharing whole words, or nearly the whole query);
+    when its best match is not ``CONFIDENT``, the thorough trigram pass joins in, so heavy
+    typos and short queries are still found.
     """
     q = normalise(query)
     if not q:

@@ -562,7 +562,7 @@ def exact_title(session: Session, tenant_id: str, kind: str, title: str) -> Item
 _QUOTE = re.compile(r'"')
 WORD_MIN = 4  # shorter words ("the", "for", "як", "про") are in too many titles to tell apart
 WORDS_USED = 5  # the longest words of the query: rarer, and enough to survive two typos
-STRICT_SIMILARITY = 0.5  # pg_trgm similarity: a typo or two in a whole title stays above
+STRICT_SIMILARITY = 0.65  # pg_trgm similarity: a typo or two in a whole title stays above
 LOOSE_WORD_SIMILARITY = 0.4  # pg_trgm word_similarity: the query against the title's best part
 
 
@@ -644,10 +644,16 @@ def search_candidates(
         # Both operators use the GIN index; the threshold decides how many rows it hands
         # over for a recheck (0.1 rechecked a tenth of 100,000 titles: a second a query).
         params["match"] = query
-        if strict:  # the whole query against the whole title
+        if strict:  # the whole query against the whole title, or its two longest words
             session.execute(text(f"SET LOCAL pg_trgm.similarity_threshold = {STRICT_SIMILARITY}"))
+            words = key_words(query)[:2]
+            both = ""
+            if len(words) == 2:
+                for n, word in enumerate(words):
+                    params[f"w{n}"] = "%" + re.sub(r"([\\%_])", r"\\\1", word) + "%"
+                both = "OR (i.search_text LIKE :w0 AND i.search_text LIKE :w1)"
             sql = (
-                f"SELECT i.id, i.search_text FROM item i WHERE i.search_text % :match "
+                f"SELECT i.id, i.search_text FROM item i WHERE (i.search_text % :match {both}) "
                 f"AND {where} ORDER BY similarity(i.search_text, :match) DESC LIMIT :limit"
             )
         else:  # the query against the best stretch of the title: short queries, heavy typos

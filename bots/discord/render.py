@@ -60,9 +60,17 @@ class Rendered:
     embed: discord.Embed
     view: discord.ui.View | None
     ephemeral: bool
+    pings: tuple[int, ...] = ()  # members the bot itself mentions (``Mention``), for content
 
     def send_kwargs(self) -> dict[str, Any]:
         out: dict[str, Any] = {"embed": self.embed, "allowed_mentions": NO_MENTIONS}
+        if self.pings and not self.ephemeral:
+            # Mentions in an embed never notify: the bot's own ones go in the content too, and
+            # only those members are allowed to be pinged (never @everyone, roles or user text).
+            out["content"] = " ".join(f"<@{uid}>" for uid in self.pings)
+            out["allowed_mentions"] = discord.AllowedMentions(
+                everyone=False, roles=False, replied_user=False,
+                users=[discord.Object(uid) for uid in self.pings])
         if self.view is not None:
             out["view"] = self.view
         return out
@@ -121,9 +129,21 @@ def view(actions: list[Action]) -> discord.ui.View | None:
     return out
 
 
+def pings(reply: Reply) -> tuple[int, ...]:
+    """Discord ids of the members the bot mentions in a reply, in order, each once."""
+    texts = [reply.title, reply.text, *(f.value for f in reply.fields),
+             *(ln.text for ln in reply.lines)]
+    out: dict[int, None] = {}
+    for text in texts:
+        for part in text.parts if text is not None else ():
+            if isinstance(part, Mention) and part.user_id.isdigit():
+                out.setdefault(int(part.user_id))
+    return tuple(out)
+
+
 def render(reply: Reply) -> Rendered:
     return Rendered(embed=embed(reply), view=view(reply.actions),
-                    ephemeral=reply.visibility is not Visibility.PUBLIC)
+                    ephemeral=reply.visibility is not Visibility.PUBLIC, pings=pings(reply))
 
 
 def notice_text(notice: Notice) -> str:

@@ -72,7 +72,10 @@ class DiscordDelivery:
         return message.id
 
     async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
-        """One direct message per recipient per notice; one failure does not stop the rest."""
+        """One direct message per recipient per notice; one failure does not stop the rest.
+
+        A group notice (a coffee introduction) goes the same way: Discord bots cannot open group
+        DMs, and the text already names everyone in the group."""
         for notice in notices:
             text = notice_text(notice)
             for user_id in notice.recipients:

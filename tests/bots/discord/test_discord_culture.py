@@ -167,7 +167,7 @@ async def test_kudos_ping_only_the_receiver(discord_h: DiscordHarness) -> None:
     # The bot's own mention of the receiver is the only one that may ping, and only them.
     assert body["content"] == f"<@{bob['id']}>"
     assert body["allowed_mentions"]["parse"] == []
-    assert body["allowed_mentions"].get("users") == [bob["id"]]
+    assert [str(u) for u in body["allowed_mentions"].get("users", [])] == [bob["id"]]
     assert not body["allowed_mentions"].get("roles")
     shown = embed_text(body)
     assert "#teamwork" in shown and "fixed the build with me" in shown
@@ -317,10 +317,11 @@ async def test_mydata_then_forget_me_erases_the_name_and_keeps_every_tally(
         await h.command(boss, "pulse results", {"ref": "P-1"}),
         await h.command(boss, "hromada stats", {}),
         await h.command(bob, "coffee status", {}),
-        await h.command(boss, "kb search", {"query": "Alice"}),
+        await h.command(boss, "idea search", {"query": "quiet hours"}),
     ]
     shown = "\n".join(private(r) for r in replies)
     assert "a former member" in shown  # I-1 and bob's kudos now read like this
+    assert "Quiet hours on Wednesday mornings" in shown and "Alice" not in shown
     for call in h.fake.calls[before:]:
         sent = json.dumps({"path": call.path, "body": call.body}, ensure_ascii=False)
         for needle in ("Alice", alice["id"]):
@@ -331,3 +332,26 @@ async def test_mydata_then_forget_me_erases_the_name_and_keeps_every_tally(
     with h.hromada.db.uow() as session:
         assert session.execute(select(func.count()).select_from(Member).where(
             Member.display_name == "Alice")).scalar_one() == 0
+
+
+async def test_a_ukrainian_server_hears_the_culture_features_in_ukrainian(
+        discord_h: DiscordHarness) -> None:
+    h = discord_h
+    boss = h.user("boss", admin=True)
+    alice, bob = h.user("alice"), h.user("bob")
+    await h.command(boss, "hromada settings language", {"language": "uk"})
+    await h.command(boss, "pulse ask new", {"question": "Чи чують вас у команді?"})
+    card = h.last_card()
+    assert "Відповіді анонімні" in embed_text(card)
+    assert "P-1" in private(await h.click(alice, card, "4"))
+    results = private(await h.command(bob, "pulse results", {"ref": "P-1"}))
+    assert "ще замало відповідей" in results
+    near = await h.command(alice, "kudos", {"member": bob, "value": "teamwok",
+                                            "message": "дякую"})
+    assert "Можливо, ви мали на увазі #teamwork?" in private(near)
+    for member in (alice, bob):
+        await h.command(member, "coffee join", {})
+    await CoffeeRunner(h.hromada, h.deliveries).tick()
+    for member, other in ((alice, bob), (bob, alice)):
+        [dm] = h.dms(member)
+        assert "Кава цього тижня" in dm and f"<@{other['id']}>" in dm

@@ -14,8 +14,8 @@ More drivers: ``say(user, channel, text)`` (a member's message, for 📚/⚠️;
 ``shortcut(user, channel, ts)``, ``open_home(user)``, ``event(payload)``, ``post_raw(body,
 headers)`` with ``signed_headers``, ``install(team)`` (OAuth), ``health()``. Readers:
 ``posted(channel)``, ``dms(user)``, ``group_dms()``, ``calls_of(method)``; helpers
-``buttons(blocks)`` and ``block_text(blocks)``. ``command`` returns the private answer whether it rode in the ack or
-came later through the response_url.
+``buttons(blocks)`` and ``block_text(blocks)``. ``command`` returns the private answer whether
+it rode in the ack or came later through the response_url.
 
 Every driver method returns once Slack's HTTP request is answered *and* the work the app left
 for after its ack (posts, DMs) is finished, so tests never sleep. Users are made on first use:

@@ -131,6 +131,18 @@ async def test_pulse_results_hide_a_small_department(hromada: Hromada) -> None:
         assert "4.5" not in shown
 
 
+async def test_pulse_answers_by_keycap_reaction(hromada: Hromada) -> None:
+    async with SlackHarness.running(hromada) as slack:
+        await admin(slack, 2)
+        await slack.command("boss", "/pulse", "ask template enps")
+        card = slack.posted("C1")[-1]
+        await slack.react("alice", "C1", card.ts, "five")
+        await slack.react("bob", "C1", card.ts, "one")
+        await slack.react("bob", "C1", card.ts, "one", added=False)  # the answer stays
+        shown = private(await slack.command("boss", "/pulse", "results P-1"))
+        assert "Overall: 2 answers, average 3.0" in shown and "eNPS +0" in shown
+
+
 # -- leadership Q&A -----------------------------------------------------------------------
 
 
@@ -351,10 +363,12 @@ async def test_mydata_then_forget_me_erases_the_name_and_keeps_every_tally(
             await slack.command("boss", "/pulse", "results P-1"),
             await slack.command("boss", "/hromada", "stats"),
             await slack.command("bob", "/coffee", "status"),
-            await slack.command("boss", "/kb", "Alice"),
+            await slack.command("boss", "/idea", "search quiet hours"),
         ]
         shown = "\n".join(private(r) for r in replies)
         assert "a former member" in shown  # I-1 and bob's kudos now read like this
+        assert "Quiet hours on Wednesday mornings" in shown
+        assert "Alice" not in shown and "UALICE" not in shown
         for call in slack.calls[before:]:
             dumped = call.dump()
             assert "Alice" not in dumped and "UALICE" not in dumped, call
@@ -366,3 +380,26 @@ async def test_mydata_then_forget_me_erases_the_name_and_keeps_every_tally(
         with hromada.db.uow() as session:
             assert session.execute(select(func.count()).select_from(Member).where(
                 Member.display_name == "Alice")).scalar_one() == 0
+
+
+async def test_a_ukrainian_workspace_hears_the_culture_features_in_ukrainian(
+        hromada: Hromada) -> None:
+    deliveries = Deliveries()
+    async with SlackHarness.running(hromada, deliveries=deliveries) as slack:
+        slack.add_user("boss", admin=True)
+        await slack.command("boss", "/hromada", "settings language uk")
+        await slack.command("boss", "/pulse", "ask Чи чують вас у команді?")
+        card = slack.posted("C1")[-1]
+        assert "Відповіді анонімні" in card_text(card)
+        await slack.press("alice", buttons(card.blocks)[3], message_ts=card.ts)
+        assert "P-1" in last_response(slack)["text"]
+        results = private(await slack.command("bob", "/pulse", "results P-1"))
+        assert "ще замало відповідей" in results
+        near = private(await slack.command("alice", "/kudos", "<@UBOB|bob> #teamwok дякую"))
+        assert "Можливо, ви мали на увазі #teamwork?" in near
+        for name in ("alice", "bob"):
+            await slack.command(name, "/coffee", "join")
+        await CoffeeRunner(hromada, deliveries).tick()
+        await slack.settle()
+        [(group, intro)] = slack.group_dms()
+        assert group == {"UALICE", "UBOB"} and "Кава цього тижня" in intro.params["text"]
