@@ -34,7 +34,7 @@ from core.replies import Field, Reply, Visibility
 from core.schedule import Period
 from core.stats import NO_DEPARTMENT, suppressed
 from core.text import Rich, UserText, fmt, join
-from storage import digests
+from storage import digests, repos
 from storage.culture import Kudos, PulseAnswer
 from storage.models import Item, Member, StatusChange, Tenant, Vote
 
@@ -322,17 +322,7 @@ def _count_weeks(session: Session, tenant_id: str,
 
 def matrix_counts(session: Session, tenant_id: str) -> list[list[int]]:
     """counts[likelihood-1][impact-1] of the risks not closed."""
-    rows = session.execute(
-        select(Item.likelihood, Item.impact, func.count())
-        .where(Item.tenant_id == tenant_id, Item.kind == "risk",
-               Item.status.not_in(RISK_CLOSED),  # type: ignore[attr-defined]
-               Item.likelihood.is_not(None), Item.impact.is_not(None))  # type: ignore[union-attr]
-        .group_by(Item.likelihood, Item.impact)
-    ).all()
-    grid = [[0] * 5 for _ in range(5)]
-    for lik, imp, n in rows:
-        grid[int(lik) - 1][int(imp) - 1] = int(n)
-    return grid
+    return repos.risk_grid(session, tenant_id, exclude=RISK_CLOSED)
 
 
 def heatmap_file(grid: list[list[int]], w: _Words | Ctx,

@@ -122,16 +122,7 @@ def set_status(ctx: Ctx, ref: int, status: str, note: str | None) -> Reply:
     if item.status in ("merged", "withdrawn"):
         raise InvalidInput(N_("{ref} is {status}; its status cannot change."), ref=items.ref(item),
                            status=ctx._(item.status))
-    if item.status == status:
-        raise InvalidInput(N_("{ref} is already {status}."), ref=items.ref(item),
-                           status=ctx._(status))
-    old = item.status
-    items.record_status(ctx, item, status, note or "")
-    text = ctx.t(N_("{ref} “{title}” is now {status} (was {old})."), ref=items.ref(item),
-                 title=UserText(item.title), status=ctx._(status), old=ctx._(old))
-    if note:
-        text = text + Rich((" ", UserText(note)))
-    notices = items.notify_loop(ctx, item, text)
+    text, notices = items.change_status(ctx, item, status, note)
     told = len(notices[0].recipients) if notices else 0
     return Reply(text=text + ctx.t(N_(" People told: {n}."), n=told), notices=notices)
 

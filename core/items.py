@@ -152,6 +152,20 @@ def record_status(ctx: Ctx, item: Item, new: str, note: str = "") -> StatusChang
     return repos.add(ctx.session, change)
 
 
+def change_status(ctx: Ctx, item: Item, status: str, note: str | None) -> tuple[Rich, list[Notice]]:
+    """Record a status change and word it; the author and every voter get one notice."""
+    if item.status == status:
+        raise InvalidInput(N_("{ref} is already {status}."), ref=ref(item),
+                           status=ctx._(status))
+    old = item.status
+    record_status(ctx, item, status, note or "")
+    text = ctx.t(N_("{ref} “{title}” is now {status} (was {old})."), ref=ref(item),
+                 title=UserText(item.title), status=ctx._(status), old=ctx._(old))
+    if note:
+        text = text + Rich((" ", UserText(note)))
+    return text, notify_loop(ctx, item, text)
+
+
 def notify_loop(ctx: Ctx, item: Item, text: Rich) -> list[Notice]:
     """One notice to the author and every voter, each member once, the actor left out."""
     member_ids = repos.voter_ids(ctx.session, ctx.tenant_id, item.id or 0)

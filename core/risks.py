@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from core import items
 from core.commands import NOTE, REGISTRY, RISK_REF
 from core.context import Ctx
-from core.errors import Forbidden, InvalidInput, NotFound
+from core.errors import Forbidden, NotFound
 from core.i18n import N_
 from core.registry import MemberArg, P, Param
 from core.replies import Field, Notice, Reply, Visibility
@@ -101,16 +101,7 @@ def show(ctx: Ctx, ref: int) -> Reply:
 
 def matrix_counts(ctx: Ctx) -> list[list[int]]:
     """counts[likelihood-1][impact-1] of the risks not closed."""
-    rows = ctx.session.execute(
-        select(Item.likelihood, Item.impact, func.count())
-        .where(Item.tenant_id == ctx.tenant_id, Item.kind == "risk",
-               Item.status.not_in(CLOSED), Item.likelihood.is_not(None))  # type: ignore[union-attr]
-        .group_by(Item.likelihood, Item.impact)
-    ).all()
-    grid = [[0] * 5 for _ in range(5)]
-    for lik, imp, n in rows:
-        grid[int(lik) - 1][int(imp) - 1] = int(n)
-    return grid
+    return repos.risk_grid(ctx.session, ctx.tenant_id, exclude=CLOSED)
 
 
 @REGISTRY.command("risk matrix", help=N_("The 5×5 likelihood × impact matrix of open risks."))
@@ -170,14 +161,5 @@ def set_status(ctx: Ctx, ref: int, status: str, note: str | None) -> Reply:
     if not allowed:
         raise Forbidden(N_("Only moderators, the owner or who raised {ref} can change its status."),
                         ref=items.ref(item))
-    if item.status == status:
-        raise InvalidInput(N_("{ref} is already {status}."), ref=items.ref(item),
-                           status=ctx._(status))
-    old = item.status
-    items.record_status(ctx, item, status, note or "")
-    text = ctx.t(N_("{ref} “{title}” is now {status} (was {old})."), ref=items.ref(item),
-                 title=UserText(item.title), status=ctx._(status), old=ctx._(old))
-    if note:
-        text = text + Rich((" ", UserText(note)))
-    notices = items.notify_loop(ctx, item, text)
+    text, notices = items.change_status(ctx, item, status, note)
     return Reply(text=text, notices=notices)

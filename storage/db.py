@@ -35,6 +35,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+    # SQLite's own lower() folds ASCII only; Ukrainian names and titles must match in any case,
+    # as they do on PostgreSQL.
+    dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def make_engine(url: str, **kw: Any) -> Engine:

@@ -668,3 +668,18 @@ def search_candidates(
     else:
         sql = f"SELECT i.id, i.search_text FROM item i WHERE {where} ORDER BY i.id DESC LIMIT 5000"
     return [(int(r[0]), str(r[1])) for r in session.execute(text(sql), params).all()]
+
+
+def risk_grid(session: Session, tenant_id: str, *, exclude: Sequence[str]) -> list[list[int]]:
+    """counts[likelihood-1][impact-1] of the rated risks whose status is not excluded."""
+    rows = session.execute(
+        select(Item.likelihood, Item.impact, func.count())
+        .where(Item.tenant_id == tenant_id, Item.kind == "risk",
+               Item.status.not_in(list(exclude)),  # type: ignore[attr-defined]
+               Item.likelihood.is_not(None), Item.impact.is_not(None))  # type: ignore[union-attr]
+        .group_by(Item.likelihood, Item.impact)
+    ).all()
+    grid = [[0] * 5 for _ in range(5)]
+    for lik, imp, n in rows:
+        grid[int(lik) - 1][int(imp) - 1] = int(n)
+    return grid

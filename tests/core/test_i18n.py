@@ -6,7 +6,6 @@ that still lack a Ukrainian translation, with where they are used.
 
 from __future__ import annotations
 
-import os
 import string
 from collections.abc import Iterable
 from pathlib import Path
@@ -160,10 +159,6 @@ def test_other_tenants_keep_their_language(hromada, actor) -> None:  # type: ign
     assert "No ideas here yet" in hromada.run(other, "idea", "list").plain()
 
 
-@pytest.mark.xfail(condition=not os.environ.get("HROMADA_TEST_DATABASE_URL"), strict=True,
-                   reason="SQLite's built-in lower() folds ASCII only: Cyrillic names and titles "
-                          "do not match case-insensitively (storage/repos.py member_by_name, "
-                          "exact_title)")
 def test_cyrillic_names_and_titles_match_whatever_the_case(hromada, actor) -> None:  # type: ignore[no-untyped-def]
     olena = actor("olena", admin=True)
     oksana = Actor(olena.tenant_id, "oksana", "Оксана")
