@@ -10,9 +10,6 @@ from core.registry import MemberArg, P, Param
 from core.replies import Field, Line, Reply
 from core.text import Rich, UserText
 
-MODERATOR_ONLY = N_("Only moderators can change settings: workspace admins and the members listed "
-                    "in /hromada settings.")
-
 
 @REGISTRY.command("hromada help",
                   Param("topic", P.WORD, N_("a command, like idea"), required=False),

@@ -110,7 +110,7 @@ class Hromada:
     def _call(self, actor: Actor, cmd: Command, args: dict[str, Any]) -> Reply:
         with self.context(actor) as ctx:
             if cmd.moderator:
-                ctx.require_moderator(_why(cmd))
+                ctx.require_moderator(MODERATORS_ONLY)
             reply = cmd.handler(ctx, **args)
             log.debug("command", extra={"tenant": actor.tenant_id, "command": " ".join(cmd.path)})
             return reply
@@ -149,7 +149,7 @@ class Hromada:
     def _press_command(self, ctx: Ctx, path: tuple[str, ...], options: dict[str, Any]) -> Reply:
         cmd = self.registry.find(path)
         if cmd.moderator:
-            ctx.require_moderator(_why(cmd))
+            ctx.require_moderator(MODERATORS_ONLY)
         return cmd.handler(ctx, **cmd.bind(options))
 
     # -- reactions and messages ------------------------------------------------------
@@ -310,9 +310,8 @@ class Hromada:
                               id=request_id), error=True)
 
 
-def _why(cmd: Command) -> str:
-    return N_("Only moderators can do that: workspace admins and the members listed in "
-              "/hromada settings.")
+MODERATORS_ONLY = N_("Only moderators can do that: workspace or server admins, and the members "
+                     "or roles named in /hromada settings.")
 
 
 def _int(value: str) -> int:

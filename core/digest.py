@@ -20,7 +20,9 @@ from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, literal_column, select, union_all
+from functools import cache
+
+from sqlalchemy import Select, bindparam, case, func, literal_column, select, union_all
 from sqlmodel import Session
 
 from core import images, kudos, pulses, schedule
@@ -34,7 +36,7 @@ from core.replies import Field, Reply, Visibility
 from core.schedule import Period
 from core.stats import NO_DEPARTMENT, suppressed
 from core.text import Rich, UserText, fmt, join
-from storage import digests, repos
+from storage import digests
 from storage.culture import Kudos, PulseAnswer
 from storage.models import Item, Member, StatusChange, Tenant, Vote
 
@@ -88,6 +90,27 @@ def _more(w: _Words, shown: int, total: int) -> list[Rich]:
 # -- sections --------------------------------------------------------------------------
 
 
+# Every statement below is built once (per dialect where it differs) with bound parameters and
+# run on the session's connection from table columns, not ORM entities: rebuilding a dozen
+# selects and their subqueries every week cost more than the SQL of all sections but one.
+_I = Item.__table__.c  # type: ignore[attr-defined]
+_V = Vote.__table__.c  # type: ignore[attr-defined]
+_S = StatusChange.__table__.c  # type: ignore[attr-defined]
+_P = PulseAnswer.__table__.c  # type: ignore[attr-defined]
+_K = Kudos.__table__.c  # type: ignore[attr-defined]
+_M = Member.__table__.c  # type: ignore[attr-defined]
+_COLS = tuple(getattr(_I, c.key) for c in ITEM_COLS)
+_TID, _START, _END = bindparam("tid"), bindparam("start"), bindparam("end")
+
+
+def _rows(session: Session, stmt: Any, tenant_id: str, period: Period | None = None,
+          **extra: Any) -> list[Any]:
+    params: dict[str, Any] = {"tid": tenant_id, **extra}
+    if period is not None:
+        params.update(start=period.start, end=period.end)
+    return list(session.connection().execute(stmt, params).all())
+
+
 def top_ideas(session: Session, tenant_id: str, period: Period,
               limit: int = TOP) -> list[tuple[Any, int, int]]:
     """Ideas by net votes cast in the window: (idea, net, votes), best first, net above 0.
@@ -107,42 +130,45 @@ def _top(session: Session, tenant_id: str, period: Period, limit: int,
          fetch: int | None) -> list[Any]:
     """One statement: the window's aggregate (its best ``fetch`` items), then live ideas."""
     sqlite = session.get_bind().dialect.name == "sqlite"
-    group_key = literal_column("+vote.item_id") if sqlite else Vote.item_id
-    net, n = func.sum(Vote.value), func.count()
+    return _rows(session, _top_stmt(sqlite, limit, fetch), tenant_id, period)
+
+
+@cache
+def _top_stmt(sqlite: bool, limit: int, fetch: int | None) -> Select[Any]:
+    group_key = literal_column("+vote.item_id") if sqlite else _V.item_id
+    net, n = func.sum(_V.value), func.count()
     week = (
-        select(Vote.item_id.label("item_id"), net.label("net"),  # type: ignore[attr-defined]
-               n.label("n"))
-        .where(Vote.tenant_id == tenant_id, Vote.created_at >= period.start,
-               Vote.created_at < period.end)
+        select(_V.item_id.label("item_id"), net.label("net"), n.label("n"))
+        .where(_V.tenant_id == _TID, _V.created_at >= _START, _V.created_at < _END)
         .group_by(group_key)
     )
     if fetch is not None:  # ties go to the older item, in here and below alike
-        week = week.order_by(net.desc(), n.desc(), Vote.item_id).limit(fetch)
+        week = week.order_by(net.desc(), n.desc(), _V.item_id).limit(fetch)
     sub = week.subquery("week_votes")
-    return list(session.execute(
-        select(*ITEM_COLS, sub.c.net, sub.c.n)
-        .join(sub, sub.c.item_id == Item.id)
-        .where(Item.tenant_id == tenant_id, Item.kind == "idea",
-               Item.status.not_in(IDEA_GONE))  # type: ignore[attr-defined]
-        .order_by(sub.c.net.desc(), sub.c.n.desc(), Item.id)
+    return (
+        select(*_COLS, sub.c.net, sub.c.n)
+        .join(sub, sub.c.item_id == _I.id)
+        .where(_I.tenant_id == _TID, _I.kind == "idea", _I.status.not_in(IDEA_GONE))
+        .order_by(sub.c.net.desc(), sub.c.n.desc(), _I.id)
         .limit(limit)
-    ).all())
+    )
+
+
+_STATUS_CHANGES = (
+    select(*_COLS, _S.old_status, _S.new_status, func.count().over().label("total"))
+    .join(_S, _S.item_id == _I.id)
+    .where(_S.tenant_id == _TID, _S.created_at >= _START, _S.created_at < _END,
+           _S.old_status != _S.new_status, _I.tenant_id == _TID)
+    .order_by(_S.created_at, _S.id)
+    .limit(LIST)
+)
 
 
 def _status_changes(session: Session, tenant_id: str,
                     period: Period) -> tuple[list[Any], int]:
     """The first few real status changes of the window (rows with item columns), and how many."""
-    rows = session.execute(
-        select(*ITEM_COLS, StatusChange.old_status, StatusChange.new_status,
-               func.count().over().label("total"))
-        .join(StatusChange, StatusChange.item_id == Item.id)
-        .where(StatusChange.tenant_id == tenant_id, StatusChange.created_at >= period.start,
-               StatusChange.created_at < period.end,
-               StatusChange.old_status != StatusChange.new_status, Item.tenant_id == tenant_id)
-        .order_by(StatusChange.created_at, StatusChange.id)  # type: ignore[arg-type]
-        .limit(LIST)
-    ).all()
-    return list(rows), int(rows[0].total) if rows else 0
+    rows = _rows(session, _STATUS_CHANGES, tenant_id, period)
+    return rows, int(rows[0].total) if rows else 0
 
 
 def _rating(text: str) -> tuple[int, int] | None:
@@ -158,23 +184,27 @@ def _score(row: Any) -> int:
     return int(row.likelihood or 0) * int(row.impact or 0)
 
 
+# New risks (note NULL) and the window's re-ratings of risks, in one statement.
+_RISKS = union_all(
+    select(*_COLS, literal_column("NULL").label("note"), _I.created_at.label("at"),
+           _I.id.label("seq"))
+    .where(_I.tenant_id == _TID, _I.kind == "risk", _I.created_at >= _START,
+           _I.created_at < _END, _I.status.not_in(RISK_CLOSED)),
+    select(*_COLS, _S.note, _S.created_at, _S.id)
+    .join(_S, _S.item_id == _I.id)
+    .where(_S.tenant_id == _TID, _S.created_at >= _START, _S.created_at < _END,
+           _S.old_status == _S.new_status, _I.kind == "risk",
+           _I.status.not_in(RISK_CLOSED)),
+)
+
+
 def _risks(session: Session, tenant_id: str, period: Period) -> list[tuple[Any, str, int]]:
     """(risk row, "new" or the earlier rating, score), most serious first."""
-    new = session.execute(
-        select(*ITEM_COLS).where(Item.tenant_id == tenant_id, Item.kind == "risk",
-                                 Item.created_at >= period.start, Item.created_at < period.end,
-                                 Item.status.not_in(RISK_CLOSED))  # type: ignore[attr-defined]
-    ).all()
-    out: dict[int, tuple[Any, str, int]] = {row.id: (row, "new", _score(row)) for row in new}
-    rated = session.execute(
-        select(*ITEM_COLS, StatusChange.note).join(StatusChange, StatusChange.item_id == Item.id)
-        .where(StatusChange.tenant_id == tenant_id, StatusChange.created_at >= period.start,
-               StatusChange.created_at < period.end,
-               StatusChange.old_status == StatusChange.new_status,
-               Item.kind == "risk", Item.status.not_in(RISK_CLOSED))  # type: ignore[attr-defined]
-        .order_by(StatusChange.created_at, StatusChange.id)  # type: ignore[arg-type]
-    ).all()
+    rows = _rows(session, _RISKS, tenant_id, period)
+    out: dict[int, tuple[Any, str, int]] = {
+        row.id: (row, "new", _score(row)) for row in rows if row.note is None}
     first_before: dict[int, tuple[Any, str, int]] = {}
+    rated = sorted((r for r in rows if r.note is not None), key=lambda r: (r.at, r.seq))
     for row in rated:
         scores = _rating(row.note)
         if scores is not None and row.id not in first_before:
@@ -185,34 +215,48 @@ def _risks(session: Session, tenant_id: str, period: Period) -> list[tuple[Any, 
     return sorted(out.values(), key=lambda r: (-r[2], r[0].number))
 
 
+_NEW_ITEMS = (
+    select(*_COLS, func.count().over().label("total"))
+    .where(_I.tenant_id == _TID, _I.kind == bindparam("kind"), _I.created_at >= _START,
+           _I.created_at < _END, _I.status != "archived")
+    .order_by(_I.number).limit(LIST)
+)
+
+
 def _new_items(session: Session, tenant_id: str, kind: str,
                period: Period) -> tuple[list[Any], int]:
-    rows = session.execute(
-        select(*ITEM_COLS, func.count().over().label("total"))
-        .where(Item.tenant_id == tenant_id, Item.kind == kind, Item.created_at >= period.start,
-               Item.created_at < period.end, Item.status != "archived")
-        .order_by(Item.number).limit(LIST)
-    ).all()
-    return list(rows), int(rows[0].total) if rows else 0
+    rows = _rows(session, _NEW_ITEMS, tenant_id, period, kind=kind)
+    return rows, int(rows[0].total) if rows else 0
+
+
+_QUESTION_SCORE = (
+    select(func.coalesce(func.sum(_V.value), 0)).where(_V.item_id == _I.id)
+    .correlate(Item.__table__).scalar_subquery()  # type: ignore[attr-defined]
+)
+_OPEN_QUESTIONS = (
+    select(*_COLS, _QUESTION_SCORE.label("score"))
+    .where(_I.tenant_id == _TID, _I.kind == "question", _I.answer.is_(None),
+           _I.status.not_in(QUESTION_CLOSED))
+    .order_by(_QUESTION_SCORE.desc(), _I.id)
+    .limit(TOP)
+)
 
 
 def _open_questions(session: Session, tenant_id: str) -> list[tuple[Any, int]]:
     """Open questions by net votes: each open question's votes summed through its own index."""
-    score = (
-        select(func.coalesce(func.sum(Vote.value), 0))
-        .where(Vote.item_id == Item.id)
-        .correlate(Item)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(*ITEM_COLS, score.label("score"))
-        .where(Item.tenant_id == tenant_id, Item.kind == "question",
-               Item.answer.is_(None),  # type: ignore[union-attr]
-               Item.status.not_in(QUESTION_CLOSED))  # type: ignore[attr-defined]
-        .order_by(score.desc(), Item.id)
-        .limit(TOP)
-    ).all()
-    return [(r, int(r.score)) for r in rows]
+    return [(r, int(r.score)) for r in _rows(session, _OPEN_QUESTIONS, tenant_id)]
+
+
+# The window's pulses with their all-time answers per value (value NULL: no answer yet).
+_PULSES = (
+    select(*_COLS, _P.value.label("value"), func.count(_P.value).label("votes"))
+    .outerjoin(_P, (_P.item_id == _I.id) & (_P.tenant_id == _TID))
+    .where(_I.tenant_id == _TID, _I.kind == "pulse",
+           _I.id.in_(select(_P.item_id).where(_P.tenant_id == _TID, _P.created_at >= _START,
+                                              _P.created_at < _END))
+           | ((_I.created_at >= _START) & (_I.created_at < _END)))
+    .group_by(*_COLS, _P.value)
+)
 
 
 def _pulses(session: Session, tenant: Tenant,
@@ -221,29 +265,15 @@ def _pulses(session: Session, tenant: Tenant,
 
     Counts per answer value come from one GROUP BY; departments are not part of the digest.
     """
-    answered = select(PulseAnswer.item_id).where(
-        PulseAnswer.tenant_id == tenant.id, PulseAnswer.created_at >= period.start,
-        PulseAnswer.created_at < period.end)
-    found = session.execute(
-        select(*ITEM_COLS).where(Item.tenant_id == tenant.id, Item.kind == "pulse",
-                           Item.id.in_(answered)  # type: ignore[union-attr]
-                           | ((Item.created_at >= period.start)
-                              & (Item.created_at < period.end)))
-        .order_by(Item.number)
-    ).all()
-    if not found:
-        return []
+    found: dict[int, Any] = {}
     counts: dict[int, dict[int, int]] = {}
-    for item_id, value, n in session.execute(
-        select(PulseAnswer.item_id, PulseAnswer.value, func.count())
-        .where(PulseAnswer.tenant_id == tenant.id,
-               PulseAnswer.item_id.in_([p.id for p in found]))  # type: ignore[attr-defined]
-        .group_by(PulseAnswer.item_id, PulseAnswer.value)
-    ).all():
-        counts.setdefault(int(item_id), {})[int(value)] = int(n)
+    for row in _rows(session, _PULSES, tenant.id, period):
+        found.setdefault(row.id, row)
+        if row.value is not None:
+            counts.setdefault(row.id, {})[int(row.value)] = int(row.votes)
     out = []
     k = tenant.anonymity_k
-    for item in found:
+    for item in sorted(found.values(), key=lambda r: r.number):
         by_value = counts.get(item.id or 0, {})
         n = sum(by_value.values())
         if n < k:
@@ -256,6 +286,19 @@ def _pulses(session: Session, tenant: Tenant,
         overall = pulses.Group("", n, True, average, full)
         out.append((item, pulses.PulseResult(k=k, overall=overall, departments=[], enps=enps)))
     return out
+
+
+_KUDOS_N = func.count().label("n")
+_KUDOS = (
+    select(_K.value, _KUDOS_N)
+    .where(_K.tenant_id == _TID, _K.created_at >= _START, _K.created_at < _END)
+    .group_by(_K.value).order_by(_KUDOS_N.desc(), _K.value)
+)
+
+
+def _kudos(session: Session, tenant_id: str, period: Period) -> list[tuple[str, int]]:
+    """Kudos per value in the window, most first (as ``kudos.counts``, one built statement)."""
+    return [(str(v), int(n)) for v, n in _rows(session, _KUDOS, tenant_id, period)]
 
 
 def participation(session: Session, tenant_id: str, bounds: list[datetime], *,

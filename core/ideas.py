@@ -124,7 +124,8 @@ def set_status(ctx: Ctx, ref: int, status: str, note: str | None) -> Reply:
                            status=ctx._(item.status))
     text, notices = items.change_status(ctx, item, status, note)
     told = len(notices[0].recipients) if notices else 0
-    return Reply(text=text + ctx.t(N_(" People told: {n}."), n=told), notices=notices)
+    return Reply(text=text, notices=notices,
+                 footer=ctx.t(N_("People told: {n}."), n=told).plain())
 
 
 @REGISTRY.command("idea merge", IDEA_REF, Param("into", P.LITERAL),

@@ -128,10 +128,13 @@ def history_lines(ctx: Ctx, item: Item) -> list[Line]:
     out = []
     for change in repos.history(ctx.session, ctx.tenant_id, item.id or 0):
         when = change.created_at.strftime("%Y-%m-%d")
-        text = ctx.t(N_("{old} → {new}"), old=ctx._(change.old_status),
-                     new=ctx._(change.new_status))
-        if change.note:
-            text = text + Rich((": ", UserText(change.note)))
+        if change.old_status == change.new_status and change.note:
+            text = Rich((UserText(change.note),))  # a rating or an owner, not a status change
+        else:
+            text = ctx.t(N_("{old} → {new}"), old=ctx._(change.old_status),
+                         new=ctx._(change.new_status))
+            if change.note:
+                text = text + Rich((": ", UserText(change.note)))
         out.append(Line(text=text, meta=when))
     return out
 

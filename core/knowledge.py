@@ -5,7 +5,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 
-from core import items
+from core import items, search_index
 from core.commands import REGISTRY, SNIPPET_REF
 from core.context import Ctx
 from core.errors import Conflict, InvalidInput
@@ -34,12 +34,21 @@ def _refresh_search_text(ctx: Ctx, item: Item) -> None:
                   help=N_("Search knowledge: exact title or alias first, then the best matches."))
 def search(ctx: Ctx, query: str) -> Reply:
     spaced = " ".join(query.split())  # titles and aliases are stored with single spaces
-    exact = repos.exact_title(ctx.session, ctx.tenant_id, "snippet", spaced)
-    if exact is None:
+    # One check of the in-process index serves the exact look-up and the ranking.
+    indexes = search_index.fresh(ctx.session, ctx.tenant_id, ["snippet"])
+    exact_id: int | None = None
+    if indexes is not None:
+        exact_id = search_index.exact_title(indexes, spaced)
+    else:
+        title_match = repos.exact_title(ctx.session, ctx.tenant_id, "snippet", spaced)
+        exact_id = title_match.id if title_match else None
+    if exact_id is None:
         alias = repos.alias_owner(ctx.session, ctx.tenant_id, spaced)
-        exact = repos.item_by_id(ctx.session, ctx.tenant_id, alias.item_id) if alias else None
-    found = ranked(ctx.session, ctx.tenant_id, ["snippet"], query, limit=10)
-    byid = repos.items_by_ids(ctx.session, ctx.tenant_id, [i for i, _ in found])
+        exact_id = alias.item_id if alias else None
+    found = ranked(ctx.session, ctx.tenant_id, ["snippet"], query, limit=10, indexes=indexes)
+    byid = repos.items_by_ids(ctx.session, ctx.tenant_id,
+                              [i for i, _ in found] + ([exact_id] if exact_id else []))
+    exact = byid.get(exact_id) if exact_id else None
     others = [items.item_line(ctx, byid[i]) for i, _ in found
               if i in byid and (exact is None or i != exact.id)]
     if exact is not None:
@@ -51,7 +60,8 @@ def search(ctx: Ctx, query: str) -> Reply:
         return Reply(text=ctx.t(N_("Knowledge matching {query}:"), query=UserText(query)),
                      lines=others)
     near = ranked(ctx.session, ctx.tenant_id, ["snippet"], query, limit=3,
-                  cutoff=SUGGEST_THRESHOLD, candidates=500) or _near_by_scan(ctx, query)
+                  cutoff=SUGGEST_THRESHOLD, candidates=500,
+                  indexes=indexes) or _near_by_scan(ctx, query)
     byid = repos.items_by_ids(ctx.session, ctx.tenant_id, [i for i, _ in near])
     if near:
         return Reply(text=ctx.t(N_("Nothing close to {query}. Did you mean:"),

@@ -8,6 +8,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 from sqlmodel import Session
 
+from core import search_index
 from storage import repos
 
 DUPLICATE_THRESHOLD = 86.0
@@ -33,16 +34,24 @@ def ranked(
     cutoff: float = MATCH_THRESHOLD,
     exclude: Sequence[str] = (),
     candidates: int = 200,
+    indexes: Sequence[tuple[search_index.KindIndex, str]] | None = None,
 ) -> list[tuple[int, float]]:
     """Item ids best matching the query, best first, with their scores (0-100).
 
-    First the store's cheap pass (items sharing whole words, or nearly the whole query);
+    While the tenant's items of those kinds fit in memory, the in-process index
+    (``core.search_index``, checked against the store first; ``indexes`` when the caller
+    already has them) picks the candidates. Otherwise the store's cheap pass (items sharing whole words, or nearly the whole query);
     when its best match is not ``CONFIDENT``, the thorough trigram pass joins in, so heavy
     typos and short queries are still found.
     """
     q = normalise(query)
     if not q:
         return []
+    if indexes is None:
+        indexes = search_index.fresh(session, tenant_id, kinds)
+    if indexes is not None:
+        return search_index.search(indexes, q, limit=limit, cutoff=cutoff, exclude=exclude,
+                                   candidates=candidates)
     pool = dict(repos.search_candidates(session, tenant_id, kinds, q, limit=candidates,
                                         exclude=exclude, strict=True))
     found = _rerank(q, pool, limit, cutoff)

@@ -683,3 +683,35 @@ def risk_grid(session: Session, tenant_id: str, *, exclude: Sequence[str]) -> li
     for lik, imp, n in rows:
         grid[int(lik) - 1][int(imp) - 1] = int(n)
     return grid
+
+
+def search_state(session: Session, tenant_id: str,
+                 kinds: Sequence[str]) -> dict[str, tuple[int, int, int]]:
+    """Per kind: (count, highest id, search version) of the tenant's items, in one query.
+
+    Cheap (the ``(tenant_id, kind, created_at)`` index and a primary-key look-up): in-process
+    search indexes compare it before every query. Inserts change the count and the highest
+    id; title, search text and status changes and deletes bump the version (triggers of
+    migration 0005). Kinds without items are left out.
+    """
+    params: dict[str, Any] = {"tenant": tenant_id}
+    kinds_sql = _in_list(params, "k", list(kinds))
+    rows = session.execute(text(
+        "SELECT i.kind, count(*), max(i.id), (SELECT v.version FROM item_fts_version v "
+        "WHERE v.tenant_id = :tenant AND v.kind = i.kind) FROM item i "
+        f"WHERE i.tenant_id = :tenant AND i.kind IN ({kinds_sql}) GROUP BY i.kind"
+    ), params).all()
+    return {str(r[0]): (int(r[1]), int(r[2]), int(r[3] or 0)) for r in rows}
+
+
+def search_rows(session: Session, tenant_id: str, kind: str,
+                after_id: int = 0) -> list[tuple[int, int, str, str, str]]:
+    """(id, number, title, search text, status) of the tenant's items of a kind, by id,
+    only those past ``after_id``: what an in-process search index holds."""
+    rows = session.execute(
+        select(Item.id, Item.number, Item.title, Item.search_text, Item.status)
+        .where(Item.tenant_id == tenant_id, Item.kind == kind,
+               Item.id > after_id)  # type: ignore[operator]
+        .order_by(Item.id)  # type: ignore[arg-type]
+    ).all()
+    return [(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]

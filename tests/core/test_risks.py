@@ -49,7 +49,7 @@ def test_rate_validates_and_records_history(hromada, actor, db):
     shown = hromada.run(alice, "risk", "show 1")
     assert "Likelihood × impact: 2×5 = 10" in shown.plain()
     notes = [ln.text.plain() for ln in shown.lines]
-    assert notes == ["open → open: ?×? → 4×5", "open → open: 4×5 → 2×5"]
+    assert notes == ["?×? → 4×5", "4×5 → 2×5"]
 
 
 def test_list_most_serious_first_without_closed(hromada, actor):

@@ -35,7 +35,7 @@ def test_members_are_refused_with_the_reason_and_nothing_changes(hromada, actor,
         reply = hromada.error_reply("console:test", exc.value)
         assert reply.error
         assert "Only moderators" in reply.plain()
-        assert "workspace admins" in reply.plain() and "/hromada settings" in reply.plain()
+        assert "server admins" in reply.plain() and "/hromada settings" in reply.plain()
     assert snapshot(db) == before
 
 

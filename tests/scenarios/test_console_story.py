@@ -114,8 +114,9 @@ ENGLISH: list[Step] = [
     ("/idea search zebra crossing", ["No idea matches zebra crossing."]),
     ("as Bob", ["(you are now Bob)"]),
     ("react +1 I-4", ["(reacted +1 on I-4)"]),
-    ("/idea status I-1 planned", ["! Only moderators can do that: workspace admins and the "
-                                  "members listed in /hromada settings."]),
+    ("/idea status I-1 planned", ["! Only moderators can do that: workspace or server "
+                                  "admins, and the members or roles named in /hromada "
+                                  "settings."]),
     ("/idea merge I-4 into I-1", ["! Only moderators can do that"]),
     ("/idea withdraw I-2", ["! Only the author of I-2 can withdraw it."]),
     ("as Alice", ["(you are now Alice)"]),
@@ -123,7 +124,8 @@ ENGLISH: list[Step] = [
     ("/idea withdraw I-2", ["I-2 is withdrawn."]),
     ("/idea withdraw I-2", ["! I-2 is withdrawn; its status cannot change."]),
     ("/idea status I-1 planned Q3 roadmap", [
-        "I-1 “Dark mode for the wiki” is now planned (was new). Q3 roadmap People told: 2."]),
+        "I-1 “Dark mode for the wiki” is now planned (was new). Q3 roadmap",
+        "People told: 2."]),
     ("/idea status I-1 planned", ["! I-1 is already planned."]),
     ("/idea list planned", ["Ideas (planned), page 1:",
                             "• I-1 Dark mode for the wiki (+2 · planned)"]),
@@ -247,7 +249,8 @@ ENGLISH: list[Step] = [
     ("as Alice", ["(you are now Alice)"]),
     ("/idea show I-1", ["Score: +3 (👍 3 · 👎 0)", "Status: planned",
                         "• new → planned: Q3 roadmap", "[1] reviewing", "(press <n>)"]),
-    ("press 1", ["I-1 “Dark mode for the wiki” is now reviewing (was planned). People told: 3."]),
+    ("press 1", ["I-1 “Dark mode for the wiki” is now reviewing (was planned).",
+                 "People told: 3."]),
     ("/idea show I-1", ["💡 I-1 · Dark mode for the wiki", "Status: reviewing",
                         "• new → planned: Q3 roadmap", "• planned → reviewing"]),
     ("/hromada demo", ["Demo loaded: 5 ideas, 3 risks, 4 snippets, 17 votes. "
@@ -319,13 +322,14 @@ UKRAINIAN: list[Step] = [
     ("/idea search тихі години", ["Ідеї за запитом тихі години:", "Тихі години без зустрічей"]),
     ("/idea search жирафа", ["Жодна ідея не відповідає запиту жирафа."]),
     ("/idea status I-1 planned", ["! Це можуть лише модератори: адміністратори робочого "
-                                  "простору та учасники, названі в /hromada settings."]),
+                                  "простору чи сервера, а також учасники або ролі, названі "
+                                  "в /hromada settings."]),
     ("/idea withdraw I-2", ["! Відкликати I-2 може лише автор."]),
     ("as Olena", ["(тепер ви — Olena)"]),
     ("/idea withdraw I-2", ["I-2 відкликано."]),
     ("/idea status I-1 in-progress Почали в березні", [
         "I-1 «Тихі години без зустрічей у середу» тепер має статус «у роботі» (був «нова»). "
-        "Почали в березні Повідомлено людей: 2."]),
+        "Почали в березні", "Сповіщено людей: 2."]),
     ("/idea status I-1 in-progress", ["! I-1 уже має статус «у роботі»."]),
     ("/idea merge I-3 into I-1", [
         "I-3 об’єднано з I-1 «Тихі години без зустрічей у середу»; голоси тепер "

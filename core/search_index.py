@@ -1,0 +1,167 @@
+"""In-process search indexes: one per store, tenant and kind, checked against the store per query.
+
+The store's trigram index (FTS5 / pg_trgm) costs several milliseconds a query; a tenant's
+titles of one kind fit in memory up to ``MEMORY_LIMIT`` items, where a Python trigram index
+picks the candidates in well under a millisecond. Every query first reads the store's
+``search_state`` (count, highest id and search version per kind, one cheap query): inserts
+made by any process show in the count and the highest id and are loaded incrementally;
+title, search text and status changes and deletes bump the version (store triggers) and
+reload the kind. So several processes, each with its own index, stay correct.
+
+Assumption: a unit of work does not search after it inserted items and then roll back (the
+index would hold the rolled-back rows until the kind changes again); use cases search first.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import Counter
+from collections.abc import Sequence
+from itertools import chain, takewhile
+from operator import itemgetter
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from sqlmodel import Session
+
+from storage import repos
+
+MEMORY_LIMIT = 30_000  # items of the asked kinds in one tenant; above it the store's index serves
+SCAN_NEWEST = 5000  # a query too short for trigrams compares the newest items, as the store does
+
+
+class KindIndex:
+    """The searchable state of one tenant's items of one kind: titles, texts, statuses, trigrams."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.state: tuple[int, int, int] = (0, 0, -1)  # count, highest id, version
+        self._reset()
+
+    def _reset(self) -> None:
+        self.ids: list[int] = []
+        self.texts: list[str] = []
+        self.statuses: list[str] = []
+        self.lengths: list[int] = []
+        self.grams: dict[str, list[int]] = {}
+        self.exact: dict[str, tuple[int, int]] = {}  # lower-case title -> (number, id), lowest
+
+    def refresh(self, session: Session, tenant_id: str, kind: str,
+                state: tuple[int, int, int]) -> None:
+        """Bring the index to the store's state: new rows only when nothing else changed."""
+        if state == self.state:
+            return
+        count, highest, version = state
+        mine_count, mine_highest, mine_version = self.state
+        if version == mine_version and highest > mine_highest and count > mine_count:
+            rows = repos.search_rows(session, tenant_id, kind, after_id=mine_highest)
+            if rows and mine_count + len(rows) == count and rows[-1][0] == highest:
+                self._add(rows)
+                self.state = state
+                return
+        # Something changed under the rows already held (or commits arrived out of id order):
+        # reload the kind. The state is taken from the rows themselves, so a commit that
+        # lands between the two queries only costs another reload on the next query.
+        rows = repos.search_rows(session, tenant_id, kind)
+        self._reset()
+        self._add(rows)
+        self.state = (len(rows), rows[-1][0] if rows else 0, version)
+
+    def _add(self, rows: Sequence[tuple[int, int, str, str, str]]) -> None:
+        for item_id, number, title, search_text, status in rows:
+            pos = len(self.ids)
+            self.ids.append(item_id)
+            self.texts.append(search_text)
+            self.statuses.append(status)
+            self.lengths.append(len(search_text))
+            for gram in repos.trigrams(search_text):
+                self.grams.setdefault(gram, []).append(pos)
+            key = title.strip().lower()
+            held = self.exact.get(key)
+            if held is None or number < held[0]:
+                self.exact[key] = (number, item_id)
+
+    def candidates(self, query: str, grams: Sequence[str], exclude: Sequence[str],
+                   limit: int) -> dict[int, str]:
+        """Up to ``limit`` items sharing the most trigrams with the query, closest length first
+        among ties (what bm25 favours too); a query without trigrams takes the newest items."""
+        excluded = set(exclude)
+        if not grams:
+            picked = [p for p in range(len(self.ids) - 1, -1, -1)
+                      if self.statuses[p] not in excluded][:SCAN_NEWEST]
+            return {self.ids[p]: self.texts[p] for p in picked}
+        counts = Counter(chain.from_iterable(self.grams.get(g, ()) for g in grams))
+        ordered = sorted(counts.items(), key=itemgetter(1), reverse=True)
+        if excluded:
+            statuses = self.statuses
+            ordered = [pair for pair in ordered if statuses[pair[0]] not in excluded]
+        if len(ordered) <= limit:
+            picked = [p for p, _ in ordered]
+        else:
+            edge = ordered[limit - 1][1]
+            picked = [p for p, _ in takewhile(lambda pair: pair[1] > edge, ordered)]
+            ties = [p for p, _ in takewhile(lambda pair: pair[1] == edge, ordered[len(picked):])]
+            lengths, length = self.lengths, len(query)
+            ties.sort(key=lambda p: abs(lengths[p] - length))
+            picked.extend(ties[: limit - len(picked)])
+        return {self.ids[p]: self.texts[p] for p in picked}
+
+
+_STORES: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], KindIndex]] = (
+    weakref.WeakKeyDictionary())
+_STORES_LOCK = threading.Lock()
+
+
+def _index(session: Session, tenant_id: str, kind: str) -> KindIndex:
+    engine = session.get_bind()
+    with _STORES_LOCK:
+        indexes = _STORES.setdefault(engine, {})
+        index = indexes.get((tenant_id, kind))
+        if index is None:
+            index = indexes[(tenant_id, kind)] = KindIndex()
+        return index
+
+
+def fresh(session: Session, tenant_id: str,
+          kinds: Sequence[str]) -> list[tuple[KindIndex, str]] | None:
+    """Up-to-date indexes for the tenant's kinds (a kind with no items has none), or None
+    when there are too many items to hold in memory: the caller asks the store's index."""
+    state = repos.search_state(session, tenant_id, kinds)
+    if sum(count for count, _, _ in state.values()) > MEMORY_LIMIT:
+        return None
+    out = []
+    for kind in dict.fromkeys(kinds):
+        if kind in state:
+            index = _index(session, tenant_id, kind)
+            with index.lock:
+                index.refresh(session, tenant_id, kind, state[kind])
+            out.append((index, kind))
+    return out
+
+
+def search(indexes: Sequence[tuple[KindIndex, str]], query: str, *, limit: int, cutoff: float,
+           exclude: Sequence[str], candidates: int) -> list[tuple[int, float]]:
+    """Item ids best matching the normalised query, best first, with WRatio scores."""
+    grams = repos.trigrams(query)
+    pool: dict[int, str] = {}
+    for index, _ in indexes:
+        with index.lock:
+            pool.update(index.candidates(query, grams, exclude, candidates))
+    if not pool:
+        return []
+    found = process.extract(query, pool, scorer=fuzz.WRatio, processor=None, limit=limit,
+                            score_cutoff=cutoff)
+    return [(int(key), float(score)) for _, score, key in found]
+
+
+def exact_title(indexes: Sequence[tuple[KindIndex, str]], title: str) -> int | None:
+    """The id of the lowest-numbered item titled ``title`` up to case (Cyrillic too), if any."""
+    wanted = title.strip().lower()
+    best: tuple[int, int] | None = None
+    for index, _ in indexes:
+        with index.lock:
+            held = index.exact.get(wanted)
+        if held is not None and (best is None or held[0] < best[0]):
+            best = held
+    return best[1] if best else None
