@@ -251,8 +251,19 @@ async def main_async(load: Any, fake_base: str, db_url: str) -> dict[str, Any]:
     def reads(n: int) -> list[tuple[str, str]]:
         return [("/kb", " ".join(rng.sample(WORDS, 2))) for _ in range(n)]
 
+    from core.commands import REGISTRY
+
+    # A sentence opening with a subcommand word ("merge …") would be a usage error, not an idea.
+    subcommands = {c.words[0] for c in REGISTRY.groups["idea"].commands if c.words}
+
+    def idea_text() -> str:
+        words = sentence(rng, 6)
+        while words.split()[0] in subcommands:
+            words = sentence(rng, 6)
+        return f"{words} #{uuid.uuid4().hex[:6]}"
+
     def writes(n: int) -> list[tuple[str, str]]:
-        return [("/idea", f"{sentence(rng, 6)} #{uuid.uuid4().hex[:6]}") for _ in range(n)]
+        return [("/idea", idea_text()) for _ in range(n)]
 
     def cheap(n: int) -> list[tuple[str, str]]:
         return [("/hromada", "settings") for _ in range(n)]

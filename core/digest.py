@@ -16,16 +16,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
 
-from functools import cache
-
-from sqlalchemy import Select, bindparam, case, func, literal_column, select, union_all
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlmodel import Session
 
-from core import images, kudos, pulses, schedule
+from core import images, pulses, schedule
 from core.commands import REGISTRY
 from core.context import Ctx
 from core.errors import InvalidInput
@@ -93,14 +105,17 @@ def _more(w: _Words, shown: int, total: int) -> list[Rich]:
 # Every statement below is built once (per dialect where it differs) with bound parameters and
 # run on the session's connection from table columns, not ORM entities: rebuilding a dozen
 # selects and their subqueries every week cost more than the SQL of all sections but one.
-_I = Item.__table__.c  # type: ignore[attr-defined]
-_V = Vote.__table__.c  # type: ignore[attr-defined]
-_S = StatusChange.__table__.c  # type: ignore[attr-defined]
-_P = PulseAnswer.__table__.c  # type: ignore[attr-defined]
-_K = Kudos.__table__.c  # type: ignore[attr-defined]
-_M = Member.__table__.c  # type: ignore[attr-defined]
+_ITEM, _SC = Item.__table__, StatusChange.__table__  # type: ignore[attr-defined]
+_PA, _MEMBER = PulseAnswer.__table__, Member.__table__  # type: ignore[attr-defined]
+_I, _V, _S = _ITEM.c, Vote.__table__.c, _SC.c  # type: ignore[attr-defined]
+_P, _K, _M = _PA.c, Kudos.__table__.c, _MEMBER.c  # type: ignore[attr-defined]
 _COLS = tuple(getattr(_I, c.key) for c in ITEM_COLS)
 _TID, _START, _END = bindparam("tid"), bindparam("start"), bindparam("end")
+
+
+def _consts(values: tuple[str, ...]) -> list[Any]:
+    """Fixed values written into the SQL: an IN list of bound values is re-rendered each run."""
+    return [literal_column("'" + v.replace("'", "''") + "'") for v in values]
 
 
 def _rows(session: Session, stmt: Any, tenant_id: str, period: Period | None = None,
@@ -148,27 +163,10 @@ def _top_stmt(sqlite: bool, limit: int, fetch: int | None) -> Select[Any]:
     return (
         select(*_COLS, sub.c.net, sub.c.n)
         .join(sub, sub.c.item_id == _I.id)
-        .where(_I.tenant_id == _TID, _I.kind == "idea", _I.status.not_in(IDEA_GONE))
+        .where(_I.tenant_id == _TID, _I.kind == "idea", _I.status.not_in(_consts(IDEA_GONE)))
         .order_by(sub.c.net.desc(), sub.c.n.desc(), _I.id)
         .limit(limit)
     )
-
-
-_STATUS_CHANGES = (
-    select(*_COLS, _S.old_status, _S.new_status, func.count().over().label("total"))
-    .join(_S, _S.item_id == _I.id)
-    .where(_S.tenant_id == _TID, _S.created_at >= _START, _S.created_at < _END,
-           _S.old_status != _S.new_status, _I.tenant_id == _TID)
-    .order_by(_S.created_at, _S.id)
-    .limit(LIST)
-)
-
-
-def _status_changes(session: Session, tenant_id: str,
-                    period: Period) -> tuple[list[Any], int]:
-    """The first few real status changes of the window (rows with item columns), and how many."""
-    rows = _rows(session, _STATUS_CHANGES, tenant_id, period)
-    return rows, int(rows[0].total) if rows else 0
 
 
 def _rating(text: str) -> tuple[int, int] | None:
@@ -184,93 +182,62 @@ def _score(row: Any) -> int:
     return int(row.likelihood or 0) * int(row.impact or 0)
 
 
-# New risks (note NULL) and the window's re-ratings of risks, in one statement.
-_RISKS = union_all(
-    select(*_COLS, literal_column("NULL").label("note"), _I.created_at.label("at"),
-           _I.id.label("seq"))
-    .where(_I.tenant_id == _TID, _I.kind == "risk", _I.created_at >= _START,
-           _I.created_at < _END, _I.status.not_in(RISK_CLOSED)),
-    select(*_COLS, _S.note, _S.created_at, _S.id)
-    .join(_S, _S.item_id == _I.id)
-    .where(_S.tenant_id == _TID, _S.created_at >= _START, _S.created_at < _END,
-           _S.old_status == _S.new_status, _I.kind == "risk",
-           _I.status.not_in(RISK_CLOSED)),
-)
+def _risk_list(new: list[Any], rated: list[Any], *, note: str) -> list[tuple[Any, str, int]]:
+    """(risk row, "new" or the earlier rating, score), most serious first.
 
-
-def _risks(session: Session, tenant_id: str, period: Period) -> list[tuple[Any, str, int]]:
-    """(risk row, "new" or the earlier rating, score), most serious first."""
-    rows = _rows(session, _RISKS, tenant_id, period)
-    out: dict[int, tuple[Any, str, int]] = {
-        row.id: (row, "new", _score(row)) for row in rows if row.note is None}
+    ``new``: the window's new risks; ``rated``: the window's re-ratings, oldest first, each
+    with its rating note in the column named ``note``.
+    """
+    out: dict[int, tuple[Any, str, int]] = {row.id: (row, "new", _score(row)) for row in new}
     first_before: dict[int, tuple[Any, str, int]] = {}
-    rated = sorted((r for r in rows if r.note is not None), key=lambda r: (r.at, r.seq))
     for row in rated:
-        scores = _rating(row.note)
+        text = getattr(row, note)
+        scores = _rating(text)
         if scores is not None and row.id not in first_before:
-            first_before[row.id] = (row, row.note.split("→")[0].strip(), scores[0])
+            first_before[row.id] = (row, text.split("→")[0].strip(), scores[0])
     for item_id, (row, before, score_before) in first_before.items():
         if item_id not in out and _score(row) > score_before:
             out[item_id] = (row, before, _score(row))
     return sorted(out.values(), key=lambda r: (-r[2], r[0].number))
 
 
-_NEW_ITEMS = (
-    select(*_COLS, func.count().over().label("total"))
-    .where(_I.tenant_id == _TID, _I.kind == bindparam("kind"), _I.created_at >= _START,
-           _I.created_at < _END, _I.status != "archived")
-    .order_by(_I.number).limit(LIST)
-)
-
-
-def _new_items(session: Session, tenant_id: str, kind: str,
-               period: Period) -> tuple[list[Any], int]:
-    rows = _rows(session, _NEW_ITEMS, tenant_id, period, kind=kind)
-    return rows, int(rows[0].total) if rows else 0
-
-
+# An open question's net votes, summed through the vote table's item index.
 _QUESTION_SCORE = (
     select(func.coalesce(func.sum(_V.value), 0)).where(_V.item_id == _I.id)
-    .correlate(Item.__table__).scalar_subquery()  # type: ignore[attr-defined]
+    .correlate(_ITEM).scalar_subquery()
 )
-_OPEN_QUESTIONS = (
-    select(*_COLS, _QUESTION_SCORE.label("score"))
+# The open questions with their scores (the score computed once per question).
+_QUESTIONS = (
+    select(*_COLS, _QUESTION_SCORE.label("n1"))
     .where(_I.tenant_id == _TID, _I.kind == "question", _I.answer.is_(None),
-           _I.status.not_in(QUESTION_CLOSED))
-    .order_by(_QUESTION_SCORE.desc(), _I.id)
-    .limit(TOP)
+           _I.status.not_in(_consts(QUESTION_CLOSED)))
+    .subquery("questions")
+)
+# Pulses asked or answered in the window.
+_PULSE_FOUND = (
+    (_I.tenant_id == _TID) & (_I.kind == "pulse")
+    & (_I.id.in_(select(_P.item_id).where(_P.tenant_id == _TID, _P.created_at >= _START,
+                                          _P.created_at < _END))
+       | ((_I.created_at >= _START) & (_I.created_at < _END))))
+# Their answers of all time per value, in one GROUP BY (departments are not in the digest).
+_PULSE_COUNTS = (
+    select(_P.item_id, _P.value, func.count().label("votes"))
+    .where(_P.tenant_id == _TID, _P.item_id.in_(select(_I.id).where(_PULSE_FOUND)))
+    .group_by(_P.item_id, _P.value)
+    .subquery("answers")
 )
 
 
-def _open_questions(session: Session, tenant_id: str) -> list[tuple[Any, int]]:
-    """Open questions by net votes: each open question's votes summed through its own index."""
-    return [(r, int(r.score)) for r in _rows(session, _OPEN_QUESTIONS, tenant_id)]
-
-
-# The window's pulses with their all-time answers per value (value NULL: no answer yet).
-_PULSES = (
-    select(*_COLS, _P.value.label("value"), func.count(_P.value).label("votes"))
-    .outerjoin(_P, (_P.item_id == _I.id) & (_P.tenant_id == _TID))
-    .where(_I.tenant_id == _TID, _I.kind == "pulse",
-           _I.id.in_(select(_P.item_id).where(_P.tenant_id == _TID, _P.created_at >= _START,
-                                              _P.created_at < _END))
-           | ((_I.created_at >= _START) & (_I.created_at < _END)))
-    .group_by(*_COLS, _P.value)
-)
-
-
-def _pulses(session: Session, tenant: Tenant,
-            period: Period) -> list[tuple[Any, pulses.PulseResult]]:
-    """Pulses asked or answered in the window whose overall result passed the threshold.
-
-    Counts per answer value come from one GROUP BY; departments are not part of the digest.
-    """
+def _pulse_results(tenant: Tenant,
+                   rows: list[tuple[Any, int | None, int | None]]
+                   ) -> list[tuple[Any, pulses.PulseResult]]:
+    """(pulse row, answer value or None, answers) rows → the results that passed k, by number."""
     found: dict[int, Any] = {}
     counts: dict[int, dict[int, int]] = {}
-    for row in _rows(session, _PULSES, tenant.id, period):
+    for row, value, n in rows:
         found.setdefault(row.id, row)
-        if row.value is not None:
-            counts.setdefault(row.id, {})[int(row.value)] = int(row.votes)
+        if value is not None:
+            counts.setdefault(row.id, {})[int(value)] = int(n or 0)
     out = []
     k = tenant.anonymity_k
     for item in sorted(found.values(), key=lambda r: r.number):
@@ -286,19 +253,6 @@ def _pulses(session: Session, tenant: Tenant,
         overall = pulses.Group("", n, True, average, full)
         out.append((item, pulses.PulseResult(k=k, overall=overall, departments=[], enps=enps)))
     return out
-
-
-_KUDOS_N = func.count().label("n")
-_KUDOS = (
-    select(_K.value, _KUDOS_N)
-    .where(_K.tenant_id == _TID, _K.created_at >= _START, _K.created_at < _END)
-    .group_by(_K.value).order_by(_KUDOS_N.desc(), _K.value)
-)
-
-
-def _kudos(session: Session, tenant_id: str, period: Period) -> list[tuple[str, int]]:
-    """Kudos per value in the window, most first (as ``kudos.counts``, one built statement)."""
-    return [(str(v), int(n)) for v, n in _rows(session, _KUDOS, tenant_id, period)]
 
 
 def participation(session: Session, tenant_id: str, bounds: list[datetime], *,
@@ -335,37 +289,36 @@ def _naive(when: datetime) -> datetime:
 def _count_weeks(session: Session, tenant_id: str,
                  bounds: list[datetime]) -> list[dict[str, int]]:
     """One query over items and kudos of the weeks between ``bounds``."""
-    start, end = bounds[0], bounds[-1]
-
-    def bucket(col: Any) -> Any:
-        whens = [(col >= b, i) for i, b in reversed(list(enumerate(bounds[:-1])))]
-        return case(*whens, else_=0)
-
-    authors = select(Item.author_id.label("member_id"),  # type: ignore[union-attr]
-                     bucket(Item.created_at).label("week")).where(
-        Item.tenant_id == tenant_id, Item.kind.in_(KINDS),  # type: ignore[attr-defined]
-        Item.created_at >= start, Item.created_at < end,
-        Item.author_id.is_not(None))  # type: ignore[union-attr]
-    givers = select(Kudos.giver_id.label("member_id"),  # type: ignore[attr-defined]
-                    bucket(Kudos.created_at).label("week")).where(
-        Kudos.tenant_id == tenant_id, Kudos.created_at >= start, Kudos.created_at < end)
-    acts = union_all(authors, givers).subquery("acts")
-    dept = func.coalesce(Member.department, "")
-    rows = session.execute(
-        select(acts.c.week, dept, func.count(func.distinct(acts.c.member_id)))
-        .join(Member, Member.id == acts.c.member_id)  # type: ignore[arg-type]
-        .where(Member.former.is_(False))  # type: ignore[attr-defined]
-        .group_by(acts.c.week, dept)
-    ).all()
+    params = {f"b{i}": b for i, b in enumerate(bounds)}
     weeks: list[dict[str, int]] = [{} for _ in bounds[:-1]]
-    for week, department, n in rows:
+    for week, department, n in _rows(session, _count_stmt(len(bounds) - 1), tenant_id,
+                                     **params):
         weeks[int(week)][str(department)] = int(n)
     return weeks
 
 
-def matrix_counts(session: Session, tenant_id: str) -> list[list[int]]:
-    """counts[likelihood-1][impact-1] of the risks not closed."""
-    return repos.risk_grid(session, tenant_id, exclude=RISK_CLOSED)
+@cache
+def _count_stmt(n_weeks: int) -> Select[Any]:
+    """Contributors per week bucket and department, for ``n_weeks`` weeks (bounds b0…bn)."""
+    start, end = bindparam("b0"), bindparam(f"b{n_weeks}")
+
+    def bucket(col: Any) -> Any:
+        return case(*[(col >= bindparam(f"b{i}"), i) for i in reversed(range(n_weeks))],
+                    else_=0)
+
+    authors = select(_I.author_id.label("member_id"), bucket(_I.created_at).label("week")).where(
+        _I.tenant_id == _TID, _I.kind.in_(_consts(KINDS)), _I.created_at >= start,
+        _I.created_at < end, _I.author_id.is_not(None))
+    givers = select(_K.giver_id.label("member_id"), bucket(_K.created_at).label("week")).where(
+        _K.tenant_id == _TID, _K.created_at >= start, _K.created_at < end)
+    acts = union_all(authors, givers).subquery("acts")
+    dept = func.coalesce(_M.department, "")
+    return (
+        select(acts.c.week, dept, func.count(func.distinct(acts.c.member_id)))
+        .join(_MEMBER, _M.id == acts.c.member_id)
+        .where(_M.former.is_(False))
+        .group_by(acts.c.week, dept)
+    )
 
 
 def heatmap_file(grid: list[list[int]], w: _Words | Ctx,
@@ -373,6 +326,106 @@ def heatmap_file(grid: list[list[int]], w: _Words | Ctx,
     img = images.heatmap(grid, title=w._("Open risks: likelihood × impact"),
                          likelihood=w._("likelihood"), impact=w._("impact"))
     return images.save(img, "risks", directory)
+
+
+# -- every section but the top ideas and participation, in one statement ---------------
+#
+# Each section is one branch of a UNION ALL, tagged, with the same columns: the item's, two
+# texts (a, b) and two numbers (n1, n2). One statement instead of seven: on PostgreSQL each
+# statement is a round trip and a plan, and these small ones cost more in that than in work.
+
+_NULLS = {"a": String(), "b": String(), "n1": Integer(), "n2": Integer()}
+
+
+def _branch(tag: str, stmt: Select[Any]) -> Select[Any]:
+    """``stmt``'s rows in the common shape, tagged: the columns it lacks are typed NULLs."""
+    sub = stmt.subquery(f"s_{tag}")
+    parts = [literal(tag, String()).label("tag")]
+    for col in _COLS:
+        parts.append(sub.c[col.key] if col.key in sub.c else cast(null(), col.type).label(col.key))
+    for name, kind in _NULLS.items():
+        parts.append(sub.c[name] if name in sub.c else cast(null(), kind).label(name))
+    return select(*parts)
+
+
+def _in_order(*keys: Any) -> Any:
+    """The row's place in the section's SQL order: ties and collation stay the database's."""
+    return func.row_number().over(order_by=keys)
+
+
+_WEEK = union_all(
+    _branch("changes", select(
+        *_COLS, _S.old_status.label("a"), _S.new_status.label("b"),
+        func.count().over().label("n1"), _in_order(_S.created_at, _S.id).label("n2"))
+        .join(_SC, _S.item_id == _I.id)
+        .where(_S.tenant_id == _TID, _S.created_at >= _START, _S.created_at < _END,
+               _S.old_status != _S.new_status, _I.tenant_id == _TID)
+        .order_by(_S.created_at, _S.id).limit(LIST)),
+    _branch("risk", select(*_COLS).where(
+        _I.tenant_id == _TID, _I.kind == "risk", _I.created_at >= _START,
+        _I.created_at < _END, _I.status.not_in(_consts(RISK_CLOSED)))),
+    _branch("rated", select(*_COLS, _S.note.label("a"),
+                            _in_order(_S.created_at, _S.id).label("n2"))
+        .join(_SC, _S.item_id == _I.id)
+        .where(_S.tenant_id == _TID, _S.created_at >= _START, _S.created_at < _END,
+               _S.old_status == _S.new_status, _I.kind == "risk",
+               _I.status.not_in(_consts(RISK_CLOSED)))),
+    _branch("snippet", select(*_COLS, func.count().over().label("n1"))
+        .where(_I.tenant_id == _TID, _I.kind == "snippet", _I.created_at >= _START,
+               _I.created_at < _END, _I.status != "archived")
+        .order_by(_I.number).limit(LIST)),
+    _branch("question", select(_QUESTIONS, _in_order(_QUESTIONS.c.n1.desc(),
+                                                     _QUESTIONS.c.id).label("n2"))
+        .order_by(_QUESTIONS.c.n1.desc(), _QUESTIONS.c.id).limit(TOP)),
+    _branch("pulse", select(*_COLS, _PULSE_COUNTS.c.votes.label("n1"),
+                            _PULSE_COUNTS.c.value.label("n2"))
+        .outerjoin(_PULSE_COUNTS, _PULSE_COUNTS.c.item_id == _I.id)
+        .where(_PULSE_FOUND)),
+    _branch("kudos", select(_K.value.label("a"), func.count().label("n1"),
+                            _in_order(func.count().desc(), _K.value).label("n2"))
+        .where(_K.tenant_id == _TID, _K.created_at >= _START, _K.created_at < _END)
+        .group_by(_K.value)),
+    _branch("grid", select(_I.likelihood, _I.impact, func.count().label("n1"))
+        .where(_I.tenant_id == _TID, _I.kind == "risk", _I.status.not_in(_consts(RISK_CLOSED)),
+               _I.likelihood.is_not(None), _I.impact.is_not(None))
+        .group_by(_I.likelihood, _I.impact)),
+)
+
+
+@dataclass
+class _Week:
+    """The rows of every merged section, as the per-section functions would return them."""
+
+    changes: tuple[list[Any], int]
+    risks: list[tuple[Any, str, int]]
+    snippets: tuple[list[Any], int]
+    questions: list[tuple[Any, int]]
+    pulses: list[tuple[Any, pulses.PulseResult]]
+    kudos: list[tuple[str, int]]
+    grid: list[list[int]]
+
+
+def _week(session: Session, tenant: Tenant, period: Period) -> _Week:
+    """Every section but the top ideas and participation, from one statement."""
+    by: dict[str, list[Any]] = {}
+    for row in _rows(session, _WEEK, tenant.id, period):
+        by.setdefault(row.tag, []).append(row)
+    changes = sorted(by.get("changes", []), key=lambda r: r.n2)
+    snippets = sorted(by.get("snippet", []), key=lambda r: r.number)
+    grid = [[0] * 5 for _ in range(5)]
+    for row in by.get("grid", []):
+        grid[int(row.likelihood) - 1][int(row.impact) - 1] = int(row.n1)
+    return _Week(
+        changes=(changes, int(changes[0].n1) if changes else 0),
+        risks=_risk_list(by.get("risk", []),
+                         sorted(by.get("rated", []), key=lambda r: r.n2), note="a"),
+        snippets=(snippets, int(snippets[0].n1) if snippets else 0),
+        questions=[(r, int(r.n1)) for r in sorted(by.get("question", []),
+                                                   key=lambda r: r.n2)],
+        pulses=_pulse_results(tenant, [(r, r.n2, r.n1) for r in by.get("pulse", [])]),
+        kudos=[(str(r.a), int(r.n1)) for r in sorted(by.get("kudos", []), key=lambda r: r.n2)],
+        grid=grid,
+    )
 
 
 # -- the digest ------------------------------------------------------------------------
@@ -406,14 +459,15 @@ def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
         _title(item) + w.t(N_(" · {net:+d} (votes: {n})"), net=net, n=n)
         for item, net, n in top_ideas(session, tid, period)])
 
-    changes, total = _status_changes(session, tid, period)
+    week = _week(session, tenant, period)
+
+    changes, total = week.changes
     add(SECTION_TITLES[1], [
-        _title(row) + w.t(N_(": {old} → {new}"), old=w._(row.old_status),
-                          new=w._(row.new_status))
+        _title(row) + w.t(N_(": {old} → {new}"), old=w._(row.a), new=w._(row.b))
         for row in changes] + _more(w, len(changes), total))
 
     risk_rows = []
-    for item, how, score in _risks(session, tid, period)[:LIST]:
+    for item, how, score in week.risks[:LIST]:
         rating = (f"{item.likelihood}×{item.impact} = {score}" if item.likelihood
                   else w._("not rated"))
         tail = w._("new this week") if how == "new" else w.t(N_("escalated from {before}"),
@@ -421,20 +475,20 @@ def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
         risk_rows.append(_title(item) + Rich((f" · {rating} · {tail}",)))
     add(SECTION_TITLES[2], risk_rows)
 
-    snippets, total = _new_items(session, tid, "snippet", period)
+    snippets, total = week.snippets
     add(SECTION_TITLES[3], [_title(s) for s in snippets] + _more(w, len(snippets), total))
 
     add(SECTION_TITLES[4], [_title(q) + Rich((f" · {score:+d}",))
-                            for q, score in _open_questions(session, tid)])
+                            for q, score in week.questions])
 
     pulse_rows = []
-    for item, result in _pulses(session, tenant, period):
+    for item, result in week.pulses:
         overall, _depts = pulses.describe(w.tr, result)
         pulse_rows.append(_title(item) + Rich((": ",)) + overall)
     add(SECTION_TITLES[5], pulse_rows)
 
     add(SECTION_TITLES[6], [Rich((f"#{value}: {n}",))
-                            for value, n in kudos.counts(session, tid, period.start, period.end)])
+                            for value, n in week.kudos])
 
     bounds = schedule.weeks_before(period, TREND_WEEKS)
     weeks = participation(session, tid, bounds, now=now)
@@ -449,7 +503,7 @@ def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
         fields=[Field(title, _lines(rows), inline=False) for title, rows in sections],
         visibility=Visibility.PUBLIC,
     )
-    reply.image = _picture(session, tid, w, bounds, weeks, tenant.anonymity_k, image_dir)
+    reply.image = _picture(week.grid, w, bounds, weeks, tenant.anonymity_k, image_dir)
     return reply
 
 
@@ -482,13 +536,12 @@ def _participation_rows(w: _Words, now: dict[str, int], last: dict[str, int],
     return rows
 
 
-def _picture(session: Session, tenant_id: str, w: _Words, bounds: list[datetime],
+def _picture(grid: list[list[int]], w: _Words, bounds: list[datetime],
              weeks: list[dict[str, int]], k: int, directory: Path | None) -> Path | None:
     """The heat map and the 8-week trend side by side; None when both would be empty.
 
     Drawing is deterministic, so a picture drawn from the same inputs is reused from disk.
     """
-    grid = matrix_counts(session, tenant_id)
     has_grid = any(n for row in grid for n in row)
     bars = [n if n >= k else None for n in (sum(week.values()) for week in weeks)]
     has_bars = any(b is not None for b in bars)

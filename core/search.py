@@ -40,9 +40,9 @@ def ranked(
 
     While the tenant's items of those kinds fit in memory, the in-process index
     (``core.search_index``, checked against the store first; ``indexes`` when the caller
-    already has them) picks the candidates. Otherwise the store's cheap pass (items sharing whole words, or nearly the whole query);
-    when its best match is not ``CONFIDENT``, the thorough trigram pass joins in, so heavy
-    typos and short queries are still found.
+    already has them) picks the candidates. Otherwise the store's cheap pass (items sharing
+    whole words, or nearly the whole query); when its best match is not ``CONFIDENT``, the
+    thorough trigram pass joins in, so heavy typos and short queries are still found.
     """
     q = normalise(query)
     if not q:

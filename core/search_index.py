@@ -3,10 +3,11 @@
 The store's trigram index (FTS5 / pg_trgm) costs several milliseconds a query; a tenant's
 titles of one kind fit in memory up to ``MEMORY_LIMIT`` items, where a Python trigram index
 picks the candidates in well under a millisecond. Every query first reads the store's
-``search_state`` (count, highest id and search version per kind, one cheap query): inserts
-made by any process show in the count and the highest id and are loaded incrementally;
-title, search text and status changes and deletes bump the version (store triggers) and
-reload the kind. So several processes, each with its own index, stay correct.
+``search_state`` (per kind, counters kept by store triggers: inserts, and a version bumped by
+title, search text and status changes and deletes; one primary-key look-up). New inserts by
+any process are loaded incrementally (only ids above the highest held, and only when exactly
+as many arrived as were counted); anything else reloads the kind. So several processes, each
+with its own index, stay correct.
 
 Assumption: a unit of work does not search after it inserted items and then roll back (the
 index would hold the rolled-back rows until the kind changes again); use cases search first.
@@ -36,7 +37,8 @@ class KindIndex:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.state: tuple[int, int, int] = (0, 0, -1)  # count, highest id, version
+        self.state: tuple[int, int] | None = None  # (inserts, version) the rows reflect
+        self.size_hint: tuple[int, tuple[int, int]] | None = None  # (count, at state)
         self._reset()
 
     def _reset(self) -> None:
@@ -47,26 +49,35 @@ class KindIndex:
         self.grams: dict[str, list[int]] = {}
         self.exact: dict[str, tuple[int, int]] = {}  # lower-case title -> (number, id), lowest
 
+    def size(self, session: Session, tenant_id: str, kind: str, state: tuple[int, int]) -> int:
+        """How many items the kind has: what is held plus the inserts since, else counted."""
+        if self.state is not None and state[1] == self.state[1] and state[0] >= self.state[0]:
+            return len(self.ids) + state[0] - self.state[0]
+        if self.size_hint is None or self.size_hint[1][1] != state[1]:
+            self.size_hint = (repos.count_items(session, tenant_id, [kind]), state)
+        count, (inserts, _) = self.size_hint
+        return count + max(0, state[0] - inserts)
+
     def refresh(self, session: Session, tenant_id: str, kind: str,
-                state: tuple[int, int, int]) -> None:
+                state: tuple[int, int]) -> None:
         """Bring the index to the store's state: new rows only when nothing else changed."""
         if state == self.state:
             return
-        count, highest, version = state
-        mine_count, mine_highest, mine_version = self.state
-        if version == mine_version and highest > mine_highest and count > mine_count:
-            rows = repos.search_rows(session, tenant_id, kind, after_id=mine_highest)
-            if rows and mine_count + len(rows) == count and rows[-1][0] == highest:
+        if self.state is not None and state[1] == self.state[1] and state[0] > self.state[0]:
+            after = self.ids[-1] if self.ids else 0
+            rows = repos.search_rows(session, tenant_id, kind, after_id=after)
+            if len(rows) == state[0] - self.state[0]:
                 self._add(rows)
                 self.state = state
                 return
-        # Something changed under the rows already held (or commits arrived out of id order):
-        # reload the kind. The state is taken from the rows themselves, so a commit that
-        # lands between the two queries only costs another reload on the next query.
+        # Something changed under the rows already held, or inserts arrived out of id order
+        # or between the two queries: reload the kind. A commit landing between the state
+        # and the rows only costs another reload on the next query.
         rows = repos.search_rows(session, tenant_id, kind)
         self._reset()
         self._add(rows)
-        self.state = (len(rows), rows[-1][0] if rows else 0, version)
+        self.state = state
+        self.size_hint = None
 
     def _add(self, rows: Sequence[tuple[int, int, str, str, str]]) -> None:
         for item_id, number, title, search_text, status in rows:
@@ -125,18 +136,19 @@ def _index(session: Session, tenant_id: str, kind: str) -> KindIndex:
 
 def fresh(session: Session, tenant_id: str,
           kinds: Sequence[str]) -> list[tuple[KindIndex, str]] | None:
-    """Up-to-date indexes for the tenant's kinds (a kind with no items has none), or None
-    when there are too many items to hold in memory: the caller asks the store's index."""
+    """Up-to-date indexes for the tenant's kinds, or None when there are too many items to
+    hold in memory: the caller asks the store's index then."""
     state = repos.search_state(session, tenant_id, kinds)
-    if sum(count for count, _, _ in state.values()) > MEMORY_LIMIT:
+    out = [(_index(session, tenant_id, kind), kind) for kind in dict.fromkeys(kinds)]
+    total = 0
+    for index, kind in out:
+        with index.lock:
+            total += index.size(session, tenant_id, kind, state.get(kind, (0, 0)))
+    if total > MEMORY_LIMIT:
         return None
-    out = []
-    for kind in dict.fromkeys(kinds):
-        if kind in state:
-            index = _index(session, tenant_id, kind)
-            with index.lock:
-                index.refresh(session, tenant_id, kind, state[kind])
-            out.append((index, kind))
+    for index, kind in out:
+        with index.lock:
+            index.refresh(session, tenant_id, kind, state.get(kind, (0, 0)))
     return out
 
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint, or_, select, update
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
@@ -59,18 +59,22 @@ def _naive_utc(when: datetime) -> datetime:
     return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
 
 
+_PW = ParticipationWeek.__table__.c  # type: ignore[attr-defined]
+# Built once: this runs in every digest, and building the select cost more than running it.
+_WEEKS_KNOWN = select(_PW.week_start, _PW.week_end, _PW.counts).where(
+    _PW.tenant_id == bindparam("tid"), _PW.week_start >= bindparam("first"),
+    _PW.week_start <= bindparam("last"))
+
+
 def weeks_known(session: Session, tenant_id: str,
                 weeks: list[tuple[datetime, datetime]]) -> dict[tuple[datetime, datetime],
                                                                dict[str, int]]:
     """The stored counts of these weeks, keyed by their (start, end) as naive UTC."""
     if not weeks:
         return {}
-    rows = session.execute(
-        select(ParticipationWeek.week_start, ParticipationWeek.week_end,
-               ParticipationWeek.counts)
-        .where(ParticipationWeek.tenant_id == tenant_id,
-               ParticipationWeek.week_start.in_([s for s, _ in weeks]))  # type: ignore[attr-defined]
-    ).all()
+    starts = [s for s, _ in weeks]
+    rows = session.connection().execute(
+        _WEEKS_KNOWN, {"tid": tenant_id, "first": min(starts), "last": max(starts)}).all()
     wanted = {(_naive_utc(s), _naive_utc(e)) for s, e in weeks}
     out = {}
     for start, end, counts in rows:

@@ -140,15 +140,21 @@ def members_by_ids(session: Session, tenant_id: str, ids: Iterable[int]) -> dict
 
 
 def next_number(session: Session, tenant_id: str, kind: str) -> int:
-    """The next number for a kind in a tenant; the counter row is locked until commit."""
-    insert_ignore(session, Counter, tenant_id=tenant_id, kind=kind, last=0)
+    """The next number for a kind in a tenant; the counter row is locked until commit.
+
+    One statement once the counter exists; the first item of a kind makes it (a concurrent
+    first insert is ignored, then the update takes its turn on the row lock)."""
     stmt = (
         update(Counter)
         .where(Counter.tenant_id == tenant_id, Counter.kind == kind)  # type: ignore[arg-type]
         .values(last=Counter.last + 1)
         .returning(Counter.last)
     )
-    return int(session.execute(stmt).scalar_one())
+    number = session.execute(stmt).scalar_one_or_none()
+    if number is None:
+        insert_ignore(session, Counter, tenant_id=tenant_id, kind=kind, last=0)
+        number = session.execute(stmt).scalar_one()
+    return int(number)
 
 
 def add(session: Session, row: SQLModel) -> Any:
@@ -686,23 +692,28 @@ def risk_grid(session: Session, tenant_id: str, *, exclude: Sequence[str]) -> li
 
 
 def search_state(session: Session, tenant_id: str,
-                 kinds: Sequence[str]) -> dict[str, tuple[int, int, int]]:
-    """Per kind: (count, highest id, search version) of the tenant's items, in one query.
+                 kinds: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Per kind: (inserts, version) of the tenant's items, one primary-key look-up.
 
-    Cheap (the ``(tenant_id, kind, created_at)`` index and a primary-key look-up): in-process
-    search indexes compare it before every query. Inserts change the count and the highest
-    id; title, search text and status changes and deletes bump the version (triggers of
-    migration 0005). Kinds without items are left out.
+    Store triggers (migration 0005) count every insert and bump the version on every change
+    of title, search text or status and every delete: in-process search indexes compare
+    these before each query. A kind never written since the migration is left out.
     """
     params: dict[str, Any] = {"tenant": tenant_id}
     kinds_sql = _in_list(params, "k", list(kinds))
     rows = session.execute(text(
-        "SELECT i.kind, count(*), max(i.id), (SELECT v.version FROM item_fts_version v "
-        "WHERE v.tenant_id = :tenant AND v.kind = i.kind) FROM item i "
-        f"WHERE i.tenant_id = :tenant AND i.kind IN ({kinds_sql}) GROUP BY i.kind"
+        "SELECT kind, inserts, version FROM item_fts_version "
+        f"WHERE tenant_id = :tenant AND kind IN ({kinds_sql})"
     ), params).all()
-    return {str(r[0]): (int(r[1]), int(r[2]), int(r[3] or 0)) for r in rows}
+    return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
+
+def count_items(session: Session, tenant_id: str, kinds: Sequence[str]) -> int:
+    """How many items of those kinds the tenant has (the ``(tenant_id, kind, …)`` index)."""
+    return int(session.execute(
+        select(func.count()).select_from(Item).where(
+            Item.tenant_id == tenant_id, Item.kind.in_(list(kinds)))  # type: ignore[attr-defined]
+    ).scalar_one())
 
 def search_rows(session: Session, tenant_id: str, kind: str,
                 after_id: int = 0) -> list[tuple[int, int, str, str, str]]:

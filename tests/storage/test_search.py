@@ -1,8 +1,9 @@
-"""Fuzzy search through the store (FTS5 on SQLite, pg_trgm on PostgreSQL) and the vote hot path.
+"""Fuzzy search (the in-process index, and the store's FTS5 / pg_trgm) and the vote hot path.
 
-The same tests run on both stores: typo queries in English and Ukrainian find their snippet,
-tenants never see each other's items, short queries still answer, and the reaction path keeps
-one vote per member with its idempotency key.
+The same tests run on both stores and, for ranking, on both candidate sources: typo queries
+in English and Ukrainian find their snippet, tenants never see each other's items, short
+queries still answer, the in-process index follows changes made through another instance on
+the same store, and the reaction path keeps one vote per member with its idempotency key.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from core import search_index
+from core.app import Hromada
 from core.search import normalise, ranked
 from storage import repos
 from storage.db import Database
@@ -73,6 +76,17 @@ def filler(n: int) -> list[str]:
     return out
 
 
+@pytest.fixture(params=["memory", "store"])
+def search_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Rank through the in-process index, or force the store's index (a tenant too large)."""
+    if request.param == "store":
+        monkeypatch.setattr(search_index, "MEMORY_LIMIT", -1)
+    return str(request.param)
+
+
+both_paths = pytest.mark.usefixtures("search_path")
+
+
 @pytest.fixture
 def corpus(db: Database) -> tuple[Database, list[int]]:
     ids = add_items(db, "t1", TITLES)
@@ -81,6 +95,7 @@ def corpus(db: Database) -> tuple[Database, list[int]]:
 
 
 @pytest.mark.parametrize(("query", "index"), TYPOS)
+@both_paths
 def test_typo_queries_find_their_snippet_first(corpus, query, index):
     db, ids = corpus
     with db.uow() as session:
@@ -89,6 +104,7 @@ def test_typo_queries_find_their_snippet_first(corpus, query, index):
     assert found[0][0] == ids[index]
 
 
+@both_paths
 def test_heavy_typos_still_found_by_the_thorough_pass(corpus):
     """Every long word damaged: the cheap pass misses it, the thorough pass finds it."""
     db, ids = corpus
@@ -101,6 +117,7 @@ def test_heavy_typos_still_found_by_the_thorough_pass(corpus):
     assert ids[1] in [i for i, _ in found[:3]]
 
 
+@both_paths
 def test_case_and_punctuation_do_not_matter(corpus):
     db, ids = corpus
     with db.uow() as session:
@@ -109,6 +126,7 @@ def test_case_and_punctuation_do_not_matter(corpus):
     assert upper[0][0] == plain[0][0] == ids[6]
 
 
+@both_paths
 def test_search_stays_inside_the_tenant(db):
     """Another tenant full of the same titles neither leaks in nor crowds the answer out."""
     mine = add_items(db, "t1", TITLES[:3])
@@ -126,6 +144,7 @@ def test_search_stays_inside_the_tenant(db):
         assert ranked(session, "t3", ["snippet"], TITLES[0]) == []
 
 
+@both_paths
 def test_short_queries(corpus):
     db, ids = corpus
     with db.uow() as session:
@@ -138,6 +157,7 @@ def test_short_queries(corpus):
         assert ranked(session, "t1", ["snippet"], "  ?! ", limit=5) == []
 
 
+@both_paths
 def test_kinds_and_excluded_statuses_are_respected(db):
     snippet = add_items(db, "t1", ["Guest Wi-Fi password rotation"])[0]
     idea = add_items(db, "t1", ["Guest Wi-Fi password rotation"], kind="idea")[0]
@@ -150,6 +170,7 @@ def test_kinds_and_excluded_statuses_are_respected(db):
         assert {i for i, _ in both} == {snippet, idea, archived}
 
 
+@both_paths
 def test_duplicate_cutoff_keeps_only_close_titles(corpus):
     db, ids = corpus
     with db.uow() as session:
@@ -159,6 +180,73 @@ def test_duplicate_cutoff_keeps_only_close_titles(corpus):
                      limit=3, cutoff=86)
     assert [i for i, _ in close] == [ids[2]]
     assert far == []
+
+
+# -- the in-process index follows the store -------------------------------------------------
+
+
+def test_index_follows_changes_made_through_another_instance(hromada, actor, db, db_url, clock):
+    """Two instances on one store stand for two processes: what one writes, the other's
+    next query sees (new snippet, new alias, archived status, deleted item)."""
+    me = actor("alice", admin=True)
+    other = Hromada(Database(db_url), secret=b"test-secret", clock=clock)
+    try:
+        hromada.run(me, "kb", "add How to reset the VPN token | Ask IT. #it")
+        assert [ln.ref for ln in hromada.run(me, "kb", "search vpn tokn").lines] == ["K-1"]
+        other.run(me, "kb", "add Parking permit renewal | Form at the desk.")
+        found = hromada.run(me, "kb", "search parkng permit")
+        assert [ln.ref for ln in found.lines] == ["K-2"]
+        exact = hromada.run(me, "kb", "search PARKING permit renewal")
+        assert exact.title is not None and "K-2" in exact.title.plain()
+        other.run(me, "kb", "alias K-2 zebra crossing pass")
+        assert [ln.ref for ln in hromada.run(me, "kb", "search zebra crosing").lines] == ["K-2"]
+        with other.db.uow() as session:
+            session.execute(text("UPDATE item SET status = 'archived' WHERE number = 2"))
+        with db.uow() as session:
+            kept = ranked(session, "console:test", ["snippet"], "parking permit renewal",
+                          exclude=("archived",))
+            assert kept == []
+        with other.db.uow() as session:
+            session.execute(text("DELETE FROM tag"))
+            session.execute(text("DELETE FROM alias"))
+            session.execute(text("DELETE FROM item WHERE number = 1"))
+        assert "K-1" not in {ln.ref for ln in hromada.run(me, "kb", "search vpn tokn").lines}
+    finally:
+        other.db.dispose()
+
+
+def test_index_reloads_when_inserts_arrive_out_of_id_order(db, db_url):
+    """PostgreSQL hands out ids before commit: a lower id may commit after a higher one."""
+    [first] = add_items(db, "t1", ["Guest Wi-Fi password rotation"])
+    other = Database(db_url)
+    try:
+        with db.uow() as session:
+            assert [i for i, _ in ranked(session, "t1", ["snippet"], "guest wifi")] == [first]
+        for offset, title in ((10, "Guest badge for visitors"), (5, "Guest parking at night")):
+            with other.uow() as session:
+                session.add(Item(id=first + offset, tenant_id="t1", kind="snippet",
+                                 number=first + offset, title=title,
+                                 search_text=normalise(title), status="published",
+                                 created_at=NOW, updated_at=NOW))
+            with db.uow() as session:
+                found = {i for i, _ in ranked(session, "t1", ["snippet"], title)}
+                assert first + offset in found
+    finally:
+        other.dispose()
+
+
+def test_index_keeps_tenants_apart(db):
+    """Same titles in two tenants: each tenant's index holds and finds only its own."""
+    mine = add_items(db, "t1", TITLES[:4])
+    theirs = add_items(db, "t2", TITLES[:4])
+    with db.uow() as session:
+        for n, title in enumerate(TITLES[:4]):
+            assert ranked(session, "t1", ["snippet"], title)[0][0] == mine[n]
+            assert ranked(session, "t2", ["snippet"], title)[0][0] == theirs[n]
+        indexes = search_index.fresh(session, "t1", ["snippet"])
+        assert indexes is not None
+        assert search_index.exact_title(indexes, TITLES[1].upper()) == mine[1]
+        assert search_index.exact_title(indexes, "no such title") is None
 
 
 # -- the reaction hot path --------------------------------------------------------------

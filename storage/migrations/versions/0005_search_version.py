@@ -1,9 +1,9 @@
-"""search version: a per-tenant, per-kind counter bumped whenever an item's searchable state changes
+"""search version: per tenant and kind, counters of inserts and of changes to searchable state
 
-In-process search indexes (core/search_index.py) check it, with the count and the highest id of
-the tenant's items of a kind, before every query, so several processes stay correct. Inserts
-show in the count and the highest id; updates of the title, search text or status and deletes
-bump the counter through triggers, whatever code path made them. The table's name starts with
+In-process search indexes (core/search_index.py) read them (one primary-key look-up) before
+every query, so several processes stay correct: triggers count every insert, and bump the
+version on every update of the title, search text or status and on every delete, whatever
+code path made them. The table's name starts with
 ``item_fts`` because, like the FTS5 table, it belongs to the search index and no model
 describes it.
 
@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 TABLE = (
     "CREATE TABLE item_fts_version (tenant_id VARCHAR(100) NOT NULL, kind VARCHAR(16) NOT NULL, "
-    "version BIGINT NOT NULL, PRIMARY KEY (tenant_id, kind))"
+    "inserts BIGINT NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (tenant_id, kind))"
 )
 CHANGED = (
     "{o}.title IS {ne} {n}.title OR {o}.search_text IS {ne} {n}.search_text "
@@ -32,11 +32,12 @@ CHANGED = (
 COLUMNS = "title, search_text, status, kind, tenant_id"
 
 
-def _bump(row: str) -> str:
+def _bump(row: str, column: str = "version") -> str:
+    first = "1, 0" if column == "inserts" else "0, 1"
     return (
-        f"INSERT INTO item_fts_version (tenant_id, kind, version) "
-        f"VALUES ({row}.tenant_id, {row}.kind, 1) "
-        "ON CONFLICT (tenant_id, kind) DO UPDATE SET version = item_fts_version.version + 1;"
+        f"INSERT INTO item_fts_version (tenant_id, kind, inserts, version) "
+        f"VALUES ({row}.tenant_id, {row}.kind, {first}) "
+        f"ON CONFLICT (tenant_id, kind) DO UPDATE SET {column} = item_fts_version.{column} + 1;"
     )
 
 
@@ -49,9 +50,12 @@ def upgrade() -> None:
                    f"WHEN {when} BEGIN {_bump('old')} {_bump('new')} END")
         op.execute(f"CREATE TRIGGER item_fts_version_ad AFTER DELETE ON item "
                    f"BEGIN {_bump('old')} END")
+        op.execute(f"CREATE TRIGGER item_fts_version_ai AFTER INSERT ON item "
+                   f"BEGIN {_bump('new', 'inserts')} END")
     elif dialect == "postgresql":
         op.execute(
             "CREATE FUNCTION item_fts_version_bump() RETURNS trigger AS $$ BEGIN "
+            f"IF TG_OP = 'INSERT' THEN {_bump('NEW', 'inserts')} RETURN NULL; END IF; "
             f"{_bump('OLD')} "
             f"IF TG_OP = 'UPDATE' THEN {_bump('NEW')} END IF; "
             "RETURN NULL; END $$ LANGUAGE plpgsql"
@@ -61,6 +65,8 @@ def upgrade() -> None:
                    f"FOR EACH ROW WHEN ({when}) EXECUTE FUNCTION item_fts_version_bump()")
         op.execute("CREATE TRIGGER item_fts_version_ad AFTER DELETE ON item "
                    "FOR EACH ROW EXECUTE FUNCTION item_fts_version_bump()")
+        op.execute("CREATE TRIGGER item_fts_version_ai AFTER INSERT ON item "
+                   "FOR EACH ROW EXECUTE FUNCTION item_fts_version_bump()")
 
 
 def downgrade() -> None:
@@ -68,8 +74,10 @@ def downgrade() -> None:
     if dialect == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS item_fts_version_au")
         op.execute("DROP TRIGGER IF EXISTS item_fts_version_ad")
+        op.execute("DROP TRIGGER IF EXISTS item_fts_version_ai")
     elif dialect == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS item_fts_version_au ON item")
         op.execute("DROP TRIGGER IF EXISTS item_fts_version_ad ON item")
+        op.execute("DROP TRIGGER IF EXISTS item_fts_version_ai ON item")
         op.execute("DROP FUNCTION IF EXISTS item_fts_version_bump()")
     op.execute("DROP TABLE IF EXISTS item_fts_version")
