@@ -69,9 +69,8 @@ class Hromada:
         try:
             with self.db.uow() as session:
                 now = self.clock.now()
-                tenant = repos.ensure_tenant(session, actor.tenant_id, now=now)
-                member = repos.ensure_member(session, actor.tenant_id, actor.user_id,
-                                             actor.display_name, now=now)
+                tenant, member = repos.ensure_tenant_member(
+                    session, actor.tenant_id, actor.user_id, actor.display_name, now=now)
                 yield Ctx(session=session, actor=actor, tenant=tenant, member=member,
                           clock=self.clock, secret=self.secret,
                           translations=gettext_for(tenant.language))

@@ -3,7 +3,10 @@
 Sections, in this order, each left out when empty: top ideas of the week by net votes; status
 changes; new and escalated risks by likelihood × impact; new knowledge; open leadership
 questions by votes; pulse results that passed the threshold; kudos by value; participation.
-Every number comes from an SQL aggregate; no section loads every row of a table.
+Every number comes from an SQL aggregate; no section loads every row of a table. A weekly build
+runs two statements, built once: the week's vote aggregate for the top ideas, and one UNION ALL
+of every other section (participation's stored weeks and its last week included); weeks not
+stored yet are counted by a third.
 
 Participation counts contributors: members who submitted an item or gave kudos (anonymous
 submissions count for nobody). Voters are not counted: another pass over a week of votes
@@ -13,6 +16,7 @@ is counted once, not every week.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,6 +54,7 @@ from core.stats import NO_DEPARTMENT, suppressed
 from core.text import Rich, UserText, fmt, join
 from storage import digests
 from storage.culture import Kudos, PulseAnswer
+from storage.digests import ParticipationWeek
 from storage.models import Item, Member, StatusChange, Tenant, Vote
 
 TOP = 5
@@ -256,20 +261,29 @@ def _pulse_results(tenant: Tenant,
 
 
 def participation(session: Session, tenant_id: str, bounds: list[datetime], *,
-                  now: datetime | None = None) -> list[dict[str, int]]:
+                  now: datetime | None = None,
+                  read: tuple[list[dict[str, int] | None], dict[str, int]] | None = None
+                  ) -> list[dict[str, int]]:
     """Distinct contributors per week and department, one dict per week, oldest first.
 
     ``bounds`` are the n + 1 week boundaries. Weeks over for a while (``now`` − CLOSED_AFTER)
-    are stored once counted, so each digest counts only the weeks it has not seen.
+    are stored once counted, so each digest counts only the weeks it has not seen. ``read``:
+    the stored weeks (None where not stored) and the last week's counts, already read.
     """
     now = now or datetime.now(UTC)
     weeks = list(zip(bounds[:-1], bounds[1:], strict=True))
-    known = digests.weeks_known(session, tenant_id, weeks)
-    out: list[dict[str, int] | None] = [known.get((_naive(s), _naive(e))) for s, e in weeks]
+    if read is None:
+        known = digests.weeks_known(session, tenant_id, weeks)
+        out = [known.get((_naive(s), _naive(e))) for s, e in weeks]
+    else:
+        out = list(read[0])
     missing = [i for i, counts in enumerate(out) if counts is None]
     if missing:
         first = missing[0]
-        counted = _count_weeks(session, tenant_id, bounds[first:])
+        if read is not None and first == len(weeks) - 1:
+            counted = [read[1]]  # only the last week is new: its counts came with the rest
+        else:
+            counted = _count_weeks(session, tenant_id, bounds[first:])
         closed = []
         for j, counts in enumerate(counted):
             i = first + j
@@ -300,18 +314,7 @@ def _count_weeks(session: Session, tenant_id: str,
 @cache
 def _count_stmt(n_weeks: int) -> Select[Any]:
     """Contributors per week bucket and department, for ``n_weeks`` weeks (bounds b0…bn)."""
-    start, end = bindparam("b0"), bindparam(f"b{n_weeks}")
-
-    def bucket(col: Any) -> Any:
-        return case(*[(col >= bindparam(f"b{i}"), i) for i in reversed(range(n_weeks))],
-                    else_=0)
-
-    authors = select(_I.author_id.label("member_id"), bucket(_I.created_at).label("week")).where(
-        _I.tenant_id == _TID, _I.kind.in_(_consts(KINDS)), _I.created_at >= start,
-        _I.created_at < end, _I.author_id.is_not(None))
-    givers = select(_K.giver_id.label("member_id"), bucket(_K.created_at).label("week")).where(
-        _K.tenant_id == _TID, _K.created_at >= start, _K.created_at < end)
-    acts = union_all(authors, givers).subquery("acts")
+    acts = _acts(n_weeks, 0).subquery("acts")
     dept = func.coalesce(_M.department, "")
     return (
         select(acts.c.week, dept, func.count(func.distinct(acts.c.member_id)))
@@ -319,6 +322,23 @@ def _count_stmt(n_weeks: int) -> Select[Any]:
         .where(_M.former.is_(False))
         .group_by(acts.c.week, dept)
     )
+
+
+def _acts(n_weeks: int, first: int) -> Any:
+    """Who submitted an item or gave kudos, and in which week, between b{first} and
+    b{first + n_weeks} (anonymous submissions count for nobody)."""
+    start, end = bindparam(f"b{first}"), bindparam(f"b{first + n_weeks}")
+
+    def bucket(col: Any) -> Any:
+        return case(*[(col >= bindparam(f"b{first + i}"), i)
+                      for i in reversed(range(n_weeks))], else_=0)
+
+    authors = select(_I.author_id.label("member_id"), bucket(_I.created_at).label("week")).where(
+        _I.tenant_id == _TID, _I.kind.in_(_consts(KINDS)), _I.created_at >= start,
+        _I.created_at < end, _I.author_id.is_not(None))
+    givers = select(_K.giver_id.label("member_id"), bucket(_K.created_at).label("week")).where(
+        _K.tenant_id == _TID, _K.created_at >= start, _K.created_at < end)
+    return union_all(authors, givers)
 
 
 def heatmap_file(grid: list[list[int]], w: _Words | Ctx,
@@ -335,6 +355,9 @@ def heatmap_file(grid: list[list[int]], w: _Words | Ctx,
 # statement is a round trip and a plan, and these small ones cost more in that than in work.
 
 _NULLS = {"a": String(), "b": String(), "n1": Integer(), "n2": Integer()}
+_W = ParticipationWeek.__table__.c  # type: ignore[attr-defined]
+_LAST_ACTS = _acts(1, TREND_WEEKS - 1).subquery("last_acts")
+_LAST_DEPT = func.coalesce(_M.department, "")
 
 
 def _branch(tag: str, stmt: Select[Any]) -> Select[Any]:
@@ -389,6 +412,21 @@ _WEEK = union_all(
         .where(_I.tenant_id == _TID, _I.kind == "risk", _I.status.not_in(_consts(RISK_CLOSED)),
                _I.likelihood.is_not(None), _I.impact.is_not(None))
         .group_by(_I.likelihood, _I.impact)),
+    # Participation: the trend's stored weeks (n2: the week whose start matches, n1: the week
+    # whose end matches) and the contributors of the last week, b7…b8, never stored yet.
+    _branch("known", select(
+        _W.counts.label("a"),
+        case(*[(_W.week_start == bindparam(f"b{i}"), i) for i in range(TREND_WEEKS)],
+             else_=-1).label("n2"),
+        case(*[(_W.week_end == bindparam(f"b{i + 1}"), i) for i in range(TREND_WEEKS)],
+             else_=-2).label("n1"))
+        .where(_W.tenant_id == _TID, _W.week_start >= bindparam("b0"),
+               _W.week_start <= bindparam(f"b{TREND_WEEKS - 1}"))),
+    _branch("last", select(_LAST_DEPT.label("a"),
+                           func.count(func.distinct(_LAST_ACTS.c.member_id)).label("n1"))
+        .join(_MEMBER, _M.id == _LAST_ACTS.c.member_id)
+        .where(_M.former.is_(False))
+        .group_by(_LAST_DEPT)),
 )
 
 
@@ -403,13 +441,19 @@ class _Week:
     pulses: list[tuple[Any, pulses.PulseResult]]
     kudos: list[tuple[str, int]]
     grid: list[list[int]]
+    participation: tuple[list[dict[str, int] | None], dict[str, int]]
 
 
-def _week(session: Session, tenant: Tenant, period: Period) -> _Week:
-    """Every section but the top ideas and participation, from one statement."""
+def _week(session: Session, tenant: Tenant, period: Period, bounds: list[datetime]) -> _Week:
+    """Every section but the top ideas, from one statement (``bounds``: the trend's weeks)."""
     by: dict[str, list[Any]] = {}
-    for row in _rows(session, _WEEK, tenant.id, period):
+    params = {f"b{i}": b for i, b in enumerate(bounds)}
+    for row in _rows(session, _WEEK, tenant.id, period, **params):
         by.setdefault(row.tag, []).append(row)
+    known: list[dict[str, int] | None] = [None] * (len(bounds) - 1)
+    for row in by.get("known", []):
+        if row.n2 == row.n1:
+            known[row.n2] = {str(k): int(v) for k, v in json.loads(row.a).items()}
     changes = sorted(by.get("changes", []), key=lambda r: r.n2)
     snippets = sorted(by.get("snippet", []), key=lambda r: r.number)
     grid = [[0] * 5 for _ in range(5)]
@@ -425,6 +469,7 @@ def _week(session: Session, tenant: Tenant, period: Period) -> _Week:
         pulses=_pulse_results(tenant, [(r, r.n2, r.n1) for r in by.get("pulse", [])]),
         kudos=[(str(r.a), int(r.n1)) for r in sorted(by.get("kudos", []), key=lambda r: r.n2)],
         grid=grid,
+        participation=(known, {str(r.a): int(r.n1) for r in by.get("last", [])}),
     )
 
 
@@ -459,7 +504,8 @@ def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
         _title(item) + w.t(N_(" · {net:+d} (votes: {n})"), net=net, n=n)
         for item, net, n in top_ideas(session, tid, period)])
 
-    week = _week(session, tenant, period)
+    bounds = schedule.weeks_before(period, TREND_WEEKS)
+    week = _week(session, tenant, period, bounds)
 
     changes, total = week.changes
     add(SECTION_TITLES[1], [
@@ -490,8 +536,7 @@ def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
     add(SECTION_TITLES[6], [Rich((f"#{value}: {n}",))
                             for value, n in week.kudos])
 
-    bounds = schedule.weeks_before(period, TREND_WEEKS)
-    weeks = participation(session, tid, bounds, now=now)
+    weeks = participation(session, tid, bounds, now=now, read=week.participation)
     add(SECTION_TITLES[7], _participation_rows(w, weeks[-1], weeks[-2], tenant.anonymity_k))
 
     reply = Reply(

@@ -145,6 +145,11 @@ def fresh(session: Session, tenant_id: str,
         with index.lock:
             total += index.size(session, tenant_id, kind, state.get(kind, (0, 0)))
     if total > MEMORY_LIMIT:
+        for index, _ in out:  # the tenant outgrew memory: let go of what was held
+            with index.lock:
+                if index.state is not None:
+                    index.state = None
+                    index._reset()
         return None
     for index, kind in out:
         with index.lock:

@@ -108,6 +108,27 @@ def ensure_member(session: Session, tenant_id: str, user_id: str, display_name: 
     return member
 
 
+def ensure_tenant_member(session: Session, tenant_id: str, user_id: str,
+                         display_name: str = "", *,
+                         now: datetime | None = None) -> tuple[Tenant, Member]:
+    """``ensure_tenant`` and ``ensure_member`` in one round trip when both exist (every use
+    case starts here, so the common case is one query); otherwise the two, as before."""
+    row = session.execute(
+        select(Tenant, Member).select_from(Tenant)
+        .outerjoin(Member, and_(Member.tenant_id == Tenant.id,  # type: ignore[arg-type]
+                                Member.user_id == user_id))
+        .where(Tenant.id == tenant_id)
+    ).first()
+    if row is None or row[1] is None:
+        tenant = row[0] if row is not None else ensure_tenant(session, tenant_id, now=now)
+        return tenant, ensure_member(session, tenant_id, user_id, display_name, now=now)
+    tenant, member = row[0], row[1]
+    name = display_name[:200]  # the column's length: platforms allow long names
+    if name and member.display_name != name and not member.former:
+        member.display_name = name
+    return tenant, member
+
+
 def member_by_user(session: Session, tenant_id: str, user_id: str) -> Member | None:
     return session.execute(
         select(Member).where(Member.tenant_id == tenant_id, Member.user_id == user_id)

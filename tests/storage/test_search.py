@@ -249,6 +249,19 @@ def test_index_keeps_tenants_apart(db):
         assert search_index.exact_title(indexes, "no such title") is None
 
 
+def test_a_tenant_outgrowing_memory_is_served_by_the_store(db, monkeypatch):
+    mine = add_items(db, "t1", TITLES[:3])
+    monkeypatch.setattr(search_index, "MEMORY_LIMIT", 4)
+    with db.uow() as session:
+        assert search_index.fresh(session, "t1", ["snippet"]) is not None
+        assert ranked(session, "t1", ["snippet"], TITLES[0])[0][0] == mine[0]
+    more = add_items(db, "t1", TITLES[3:6])
+    with db.uow() as session:
+        assert search_index.fresh(session, "t1", ["snippet"]) is None
+        assert ranked(session, "t1", ["snippet"], TITLES[4])[0][0] == more[1]
+        assert ranked(session, "t1", ["snippet"], TITLES[1])[0][0] == mine[1]
+
+
 # -- the reaction hot path --------------------------------------------------------------
 
 
