@@ -294,7 +294,7 @@ async def main_async(load: Any, fake_base: str, db_url: str) -> dict[str, Any]:
     def core_rps(requests: list[tuple[str, str]]) -> float:
         actors = [Actor(f"slack:{TEAM}", f"U{i:03d}", f"member{i}") for i in range(CONCURRENCY)]
         t0 = time.perf_counter()
-        with ThreadPoolExecutor(CORE_WORKERS) as pool:
+        with ThreadPoolExecutor(max(CORE_WORKERS, 1)) as pool:
             list(pool.map(lambda ir: hromada.run(actors[ir[0] % CONCURRENCY], ir[1][0][1:],
                                                  ir[1][1]), enumerate(requests)))
         return len(requests) / (time.perf_counter() - t0)

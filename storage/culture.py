@@ -23,6 +23,7 @@ class PulseAnswer(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("item_id", "answer_key", name="uq_pulse_answer_key"),
         Index("ix_pulse_answer_tenant_created", "tenant_id", "created_at"),
+        Index("ix_pulse_answer_item_value", "tenant_id", "item_id", "value"),
     )
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = Field(foreign_key="tenant.id", max_length=100)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import re
 import time
@@ -56,7 +57,7 @@ Respond = Callable[..., Awaitable[None]]
 ACK_BUDGET = 0.05
 # Core calls run in a small pool of their own: the core is synchronous SQL and Python, and more
 # threads than cores only fight the event loop for the GIL, which makes every ack late.
-CORE_WORKERS = 2
+CORE_WORKERS = int(os.environ.get('HROMADA_SLACK_CORE_WORKERS', '2'))
 USER_TTL = 600.0  # users.info answers (name, admin flag) are reused this long
 SHORTCUT_ID = "save_to_hromada"
 BOT_SCOPES = (
@@ -132,7 +133,7 @@ class SlackBot:
         self.background = background
         self._users: dict[tuple[str, str], _User] = {}
         self._workers = workers
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hromada-core")
+        self._pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="hromada-core")
         self._in_core = 0
         self._core_seconds = 0.005  # a moving average of how long one core call runs
         # One HTTP session for every Web API call and response_url answer; set by the runner.
@@ -140,6 +141,8 @@ class SlackBot:
 
     def expected_wait(self) -> float:
         """Roughly when a core call submitted now would finish, given the calls ahead of it."""
+        if not self._workers:  # inline: the answer is ready before the ack is decided
+            return 0.0
         ahead = max(0, self._in_core + 1 - self._workers)
         return (ahead / self._workers + 1) * self._core_seconds
 
@@ -196,6 +199,8 @@ class SlackBot:
 
         self._in_core += 1
         try:
+            if not self._workers:
+                return timed()
             return await asyncio.get_running_loop().run_in_executor(self._pool, timed)
         finally:
             self._in_core -= 1
