@@ -133,7 +133,8 @@ class SlackBot:
         self.background = background
         self._users: dict[tuple[str, str], _User] = {}
         self._workers = workers
-        self._pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="hromada-core")
+        self._pool = ThreadPoolExecutor(max_workers=max(workers, 1),
+                                        thread_name_prefix="hromada-core")
         self._in_core = 0
         self._core_seconds = 0.005  # a moving average of how long one core call runs
         # One HTTP session for every Web API call and response_url answer; set by the runner.
