@@ -288,7 +288,9 @@ async def main_async(load: Any, fake_base: str, db_url: str) -> dict[str, Any]:
     # adapter's worker count. ours/core shows what the adapter adds on the heavy paths.
     from concurrent.futures import ThreadPoolExecutor
 
-    from bots.slack.app import CORE_WORKERS
+    from core.config import Settings as _Settings
+
+    CORE_WORKERS = _Settings(_env_file=None).slack_core_workers  # type: ignore[call-arg]
     from core.context import Actor
 
     def core_rps(requests: list[tuple[str, str]]) -> float:
@@ -309,7 +311,9 @@ async def main_async(load: Any, fake_base: str, db_url: str) -> dict[str, Any]:
 
 
 def main() -> int:
-    from bots.slack.app import CORE_WORKERS
+    from core.config import Settings as _Settings
+
+    CORE_WORKERS = _Settings(_env_file=None).slack_core_workers  # type: ignore[call-arg]
 
     ctx = mp.get_context("spawn")
     fake_conn, fake_child = ctx.Pipe()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import re
 import time
@@ -57,7 +56,7 @@ Respond = Callable[..., Awaitable[None]]
 ACK_BUDGET = 0.05
 # Core calls run in a small pool of their own: the core is synchronous SQL and Python, and more
 # threads than cores only fight the event loop for the GIL, which makes every ack late.
-CORE_WORKERS = int(os.environ.get('HROMADA_SLACK_CORE_WORKERS', '2'))
+CORE_WORKERS = 2  # the default of HROMADA_SLACK_CORE_WORKERS; 0 runs core calls on the loop
 USER_TTL = 600.0  # users.info answers (name, admin flag) are reused this long
 SHORTCUT_ID = "save_to_hromada"
 BOT_SCOPES = (
@@ -594,7 +593,8 @@ def build_app(hromada: Hromada, settings: Settings, deliveries: Deliveries | Non
             process_before_response=True,
             request_verification_enabled=not socket_mode,
         )
-    bot = SlackBot(hromada, background=background or Background())
+    bot = SlackBot(hromada, background=background or Background(),
+                   workers=settings.slack_core_workers)
     register(app, bot)
     _BOTS[app] = bot
     if deliveries is not None:
