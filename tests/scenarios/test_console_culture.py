@@ -9,56 +9,15 @@ PostgreSQL (a fresh tenant per run keeps stories apart).
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
-import uuid
 from pathlib import Path
 
-import pytest
-
-Step = tuple[str, list[str]]
-
-
-def _env(db_url: str, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "DISCORD_", "HROMADA_"))}
-    env.update(HROMADA_DATA_DIR=str(tmp_path / "data"), HROMADA_DATABASE_URL=db_url,
-               HROMADA_SECRET_KEY="culture-secret", HROMADA_LOG_LEVEL="WARNING",
-               PYTHONIOENCODING="utf-8")
-    return env
-
-
-def run_program(args: list[str], script: str, *, db_url: str, tmp_path: Path) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "bots.cli", *args], input=script, capture_output=True,
-        text=True, encoding="utf-8", cwd=tmp_path, env=_env(db_url, tmp_path), timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr, done.stderr
-    return done.stdout
-
-
-def check_in_order(output: str, steps: list[Step]) -> None:
-    at = 0
-    for command, expected in steps:
-        for piece in expected:
-            found = output.find(piece, at)
-            if found < 0:
-                pytest.fail(f"after {command!r} expected {piece!r}; the output from there:\n"
-                            f"{output[at:at + 1500]}")
-            at = found + len(piece)
-
-
-def dm_recipients(output: str, text: str) -> list[set[str]]:
-    out = []
-    for line in output.splitlines():
-        m = re.match(r"^→ (?:DM to|особисте повідомлення для) (.+?): (.*)$", line)
-        if m and text in m.group(2):
-            out.append({n.strip() for n in m.group(1).split(",")})
-    return out
-
+from tests.scenarios.console import (
+    Step,
+    check_in_order,
+    dm_recipients,
+    run_program,
+    tenant_name,
+)
 
 PEOPLE = ("Oksana", "Bohdan", "Yurii", "Dmytro")
 
@@ -147,7 +106,7 @@ ENGLISH: list[Step] = [
 
 
 def test_english_culture_story(db_url: str, tmp_path: Path) -> None:
-    tenant = f"culture-{uuid.uuid4().hex[:8]}"
+    tenant = tenant_name("culture")
     script = "\n".join(cmd for cmd, _ in ENGLISH) + "\n"
     out = run_program(["chat", "--as", "Lead", "--admin", "--tenant", tenant], script,
                       db_url=db_url, tmp_path=tmp_path)
@@ -201,7 +160,7 @@ UKRAINIAN: list[Step] = [
 
 
 def test_ukrainian_culture_story(db_url: str, tmp_path: Path) -> None:
-    tenant = f"kultura-{uuid.uuid4().hex[:8]}"
+    tenant = tenant_name("kultura")
     script = "\n".join(cmd for cmd, _ in UKRAINIAN) + "\n"
     out = run_program(["chat", "--as", "Lead", "--admin", "--tenant", tenant], script,
                       db_url=db_url, tmp_path=tmp_path)
