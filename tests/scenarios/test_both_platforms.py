@@ -13,12 +13,11 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import pytest
-from sqlalchemy import func, select
 
 from core.app import Hromada
-from storage.models import Item, Vote
 from tests.bots.discord.harness import DiscordHarness, embed_text
 from tests.bots.slack.harness import SlackHarness, block_text
+from tests.bots.store_checks import score
 
 
 class Driver(Protocol):
@@ -151,12 +150,6 @@ DRIVERS: dict[str, Callable[[Hromada], Any]] = {"slack": slack_driver,
                                                 "discord": discord_driver}
 
 
-def score(hromada: Hromada, tenant: str, number: int) -> int:
-    with hromada.db.uow() as session:
-        item = session.execute(select(Item).where(
-            Item.tenant_id == tenant, Item.kind == "idea", Item.number == number)).scalar_one()
-        return int(session.execute(select(func.coalesce(func.sum(Vote.value), 0))
-                                   .where(Vote.item_id == item.id)).scalar_one())
 
 
 @pytest.mark.parametrize("platform", sorted(DRIVERS))
@@ -171,9 +164,9 @@ async def test_the_same_story_on_every_platform(hromada: Hromada, platform: str)
 
         await p.react("bob", card, "up")
         await p.react("carol", card, "up")
-        assert score(hromada, p.tenant, 1) == 2
+        assert score(hromada, "idea", 1, tenant=p.tenant) == 2
         await p.react("carol", card, "up", added=False)
-        assert score(hromada, p.tenant, 1) == 1
+        assert score(hromada, "idea", 1, tenant=p.tenant) == 1
 
         refused = await p.command("bob", "/idea status I-1 planned")
         assert "Only moderators" in refused

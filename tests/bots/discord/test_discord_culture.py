@@ -6,24 +6,20 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from sqlalchemy import func, select
 
 from bots.scheduler import CoffeeRunner
-from core.app import Hromada
 from storage import repos
 from storage.culture import Kudos, PulseAnswer
 from storage.models import Item, Member, Vote
 from tests.bots.discord.harness import Answer, DiscordHarness, embed_text
+from tests.bots.store_checks import count
 
 # What Discord can turn into a ping: <@id>, <@!id>, <@&role>, @everyone, @here.
 PING = re.compile(r"<@[!&]?\d+>|@everyone|@here")
 
 
-def count(hromada: Hromada, model: Any) -> int:
-    with hromada.db.uow() as session:
-        return int(session.execute(select(func.count()).select_from(model)).scalar_one())
 
 
 def score(h: DiscordHarness, kind: str, number: int) -> int:

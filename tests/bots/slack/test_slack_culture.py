@@ -15,22 +15,14 @@ from core.app import Hromada
 from storage.culture import Kudos, PulseAnswer
 from storage.models import Item, Member, Vote
 from tests.bots.slack.harness import Response, SlackHarness, block_text, buttons, user_id
+from tests.bots.store_checks import count, score
 
 # What Slack turns into a ping: <@U…>, <!channel>, <!here>, <!everyone>, <!subteam^…>.
 PING = re.compile(r"<[@!][^>]*>")
 
 
-def count(hromada: Hromada, model: Any) -> int:
-    with hromada.db.uow() as session:
-        return int(session.execute(select(func.count()).select_from(model)).scalar_one())
 
 
-def score(hromada: Hromada, kind: str, number: int) -> int:
-    with hromada.db.uow() as session:
-        item = session.execute(select(Item).where(Item.kind == kind, Item.number == number)
-                               ).scalar_one()
-        return int(session.execute(select(func.coalesce(func.sum(Vote.value), 0))
-                                   .where(Vote.item_id == item.id)).scalar_one())
 
 
 def seen(resp: Response) -> str:

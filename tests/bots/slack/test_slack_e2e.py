@@ -8,21 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from core.app import Hromada
-from storage.models import Item, Vote
+from storage.models import Item
 from tests.bots.slack.harness import SlackHarness, block_text, buttons, user_id
-
-
-def count(hromada: Hromada, model: Any) -> int:
-    with hromada.db.uow() as session:
-        return int(session.execute(select(func.count()).select_from(model)).scalar_one())
-
-
-def score(hromada: Hromada, kind: str, number: int) -> int:
-    with hromada.db.uow() as session:
-        item = session.execute(select(Item).where(Item.kind == kind, Item.number == number)
-                               ).scalar_one()
-        return int(session.execute(select(func.coalesce(func.sum(Vote.value), 0))
-                                   .where(Vote.item_id == item.id)).scalar_one())
+from tests.bots.store_checks import count, score
 
 
 async def test_submit_posts_a_bot_message_that_stands_for_the_idea(hromada: Hromada) -> None:
