@@ -25,10 +25,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bots.delivery import Deliveries
 from core import coffee, schedule
 from core.app import Hromada
-from core.digest import build_digest
+from core.digest import scheduled_digest
 from core.replies import Notice, Reply
 from core.schedule import Period
-from storage.models import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +61,8 @@ class DigestRunner:
 
     def _build(self, tenant_id: str, period: Period) -> tuple[str | None, Reply | None]:
         with self.hromada.db.uow() as session:
-            tenant = session.get(Tenant, tenant_id)
-            if tenant is None or not tenant.digest_enabled or not tenant.digest_channel:
-                return None, None
-            return tenant.digest_channel, build_digest(session, tenant, period,
-                                                       image_dir=self.image_dir,
-                                                       now=self.hromada.clock.now())
+            return scheduled_digest(session, tenant_id, period, image_dir=self.image_dir,
+                                    now=self.hromada.clock.now())
 
     async def tick(self) -> list[tuple[str, str]]:
         """One pass: every due period claimed by us is posted. Returns (tenant, period key)s."""

@@ -481,6 +481,18 @@ def _title(row: Any) -> Rich:
     return Rich((f"{format_ref(row.kind, row.number)} “", UserText(row.title), "”"))
 
 
+def scheduled_digest(session: Session, tenant_id: str, period: Period, *,
+                     image_dir: Path | None = None,
+                     now: datetime | None = None) -> tuple[str | None, Reply | None]:
+    """The channel and digest a scheduled run posts; (None, None) when the tenant is gone,
+    switched off, or has no digest channel."""
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None or not tenant.digest_enabled or not tenant.digest_channel:
+        return None, None
+    return tenant.digest_channel, build_digest(session, tenant, period, image_dir=image_dir,
+                                               now=now)
+
+
 def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
                  image_dir: Path | None = None, now: datetime | None = None) -> Reply:
     """The digest of one tenant for one period, in the tenant's language.
