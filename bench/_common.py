@@ -178,35 +178,34 @@ def typo_queries(titles: list[str], n: int, *, seed: int = 7) -> list[tuple[str,
 @contextmanager
 def store(pg_url: str | None) -> Iterator[Database]:
     """A freshly migrated store: a temporary SQLite file, or a throwaway PostgreSQL database."""
-    if pg_url:
-        admin_url = make_url(pg_url)
-        name = f"hromada_bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
+    with _scratch_url(pg_url) as url:
+        upgrade(url)
+        db = Database(url)
         try:
-            upgrade(url)
-            db = Database(url)
-            try:
-                yield db
-            finally:
-                db.dispose()
+            yield db
         finally:
-            with admin.connect() as conn:
-                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE datname = :n"), {"n": name})
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            admin.dispose()
-    else:
+            db.dispose()
+
+
+@contextmanager
+def _scratch_url(pg_url: str | None) -> Iterator[str]:
+    if not pg_url:
         with tempfile.TemporaryDirectory(prefix="hromada-bench-") as tmp:
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-            upgrade(url)
-            db = Database(url)
-            try:
-                yield db
-            finally:
-                db.dispose()
+            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
+        return
+    admin_url = make_url(pg_url)
+    name = f"hromada_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :n"), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
 
 
 def now() -> datetime:

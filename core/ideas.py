@@ -8,7 +8,7 @@ from core.context import Ctx
 from core.errors import Forbidden, InvalidInput
 from core.i18n import N_
 from core.registry import P, Param
-from core.replies import Action, Field, Reply, Visibility
+from core.replies import Action, Field, Reply
 from core.search import ranked
 from core.text import Rich, UserText
 from storage import repos
@@ -80,9 +80,7 @@ def list_ideas(ctx: Ctx, order: str | None, page: int | None) -> Reply:
 def show(ctx: Ctx, ref: int) -> Reply:
     item = items.get(ctx, "idea", ref)
     up, down = repos.tally(ctx.session, ctx.tenant_id, item.id or 0)
-    reply = items.card(ctx, item)
-    reply.visibility = Visibility.PRIVATE
-    reply.item_id = None
+    reply = items.detail(ctx, item)
     reply.fields += [
         Field(ctx._("Score"), Rich((items.score_text(up, down),))),
         Field(ctx._("Status"), Rich((ctx._(item.status),))),

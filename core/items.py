@@ -115,6 +115,13 @@ def card(ctx: Ctx, item: Item, *, headline: Rich | None = None) -> Reply:
     )
 
 
+def detail(ctx: Ctx, item: Item) -> Reply:
+    """The item's card shown privately to the member who asked (`show`): not a post to vote on."""
+    reply = card(ctx, item)
+    reply.visibility, reply.item_id = Visibility.PRIVATE, None
+    return reply
+
+
 def item_line(ctx: Ctx, item: Item, score: int | None = None) -> Line:
     meta = [ctx._(item.status)]
     if score is not None:

@@ -72,8 +72,7 @@ def list_questions(ctx: Ctx, which: str | None) -> Reply:
 def show(ctx: Ctx, ref: int) -> Reply:
     item = items.get(ctx, "question", ref)
     up, down = repos.tally(ctx.session, ctx.tenant_id, item.id or 0)
-    reply = items.card(ctx, item)
-    reply.visibility, reply.item_id = Visibility.PRIVATE, None
+    reply = items.detail(ctx, item)
     reply.fields.append(Field(ctx._("Score"), Rich((items.score_text(up, down),))))
     if item.answer:
         reply.fields.append(Field(ctx._("Answer"), Rich((UserText(item.answer),)), inline=False))

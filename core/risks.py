@@ -83,8 +83,7 @@ def list_risks(ctx: Ctx) -> Reply:
 def show(ctx: Ctx, ref: int) -> Reply:
     item = items.get(ctx, "risk", ref)
     up, _down = repos.tally(ctx.session, ctx.tenant_id, item.id or 0)
-    reply = items.card(ctx, item)
-    reply.visibility, reply.item_id = Visibility.PRIVATE, None
+    reply = items.detail(ctx, item)
     rating = f"{item.likelihood}×{item.impact} = {score(item)}" if item.likelihood else "—"
     reply.fields += [
         Field(ctx._("Likelihood × impact"), Rich((rating,))),
