@@ -148,7 +148,7 @@ app.add_typer(manifest_app, name="manifest")
 @manifest_app.command("slack")
 def manifest_slack(
     url: str = typer.Option("https://hromada.example.com", "--url",
-                            help="Public base URL of this server (HTTP mode)."),
+                            help="Public https:// base URL of this server (HTTP mode)."),
     socket_mode: bool = typer.Option(False, "--socket-mode", help="Socket Mode instead of HTTP."),
     output: str | None = typer.Option(None, "--output", "-o",
                                       help="Write here (e.g. manifests/slack.yaml), not stdout."),
@@ -158,7 +158,10 @@ def manifest_slack(
 
     from bots.slack.manifest import manifest_yaml
 
-    text = manifest_yaml(base_url=url, socket_mode=socket_mode)
+    try:
+        text = manifest_yaml(base_url=url, socket_mode=socket_mode)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--url") from None
     if output:
         Path(output).write_text(text, encoding="utf-8")
         typer.echo(f"wrote {output}")

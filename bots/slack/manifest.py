@@ -18,6 +18,20 @@ NAME = "Hromada"
 DESCRIPTION = "Ideas, risks, knowledge, pulses and people: an internal social network in Slack."
 USAGE_LIMIT = 1000
 DESCRIPTION_LIMIT = 2000
+# Slack's manifest schema caps a shortcut's name at 24 characters; a longer one makes
+# "Create New App -> From an app manifest" fail for every new user.
+SHORTCUT_NAME = "Save to Hromada"
+SHORTCUT_NAME_LIMIT = 24
+
+
+def check_base_url(base_url: str) -> str:
+    """Slack only calls request URLs over HTTPS, so anything else is refused up front."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url.strip())
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"the URL must start with https:// and name a host, not {base_url!r}")
+    return base_url.strip().rstrip("/")
 
 
 def usage_hint(registry: Registry, group_name: str) -> str:
@@ -44,7 +58,7 @@ def build_manifest(registry: Registry | None = None, *, base_url: str = DEFAULT_
         from core.app import REGISTRY  # importing the facade registers every feature's commands
 
         registry = REGISTRY
-    base = base_url.rstrip("/")
+    base = check_base_url(base_url)
     events_url = f"{base}/slack/events"
     commands = []
     for group in registry.groups.values():
@@ -65,6 +79,8 @@ def build_manifest(registry: Registry | None = None, *, base_url: str = DEFAULT_
     if not socket_mode:
         event_subscriptions = {"request_url": events_url, **event_subscriptions}
         interactivity["request_url"] = events_url
+    if len(SHORTCUT_NAME) > SHORTCUT_NAME_LIMIT:
+        raise ValueError(f"shortcut name over Slack's {SHORTCUT_NAME_LIMIT} characters")
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {"name": NAME, "description": DESCRIPTION,
@@ -73,7 +89,7 @@ def build_manifest(registry: Registry | None = None, *, base_url: str = DEFAULT_
             "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
                          "messages_tab_read_only_enabled": True},
             "bot_user": {"display_name": NAME, "always_online": True},
-            "shortcuts": [{"name": "Save to Hromada knowledge", "type": "message",
+            "shortcuts": [{"name": SHORTCUT_NAME, "type": "message",
                            "callback_id": SHORTCUT_ID,
                            "description": "Save this message as a searchable knowledge snippet"}],
             "slash_commands": commands,

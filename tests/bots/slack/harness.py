@@ -280,7 +280,7 @@ class SlackHarness:
 
     async def shortcut(self, user: str, channel: str, ts: str, *, team: str | None = None,
                        ) -> Response:
-        """The message shortcut "Save to Hromada knowledge" on a message written with ``say``."""
+        """The message shortcut "Save to Hromada" on a message written with ``say``."""
         team = team or self.team
         msg = next(m for m in self.fake.messages(team, channel) if m.ts == ts)
         uid = self._user(user, team)
