@@ -40,6 +40,9 @@ MAX_DEPTH = 3
 SAVE_MENU = N_("Save to knowledge")
 RISK_MENU = N_("Register as risk")
 
+# Hromada's commands act on a server's members and channels: they are offered in servers only.
+GUILD_ONLY = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
+
 CommandHandler = Callable[[discord.Interaction, Command, dict[str, Any]], Awaitable[None]]
 Suggest = Callable[[discord.Interaction, str, str], Awaitable[list[Choice[str]]]]
 MenuHandler = Callable[[discord.Interaction, discord.Message, bool], Awaitable[None]]
@@ -51,6 +54,31 @@ class Route:
 
     names: tuple[str, ...]
     command: Command
+
+
+class _ContextsOnly:
+    """Says where a command works with ``contexts`` alone.
+
+    discord.py still sends the deprecated ``dm_permission`` beside ``contexts``; Discord's
+    documentation asks for ``contexts`` instead, so the old field is left out of the payload.
+    """
+
+    def to_dict(self, tree: app_commands.CommandTree[Any]) -> dict[str, Any]:
+        payload: dict[str, Any] = super().to_dict(tree)  # type: ignore[misc]
+        payload.pop("dm_permission", None)
+        return payload
+
+
+class GuildCommand(_ContextsOnly, app_commands.Command[Any, Any, Any]):
+    pass
+
+
+class GuildGroup(_ContextsOnly, app_commands.Group):
+    pass
+
+
+class GuildMenu(_ContextsOnly, app_commands.ContextMenu):
+    pass
 
 
 def discord_routes(registry: Registry) -> list[Route]:
@@ -150,14 +178,15 @@ def build_tree(
         group = registry.groups[route.command.group]
         callback = _make_callback(route, handler, suggest)
         if len(route.names) == 1:
-            tree.add_command(app_commands.Command(
+            tree.add_command(GuildCommand(
                 name=_name(route.names[0]), description=_desc(route.command.help),
-                callback=callback))
+                callback=callback, allowed_contexts=GUILD_ONLY))
             continue
         top = tops.get(group.name)
         if top is None:
-            top = tops[group.name] = app_commands.Group(name=_name(group.name),
-                                                        description=_desc(group.help))
+            top = tops[group.name] = GuildGroup(name=_name(group.name),
+                                                description=_desc(group.help),
+                                                allowed_contexts=GUILD_ONLY)
         parent = top
         if len(route.names) == 3:
             key = (group.name, route.names[1])
@@ -179,8 +208,10 @@ def build_tree(
     async def risk(interaction: discord.Interaction, message: discord.Message) -> None:
         await menu(interaction, message, True)
 
-    tree.add_command(app_commands.ContextMenu(name=locale_str(SAVE_MENU), callback=save))
-    tree.add_command(app_commands.ContextMenu(name=locale_str(RISK_MENU), callback=risk))
+    tree.add_command(GuildMenu(name=locale_str(SAVE_MENU), callback=save,
+                               allowed_contexts=GUILD_ONLY))
+    tree.add_command(GuildMenu(name=locale_str(RISK_MENU), callback=risk,
+                               allowed_contexts=GUILD_ONLY))
     return tree
 
 
