@@ -83,8 +83,45 @@ def db_upgrade() -> None:
     from storage.db import upgrade
 
     settings = _settings()
-    upgrade(settings.effective_database_url)
+    url = settings.effective_database_url
+    secret = settings.secret_bytes()
+    upgrade(url, secret=secret)
+    _encrypt_tokens(url, secret)
     typer.echo("store is up to date")
+
+
+def _encrypt_tokens(url: str, secret: bytes) -> None:
+    from storage.db import Database
+    from storage.tokens import TokenCipher
+
+    db = Database(url)
+    try:
+        TokenCipher(db.engine, secret).encrypt_plaintext()
+    finally:
+        db.dispose()
+
+
+keys_app = typer.Typer(no_args_is_help=True, help="The keys that encrypt stored tokens.")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored platform token under a fresh key and delete the old keys."""
+    from storage.db import Database
+    from storage.tokens import TokenCipher, WrongSecret
+
+    settings = _settings()
+    db = Database(settings.effective_database_url)
+    try:
+        db.upgrade()
+        count = TokenCipher(db.engine, settings.secret_bytes()).rotate()
+    except WrongSecret as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    typer.echo(f"re-encrypted {count} tokens under a new key; old keys deleted")
 
 
 @app.command()

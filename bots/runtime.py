@@ -8,6 +8,9 @@ from core.app import Hromada
 from core.clock import Clock
 from core.config import Settings
 from storage.db import Database
+from storage.tokens import TokenCipher
+
+log = logging.getLogger(__name__)
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
@@ -38,4 +41,9 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
     db = Database(settings.effective_database_url)
     if migrate:
         db.upgrade()
-    return Hromada(db, secret=settings.secret_bytes(), clock=clock)
+    secret = settings.secret_bytes()
+    if migrate:
+        sealed = TokenCipher(db.engine, secret).encrypt_plaintext()
+        if sealed:
+            log.info("encrypted %d platform tokens stored before encryption", sealed)
+    return Hromada(db, secret=secret, clock=clock)

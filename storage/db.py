@@ -105,13 +105,18 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
+def upgrade(url: str, revision: str = "heads", *, secret: bytes | None = None) -> None:
+    """``secret`` lets data migrations that need the deployment key (token encryption) run."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    cfg = alembic_config(url)
+    cfg.attributes["secret"] = secret
+    command.upgrade(cfg, revision)
 
 
-def downgrade(url: str, revision: str) -> None:
+def downgrade(url: str, revision: str, *, secret: bytes | None = None) -> None:
     from alembic import command
 
-    command.downgrade(alembic_config(url), revision)
+    cfg = alembic_config(url)
+    cfg.attributes["secret"] = secret
+    command.downgrade(cfg, revision)

@@ -25,10 +25,12 @@ from weakref import WeakKeyDictionary
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -44,8 +46,12 @@ from core.pulses import emoji_value
 from core.replies import Notice, Reply, Visibility
 from core.text import plain
 from core.votes import emoji_meaning
+from storage.tokens import TokenCipher
 
 log = logging.getLogger(__name__)
+
+# Expiring (rotated) bot tokens are refreshed this long before they run out.
+ROTATE_MINUTES_BEFORE = 120
 
 T = TypeVar("T")
 Respond = Callable[..., Awaitable[None]]
@@ -521,10 +527,12 @@ class SlackDelivery:
     platform = "slack"
 
     def __init__(self, app: AsyncApp, hromada: Hromada,
-                 installations: DbInstallationStore | None = None) -> None:
+                 installations: DbInstallationStore | None = None,
+                 rotator: AsyncTokenRotator | None = None) -> None:
         self.app = app
         self.hromada = hromada
         self.installations = installations
+        self.rotator = rotator
 
     async def client_for(self, tenant_id: str) -> AsyncWebClient:
         if self.installations is None:
@@ -533,6 +541,13 @@ class SlackDelivery:
         bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team)
         if bot is None or not bot.bot_token:
             raise LookupError(f"no Slack installation for {tenant_id}")
+        if self.rotator is not None and bot.bot_refresh_token:
+            # Scheduled work has no incoming request for Bolt to refresh the token on.
+            refreshed = await self.rotator.perform_bot_token_rotation(
+                bot=bot, minutes_before_expiration=ROTATE_MINUTES_BEFORE)
+            if refreshed is not None:
+                await self.installations.async_save_bot(refreshed)
+                bot = refreshed
         base = self.app.client
         return AsyncWebClient(token=bot.bot_token, base_url=base.base_url, session=base.session,
                               retry_handlers=list(base.retry_handlers))
@@ -571,18 +586,28 @@ def build_app(hromada: Hromada, settings: Settings, deliveries: Deliveries | Non
     if oauth_enabled(settings):
         assert settings.slack_client_id and settings.slack_client_secret
         installations = DbInstallationStore(client_id=settings.slack_client_id,
-                                            engine=hromada.db.engine)
+                                            engine=hromada.db.engine,
+                                            cipher=TokenCipher(hromada.db.engine, hromada.secret))
+        client = make_client(settings, token=None)
         app = AsyncApp(
             signing_secret=signing,
-            client=make_client(settings, token=None),
+            client=client,
             process_before_response=True,
             request_verification_enabled=not socket_mode,
+            # Bolt's default authorize refreshes rotated tokens through a client of its own that
+            # ignores SLACK_API_URL; ours goes wherever the app's client goes.
+            authorize=AsyncInstallationStoreAuthorize(
+                logger=log, installation_store=installations,
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret.get_secret_value(),
+                token_rotation_expiration_minutes=ROTATE_MINUTES_BEFORE, client=client),
             oauth_settings=AsyncOAuthSettings(
                 client_id=settings.slack_client_id,
                 client_secret=settings.slack_client_secret.get_secret_value(),
                 scopes=list(BOT_SCOPES),
                 installation_store=installations,
                 state_store=DbStateStore(engine=hromada.db.engine),
+                token_rotation_expiration_minutes=ROTATE_MINUTES_BEFORE,
             ),
         )
     else:
@@ -598,7 +623,13 @@ def build_app(hromada: Hromada, settings: Settings, deliveries: Deliveries | Non
     register(app, bot)
     _BOTS[app] = bot
     if deliveries is not None:
-        deliveries.add(SlackDelivery(app, hromada, installations))
+        rotator = None
+        if installations is not None and settings.slack_client_id and settings.slack_client_secret:
+            rotator = AsyncTokenRotator(
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret.get_secret_value(),
+                client=app.client)
+        deliveries.add(SlackDelivery(app, hromada, installations, rotator))
     return app
 
 

@@ -52,6 +52,11 @@ class Workspace:
     bot_user_id: str
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: dict[str, list[Message]] = field(default_factory=dict)
+    # Token rotation (an app with ``token_rotation_enabled``): installs hand out expiring
+    # ``xoxe.xoxb-`` tokens with a refresh token; a refresh retires the old pair at once.
+    rotation_seconds: int | None = None
+    refresh_token: str | None = None
+    refreshes: int = 0
 
 
 class FakeSlack:
@@ -293,15 +298,31 @@ class FakeSlack:
         return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
 
     def _oauth_access(self, p: dict[str, Any]) -> dict[str, Any]:
+        if p.get("grant_type") == "refresh_token":
+            ws = next((w for w in self.workspaces.values()
+                       if w.refresh_token and w.refresh_token == p.get("refresh_token")), None)
+            if ws is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            ws.refreshes += 1
+            return self._grant(ws)
         team_id = self.oauth_codes.pop(str(p.get("code")), None)
         if team_id is None:
             return {"ok": False, "error": "invalid_code"}
-        ws = self.workspaces[team_id]
-        return {"ok": True, "app_id": "A0HROMADA", "authed_user": {"id": "UINSTALLER"},
-                "scope": "commands,chat:write", "token_type": "bot",
-                "access_token": ws.bot_token, "bot_user_id": ws.bot_user_id,
-                "team": {"id": ws.team_id, "name": ws.name}, "enterprise": None,
-                "is_enterprise_install": False}
+        return self._grant(self.workspaces[team_id])
+
+    def _grant(self, ws: Workspace) -> dict[str, Any]:
+        granted: dict[str, Any] = {
+            "ok": True, "app_id": "A0HROMADA", "authed_user": {"id": "UINSTALLER"},
+            "scope": "commands,chat:write", "token_type": "bot",
+            "access_token": ws.bot_token, "bot_user_id": ws.bot_user_id,
+            "team": {"id": ws.team_id, "name": ws.name}, "enterprise": None,
+            "is_enterprise_install": False}
+        if ws.rotation_seconds is not None:
+            ws.bot_token = f"xoxe.xoxb-1-{ws.team_id}-{ws.refreshes}"
+            ws.refresh_token = f"xoxe-1-{ws.team_id}-{ws.refreshes}"
+            granted.update(access_token=ws.bot_token, refresh_token=ws.refresh_token,
+                           expires_in=ws.rotation_seconds)
+        return granted
 
     # -- response URLs and uploads ---------------------------------------------------
 
