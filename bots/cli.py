@@ -206,6 +206,62 @@ def manifest_slack(
         sys.stdout.write(text)
 
 
+tenant_app = typer.Typer(no_args_is_help=True, help="Workspaces and servers Hromada serves.")
+app.add_typer(tenant_app, name="tenant")
+
+
+def _tenant_id(tenant: str) -> str:
+    return tenant if ":" in tenant else f"console:{tenant}"
+
+
+@tenant_app.command("list")
+def tenant_list() -> None:
+    """Every tenant: members, items, and when an uninstalled one will be purged."""
+    from core import lifecycle
+    from storage.db import Database
+
+    db = Database(_settings().effective_database_url)
+    try:
+        db.upgrade()
+        rows = lifecycle.tenants(db)
+    finally:
+        db.dispose()
+    typer.echo(f"{'tenant':<28} {'members':>7} {'items':>6}  state")
+    for row in rows:
+        state = "active" if row.purge_at is None else (
+            f"uninstalled {row.uninstalled_at:%Y-%m-%d}, purged after {row.purge_at:%Y-%m-%d}")
+        typer.echo(f"{row.id:<28} {row.members:>7} {row.items:>6}  {state}")
+
+
+@tenant_app.command("purge")
+def tenant_purge(
+    tenant: str = typer.Argument(..., help="slack:T0123, discord:81234, or a console name."),
+    yes: bool = typer.Option(False, "--yes", help="Really delete everything of this tenant."),
+) -> None:
+    """Delete every row of one tenant now: items, votes, members, settings, installs."""
+    from core import lifecycle
+    from storage import lifecycle as store
+    from storage.db import Database
+
+    tenant_id = _tenant_id(tenant)
+    db = Database(_settings().effective_database_url)
+    try:
+        db.upgrade()
+        with db.engine.connect() as conn:
+            rows = store.footprint(conn, tenant_id)
+        if not rows:
+            typer.echo(f"error: no tenant {tenant_id} (see: hromada tenant list)", err=True)
+            raise typer.Exit(1)
+        if not yes:
+            typer.echo(f"{tenant_id} has {sum(rows.values())} rows in {len(rows)} tables. "
+                       "Nothing was deleted; add --yes to delete them all, for good.", err=True)
+            raise typer.Exit(2)
+        counts = lifecycle.purge(db, tenant_id)
+    finally:
+        db.dispose()
+    typer.echo(f"purged {tenant_id}: {sum(counts.values())} rows")
+
+
 def main() -> None:
     app()
 

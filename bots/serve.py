@@ -5,9 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bots.delivery import Deliveries
 from bots.runtime import build
+from core import lifecycle
+from core.app import Hromada
 from core.config import Settings
 
 log = logging.getLogger(__name__)
@@ -32,11 +38,30 @@ async def serve_async(settings: Settings) -> None:
 
     scheduler = start_scheduler(DigestRunner(hromada, deliveries),
                                 coffee_runner=CoffeeRunner(hromada, deliveries))
+    schedule_purges(scheduler, hromada)
     try:
         await asyncio.gather(*runners)
     finally:
         scheduler.shutdown(wait=False)
         hromada.db.dispose()
+
+
+PURGE_SECONDS = 3600
+
+
+def schedule_purges(scheduler: AsyncIOScheduler, hromada: Hromada) -> None:
+    """Hourly: tenants uninstalled longer than their retention period are deleted.
+
+    Every process may run it; a purge is one transaction of deletes, so a second one finds
+    nothing left to do."""
+
+    async def purge() -> None:
+        purged = await asyncio.to_thread(lifecycle.purge_due, hromada.db, hromada.clock.now())
+        if purged:
+            log.info("purged %d uninstalled tenants after their retention period", len(purged))
+
+    scheduler.add_job(purge, IntervalTrigger(seconds=PURGE_SECONDS), id="purge",
+                      max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
 
 
 def serve(settings: Settings) -> None:

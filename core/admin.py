@@ -6,6 +6,7 @@ from core.commands import REGISTRY
 from core.context import Ctx, split_list
 from core.errors import InvalidInput
 from core.i18n import N_, available_languages
+from core.lifecycle import MAX_RETENTION_DAYS
 from core.registry import MemberArg, P, Param
 from core.replies import Field, Line, Reply
 from core.text import Rich, UserText
@@ -45,8 +46,10 @@ def show_settings(ctx: Ctx) -> Reply:
             Field(ctx._("Moderators"), Rich((UserText(", ".join(mods) or "—"),))),
             Field(ctx._("Moderator roles"),
                   Rich((UserText(", ".join(split_list(t.moderator_roles)) or "—"),))),
+            Field(ctx._("Kept after removal (days)"), Rich((str(t.retention_days),))),
         ],
-        footer=ctx._("Change: /hromada settings language|threshold|values|moderators|roles …"),
+        footer=ctx._("Change: /hromada settings "
+                     "language|threshold|values|moderators|roles|retention …"),
     )
 
 
@@ -114,6 +117,18 @@ def set_roles(ctx: Ctx, roles: str) -> Reply:
     ctx.tenant.moderator_roles = ",".join(names)
     ctx.session.add(ctx.tenant)
     return Reply(text=ctx.t(N_("Moderator roles: {roles}."), roles=UserText(", ".join(names))))
+
+
+@REGISTRY.command("hromada settings retention",
+                  Param("days", P.INT, N_("days, 1-3650"), minimum=1,
+                        maximum=MAX_RETENTION_DAYS),
+                  help=N_("How long this workspace's data is kept after Hromada is removed."),
+                  moderator=True)
+def set_retention(ctx: Ctx, days: int) -> Reply:
+    ctx.tenant.retention_days = days
+    ctx.session.add(ctx.tenant)
+    return Reply(text=ctx.t(N_("If Hromada is removed, this workspace's data is kept for "
+                               "{days} days, then deleted."), days=days))
 
 
 @REGISTRY.command("hromada demo", help=N_("Load a small sample so you can see Hromada alive."),

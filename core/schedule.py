@@ -177,10 +177,11 @@ def due(session: Session, now: datetime, *, platforms: Iterable[str] | None = No
         tenant_ids: Iterable[str] | None = None) -> list[tuple[str, Period]]:
     """Tenants whose latest period has not gone out and is not held by a live claim.
 
-    A period that ended before the tenant existed is never due.
+    A period that ended before the tenant existed is never due; an uninstalled tenant has none.
     """
     stmt = select(Tenant).where(Tenant.digest_enabled.is_(True),  # type: ignore[attr-defined]
-                                Tenant.digest_channel.is_not(None))  # type: ignore[union-attr]
+                                Tenant.digest_channel.is_not(None),  # type: ignore[union-attr]
+                                Tenant.uninstalled_at.is_(None))  # type: ignore[union-attr]
     if tenant_ids is not None:
         stmt = stmt.where(Tenant.id.in_(list(tenant_ids)))  # type: ignore[attr-defined]
     wanted = {f"{p}:" for p in platforms} if platforms is not None else None

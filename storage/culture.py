@@ -15,7 +15,7 @@ from sqlalchemy import Index, UniqueConstraint, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
-from storage.models import _ts, utcnow
+from storage.models import Tenant, _ts, utcnow
 
 
 class PulseAnswer(SQLModel, table=True):
@@ -215,8 +215,13 @@ def matches_of(session: Session, tenant_id: str, member_id: int) -> list[tuple[s
 
 
 def coffee_tenants(session: Session) -> list[str]:
-    """Tenants where anyone takes part in coffee pairing: the ones a weekly round is for."""
+    """Tenants where anyone takes part in coffee pairing: the ones a weekly round is for.
+
+    Not an uninstalled one: its introductions could not be sent."""
     return [str(t) for t in session.execute(
-        select(CoffeeMember.tenant_id).where(CoffeeMember.active.is_(True))  # type: ignore[attr-defined]
+        select(CoffeeMember.tenant_id)
+        .join(Tenant, Tenant.id == CoffeeMember.tenant_id)  # type: ignore[arg-type]
+        .where(CoffeeMember.active.is_(True),  # type: ignore[attr-defined]
+               Tenant.uninstalled_at.is_(None))  # type: ignore[union-attr]
         .distinct().order_by(CoffeeMember.tenant_id)
     ).scalars()]

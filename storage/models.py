@@ -34,6 +34,9 @@ class Tenant(SQLModel, table=True):
     digest_tz: str = Field(default="UTC", max_length=64)
     digest_enabled: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    # Set when the platform says Hromada was removed; the data goes after retention_days.
+    uninstalled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    retention_days: int = 30
 
 
 class Member(SQLModel, table=True):

@@ -20,6 +20,7 @@ import discord
 from discord import app_commands
 
 from bots.discord.commands import CatalogTranslator, build_tree
+from bots.discord.lifecycle import register_lifecycle
 from bots.discord.render import NO_MENTIONS, parse_custom_id, render
 from core.app import Hromada
 from core.context import Actor
@@ -150,6 +151,7 @@ class Adapter:
         self.watchers: list[Callable[[str], None]] = []
         client.event(self.on_raw_reaction_add)
         client.event(self.on_raw_reaction_remove)
+        register_lifecycle(client, hromada, self._finish)
         if isinstance(client, _Sequenced):
             client.component_handler = self.on_interaction
         else:

@@ -37,6 +37,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bots.delivery import Deliveries
 from bots.slack import render
 from bots.slack.installations import DbInstallationStore, DbStateStore
+from bots.slack.lifecycle import register_lifecycle, reinstalled
 from core.app import Hromada
 from core.config import Settings
 from core.context import Actor
@@ -71,7 +72,8 @@ BOT_SCOPES = (
     "files:write",
 )
 GROUP_DM_LIMIT = 8  # members of one Slack group DM besides the bot
-BOT_EVENTS = ("app_home_opened", "reaction_added", "reaction_removed")
+BOT_EVENTS = ("app_home_opened", "reaction_added", "reaction_removed", "app_uninstalled",
+              "tokens_revoked")
 
 CANNOT_READ = N_("I could not read that message; invite me to the channel and try again.")
 NOT_IN_CHANNEL = N_("I am not in this channel, so only you see this. Invite me with "
@@ -585,9 +587,10 @@ def build_app(hromada: Hromada, settings: Settings, deliveries: Deliveries | Non
     installations: DbInstallationStore | None = None
     if oauth_enabled(settings):
         assert settings.slack_client_id and settings.slack_client_secret
-        installations = DbInstallationStore(client_id=settings.slack_client_id,
-                                            engine=hromada.db.engine,
-                                            cipher=TokenCipher(hromada.db.engine, hromada.secret))
+        installations = DbInstallationStore(
+            client_id=settings.slack_client_id, engine=hromada.db.engine,
+            cipher=TokenCipher(hromada.db.engine, hromada.secret),
+            on_install=lambda team: reinstalled(hromada, team))
         client = make_client(settings, token=None)
         app = AsyncApp(
             signing_secret=signing,
@@ -621,6 +624,7 @@ def build_app(hromada: Hromada, settings: Settings, deliveries: Deliveries | Non
     bot = SlackBot(hromada, background=background or Background(),
                    workers=settings.slack_core_workers)
     register(app, bot)
+    register_lifecycle(app, hromada, installations)
     _BOTS[app] = bot
     if deliveries is not None:
         rotator = None

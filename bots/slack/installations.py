@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+from collections.abc import Callable
 from logging import Logger
 from typing import Any, TypeVar
 
@@ -37,9 +38,11 @@ class DbInstallationStore(AsyncInstallationStore):
     """Installations and bot tokens per workspace, in the ``slack_installations``/``slack_bots``
     tables."""
 
-    def __init__(self, *, client_id: str, engine: Engine, cipher: TokenCipher) -> None:
+    def __init__(self, *, client_id: str, engine: Engine, cipher: TokenCipher,
+                 on_install: Callable[[str | None], None] | None = None) -> None:
         self.sync = SQLAlchemyInstallationStore(client_id=client_id, engine=engine, logger=log)
         self.cipher = cipher
+        self.on_install = on_install
 
     @property
     def logger(self) -> Logger:
@@ -61,6 +64,8 @@ class DbInstallationStore(AsyncInstallationStore):
 
     def _save(self, installation: Installation) -> None:
         self.sync.save(self._sealed(installation))  # type: ignore[arg-type]
+        if self.on_install is not None:
+            self.on_install(installation.team_id)
 
     def _save_bot(self, bot: Bot) -> None:
         self.sync.save_bot(self._sealed(bot))  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 
 from bots.delivery import Deliveries
 from bots.slack.app import Background, bot_of, build_app, oauth_enabled
+from bots.slack.lifecycle import reinstalled
 from core.app import Hromada
 from core.config import Settings
 
@@ -124,8 +125,10 @@ class SlackServer:
             self.connected = True  # each workspace's token is checked on its own requests
             return
         try:
-            await self.app.client.auth_test()
+            auth = await self.app.client.auth_test()
             self.connected = True
+            # The workspace of this token has Hromada installed (again, after an uninstall).
+            await asyncio.to_thread(reinstalled, self.hromada, auth.get("team_id"))
         except SlackApiError as exc:
             log.error("Slack auth.test failed: %s", exc.response.get("error"))
 
