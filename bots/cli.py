@@ -21,7 +21,7 @@ def _settings() -> Settings:
     from bots.runtime import setup_logging
 
     settings = Settings()
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     return settings
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import traceback
+from datetime import UTC, datetime
 
 from core.app import Hromada
 from core.clock import Clock
@@ -25,12 +28,46 @@ class ContextFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: str = "INFO") -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line for log shippers.
+
+    Only the message *template* is written, never its arguments: arguments are where submitted
+    text, names and ids would travel. An exception gives its class and where it was raised,
+    not its message (which may quote data)."""
+
+    FIELDS = ("request_id", "tenant", "command")
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "event": str(record.msg),
+        }
+        for name in self.FIELDS:
+            value = getattr(record, name, None)
+            if value not in (None, "-"):
+                out[name] = value
+        latency = getattr(record, "latency", None)
+        if isinstance(latency, int | float):
+            out["latency_ms"] = round(latency * 1000, 3)
+        if record.exc_info and record.exc_info[0] is not None:
+            out["error"] = record.exc_info[0].__name__
+            tb = record.exc_info[2]
+            out["where"] = [f"{f.filename}:{f.lineno} {f.name}"
+                            for f in traceback.extract_tb(tb)][-5:] if tb else []
+        return json.dumps(out, ensure_ascii=False)
+
+
+def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     handler = logging.StreamHandler()
     handler.addFilter(ContextFilter())
-    handler.setFormatter(logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s tenant=%(tenant)s command=%(command)s "
-        "request=%(request_id)s %(message)s"))
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s tenant=%(tenant)s command=%(command)s "
+            "request=%(request_id)s %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

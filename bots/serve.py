@@ -12,7 +12,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bots.delivery import Deliveries
 from bots.runtime import build
-from core import lifecycle
+from core import housekeeping
 from core.app import Hromada
 from core.config import Settings
 
@@ -38,7 +38,7 @@ async def serve_async(settings: Settings) -> None:
 
     scheduler = start_scheduler(DigestRunner(hromada, deliveries),
                                 coffee_runner=CoffeeRunner(hromada, deliveries))
-    schedule_purges(scheduler, hromada)
+    schedule_housekeeping(scheduler, hromada)
     try:
         await asyncio.gather(*runners)
     finally:
@@ -46,21 +46,18 @@ async def serve_async(settings: Settings) -> None:
         hromada.db.dispose()
 
 
-PURGE_SECONDS = 3600
+SWEEP_SECONDS = 3600
 
 
-def schedule_purges(scheduler: AsyncIOScheduler, hromada: Hromada) -> None:
-    """Hourly: tenants uninstalled longer than their retention period are deleted.
+def schedule_housekeeping(scheduler: AsyncIOScheduler, hromada: Hromada) -> None:
+    """Hourly: old event keys and drafts go, and tenants past their retention period.
 
-    Every process may run it; a purge is one transaction of deletes, so a second one finds
-    nothing left to do."""
+    Every process may run it: each step is plain deletes, so a second run finds nothing."""
 
-    async def purge() -> None:
-        purged = await asyncio.to_thread(lifecycle.purge_due, hromada.db, hromada.clock.now())
-        if purged:
-            log.info("purged %d uninstalled tenants after their retention period", len(purged))
+    async def sweep() -> None:
+        await asyncio.to_thread(housekeeping.sweep, hromada.db, hromada.clock.now())
 
-    scheduler.add_job(purge, IntervalTrigger(seconds=PURGE_SECONDS), id="purge",
+    scheduler.add_job(sweep, IntervalTrigger(seconds=SWEEP_SECONDS), id="housekeeping",
                       max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
 
 

@@ -175,7 +175,8 @@ class Hromada:
                                               message_id)
                 if item is None or item.kind != "pulse" or item.status == pulses.CLOSED:
                     return False
-                if event_key and not repos.claim_event(ctx.session, ctx.tenant_id, event_key):
+                if event_key and not repos.claim_event(ctx.session, ctx.tenant_id, event_key,
+                                                      ctx.now):
                     return False
                 pulses.record(ctx, item, digit)
                 return True
@@ -227,7 +228,8 @@ class Hromada:
         text = text.replace("\x00", "")
         source_author = source_author.replace("\x00", "") if source_author else source_author
         with self.context(actor) as ctx:
-            if event_key and not repos.claim_event(ctx.session, ctx.tenant_id, event_key):
+            if event_key and not repos.claim_event(ctx.session, ctx.tenant_id, event_key,
+                                                      ctx.now):
                 return None
             if as_risk:
                 if link:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias=_env("HROMADA_DATABASE_URL"))
     secret_key: SecretStr | None = Field(default=None, validation_alias=_env("HROMADA_SECRET_KEY"))
     log_level: str = Field(default="INFO", validation_alias=_env("HROMADA_LOG_LEVEL"))
+    log_format: Literal["text", "json"] = Field(default="text",
+                                                validation_alias=_env("HROMADA_LOG_FORMAT"))
 
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=_env("SLACK_BOT_TOKEN")

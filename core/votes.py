@@ -40,7 +40,7 @@ def apply_to(session: repos.Runner, tenant_id: str, *, item_id: int, kind: str, 
     """``apply`` on plain values: the reaction hot path runs it without loading ORM rows."""
     if kind not in VOTABLE or status in NOT_VOTABLE_STATUSES:
         return False
-    if event_key and not repos.claim_event(session, tenant_id, event_key):
+    if event_key and not repos.claim_event(session, tenant_id, event_key, when):
         return False
     if added:
         repos.upsert_vote(session, tenant_id, item_id, member_id, value, when)

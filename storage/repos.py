@@ -420,11 +420,12 @@ def _hot(session: Runner, name: str, params: dict[str, Any]) -> Any:
     return conn.execute(stmt, params)
 
 
-def claim_event(session: Runner, tenant_id: str, key: str) -> bool:
-    """Record an idempotency key; False when it was seen before."""
+def claim_event(session: Runner, tenant_id: str, key: str, now: datetime | None = None) -> bool:
+    """Record an idempotency key; False when it was seen before. ``now``: the core's clock,
+    which the housekeeping sweep ages keys by."""
     from storage.models import utcnow
 
-    params = {"tenant_id": tenant_id, "key": key, "created_at": utcnow()}
+    params = {"tenant_id": tenant_id, "key": key, "created_at": now or utcnow()}
     return _hot(session, "claim", params).first() is not None
 
 
