@@ -56,6 +56,11 @@ def _chat(settings: Settings, *, name: str, admin: bool, tenant: str,
 
     hromada = build(settings, clock=OffsetClock())
     console = ConsoleChat(hromada, tenant=tenant, name=name, admin=admin)
+    stop_ops = None
+    if "port" in settings.model_fields_set:  # probes and metrics only when asked for
+        from bots.ops import Ops, serve_in_thread
+
+        stop_ops = serve_in_thread(Ops(hromada), port=settings.port)
     interactive = sys.stdin.isatty()
     if interactive or platforms_hint:
         console.greet(platforms=platforms_hint)
@@ -74,6 +79,8 @@ def _chat(settings: Settings, *, name: str, admin: bool, tenant: str,
     except KeyboardInterrupt:
         pass
     finally:
+        if stop_ops is not None:
+            stop_ops()
         hromada.db.dispose()
 
 

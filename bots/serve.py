@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bots.delivery import Deliveries
+from bots.ops import Ops, OpsServer
 from bots.runtime import build
 from core import housekeeping
 from core.app import Hromada
@@ -22,15 +23,20 @@ log = logging.getLogger(__name__)
 async def serve_async(settings: Settings) -> None:
     hromada = build(settings)
     deliveries = Deliveries()
+    ops = Ops(hromada)
     runners: list[Awaitable[None]] = []
+    ops_server: OpsServer | None = None
     if settings.slack_bot_token is not None or settings.slack_client_id:  # token, or OAuth
         from bots.slack.runner import run_slack
 
-        runners.append(run_slack(hromada, settings, deliveries))
+        runners.append(run_slack(hromada, settings, deliveries, ops))  # serves ops paths too
+    else:
+        ops_server = OpsServer(ops, port=settings.port)
+        await ops_server.start()
     if settings.discord_token is not None:
         from bots.discord.runner import run_discord
 
-        runners.append(run_discord(hromada, settings, deliveries))
+        runners.append(run_discord(hromada, settings, deliveries, ops))
     log.info("serving: %s", ", ".join(p for p, on in (
         ("slack", settings.slack_bot_token or settings.slack_client_id),
         ("discord", settings.discord_token)) if on))
@@ -43,6 +49,8 @@ async def serve_async(settings: Settings) -> None:
         await asyncio.gather(*runners)
     finally:
         scheduler.shutdown(wait=False)
+        if ops_server is not None:
+            await ops_server.stop()
         hromada.db.dispose()
 
 

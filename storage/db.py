@@ -105,6 +105,17 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
+def at_head(engine: Engine) -> bool:
+    """True when the store's schema is at every migration head this code knows."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return current == heads
+
+
 def upgrade(url: str, revision: str = "heads", *, secret: bytes | None = None) -> None:
     """``secret`` lets data migrations that need the deployment key (token encryption) run."""
     from alembic import command

@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import TextIO
 
+from bots import metrics
 from bots.console.render import render, render_notice
 from core.app import Hromada
 from core.clock import OffsetClock
@@ -87,14 +89,24 @@ class ConsoleChat:
 
     def handle(self, line: str) -> None:
         """One line in; what the member would see out. Errors answered here, in one place."""
+        word = line.partition(" ")[0]
+        command = word if word[1:] in self.hromada.registry.groups else "other"
+        metrics.REQUESTS.labels("console", command).inc()
+        started = time.perf_counter()
         try:
             self._handle(line)
         except HromadaError as exc:
+            metrics.ERRORS.labels("console", metrics.error_name(exc)).inc()
             self.show(self.hromada.error_reply(self.tenant_id, exc))
-        except Exception:
+        except Exception as exc:
+            metrics.ERRORS.labels("console", metrics.error_name(exc)).inc()
             request_id = uuid.uuid4().hex[:8]
             log.exception("console command failed", extra={"request_id": request_id})
             self.show(self.hromada.apology(self.tenant_id, request_id))
+        finally:
+            spent = time.perf_counter() - started
+            metrics.ACK_SECONDS.labels("console", command).observe(spent)
+            metrics.ANSWER_SECONDS.labels("console", command).observe(spent)
 
     def _handle(self, line: str) -> None:
         word, _, rest = line.partition(" ")

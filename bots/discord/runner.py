@@ -14,6 +14,7 @@ import yarl
 from bots.delivery import Deliveries
 from bots.discord.bot import Adapter, make_client
 from bots.discord.render import NO_MENTIONS, notice_text, render
+from bots.ops import Ops
 from core.app import Hromada
 from core.config import Settings
 from core.replies import Notice, Reply
@@ -109,9 +110,15 @@ async def start_discord(hromada: Hromada, settings: Settings, deliveries: Delive
     return client, adapter
 
 
-async def run_discord(hromada: Hromada, settings: Settings, deliveries: Deliveries) -> None:
+async def run_discord(hromada: Hromada, settings: Settings, deliveries: Deliveries,
+                      ops: Ops | None = None) -> None:
     """Serve Discord until the process stops (called by ``hromada serve``)."""
     client, _ = await start_discord(hromada, settings, deliveries)
+    if ops is not None:
+        async def connected() -> bool:
+            return client.is_ready() and not client.is_closed()
+
+        ops.add_platform("discord", connected)
     try:
         await client.connect(reconnect=True)
     finally:

@@ -1,4 +1,5 @@
-"""Running the Slack adapter: HTTP under uvicorn or Socket Mode, plus ``GET /healthz``.
+"""Running the Slack adapter: HTTP under uvicorn or Socket Mode, plus the operator's paths
+(``/healthz``, ``/readyz``, ``/metrics``, see ``bots.ops``).
 
 HTTP mode serves ``POST /slack/events`` (signature-verified by Bolt). With
 ``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET`` it also serves the OAuth install
@@ -9,12 +10,9 @@ Socket Mode instead and the HTTP server keeps only health and OAuth.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import socket
 import sys
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
 import aiohttp
 import uvicorn
@@ -24,6 +22,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bots.delivery import Deliveries
+from bots.ops import Ops, Receive, Scope, Send, respond
 from bots.slack.app import Background, bot_of, build_app, oauth_enabled
 from bots.slack.lifecycle import reinstalled
 from core.app import Hromada
@@ -33,11 +32,7 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 SWITCH_INTERVAL = 0.0005
-HEALTH_PATH = "/healthz"
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class SlackServer:
@@ -45,8 +40,10 @@ class SlackServer:
 
     def __init__(self, hromada: Hromada, settings: Settings, deliveries: Deliveries, *,
                  host: str = "0.0.0.0", port: int | None = None,
-                 background: Background | None = None) -> None:
+                 background: Background | None = None, ops: Ops | None = None) -> None:
         self.hromada = hromada
+        self.ops = ops or Ops(hromada)
+        self.ops.add_platform("slack", self.slack_connected)
         self.settings = settings
         self.background = background or Background()
         self.app: AsyncApp = build_app(hromada, settings, deliveries, background=self.background)
@@ -66,26 +63,20 @@ class SlackServer:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        path, method = scope["path"], scope["method"]
-        if path == HEALTH_PATH and method == "GET":
-            await self._health(send)
-        elif path == EVENTS_PATH and self.socket_mode:
-            await _send(send, 404, b"Socket Mode is on; events arrive over the WebSocket")
+        if await self.ops.handle(scope, send):
+            return
+        path = scope["path"]
+        if path == EVENTS_PATH and self.socket_mode:
+            await respond(send, 404, b"Socket Mode is on; events arrive over the WebSocket")
         else:
             await self._bolt(scope, receive, send)
 
-    async def healthy(self) -> dict[str, bool]:
-        """Store reachable and Slack connected (auth.test passed, or the socket is open)."""
-        store = await asyncio.to_thread(self.hromada.db.ping)
-        slack = self.connected
+    async def slack_connected(self) -> bool:
+        """auth.test passed (one token), OAuth is on (each workspace checks its own), or the
+        Socket Mode connection is open."""
         if self.socket_handler is not None:
-            slack = await self.socket_handler.client.is_connected()
-        return {"store": store, "slack": slack}
-
-    async def _health(self, send: Send) -> None:
-        state = await self.healthy()
-        status = 200 if all(state.values()) else 503
-        await _send(send, status, json.dumps(state).encode(), "application/json")
+            return bool(await self.socket_handler.client.is_connected())
+        return self.connected
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -148,16 +139,10 @@ class SlackServer:
             await self.session.close()
 
 
-async def _send(send: Send, status: int, body: bytes,
-                content_type: str = "text/plain; charset=utf-8") -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type.encode())]})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def run_slack(hromada: Hromada, settings: Settings, deliveries: Deliveries) -> None:
+async def run_slack(hromada: Hromada, settings: Settings, deliveries: Deliveries,
+                    ops: Ops | None = None) -> None:
     """``hromada serve``'s Slack part: runs until the server is told to stop."""
-    server = SlackServer(hromada, settings, deliveries)
+    server = SlackServer(hromada, settings, deliveries, ops=ops)
     await server.start()
     try:
         await server.wait()

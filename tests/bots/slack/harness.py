@@ -317,7 +317,7 @@ class SlackHarness:
             return resp.status
 
     async def health(self) -> tuple[int, dict[str, Any]]:
-        async with self.session.get(self.url + "/healthz") as resp:
+        async with self.session.get(self.url + "/readyz") as resp:
             return resp.status, await resp.json()
 
 

@@ -290,7 +290,7 @@ async def test_app_home_lists_own_items_top_ideas_and_open_questions(hromada: Hr
 async def test_health_reports_store_and_slack(hromada: Hromada) -> None:
     async with SlackHarness.running(hromada) as slack:
         status, state = await slack.health()
-        assert status == 200 and state == {"store": True, "slack": True}
+        assert status == 200 and state == {"store": True, "migrations": True, "slack": True}
 
 
 async def test_slow_answers_ack_empty_and_follow_through_response_url(
