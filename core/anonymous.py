@@ -174,7 +174,10 @@ def post_anonymous(ctx: Ctx, item: Item, card: Reply) -> Reply:
                          "than {k} members, too few to hide among, and there is no main channel "
                          "yet (a moderator sets one with /digest here). It shows in lists and "
                          "the weekly digest."), ref=ref, k=k)
-    return Reply(text=where + " " + offer, actions=button, visibility=Visibility.PRIVATE)
+    # Shown to the author alone, as a card that stands for nothing to vote on.
+    card.text, card.actions = where + " " + offer, button
+    card.visibility, card.item_id = Visibility.PRIVATE, None
+    return card
 
 
 # -- replies between moderators and authors ----------------------------------------------------
@@ -185,22 +188,22 @@ REPLY_TEXT = Param("text", P.TEXT, N_("what you want to say"))
 
 
 @REGISTRY.command("idea reply", IDEA_REF, REPLY_TEXT,
-                  help=N_("Moderators write to an idea's author privately (also an anonymous "
-                          "one who asked to hear back); the author answers the same way."))
+                  help=N_("Write privately to an idea's author (moderators), or answer a "
+                          "moderator (the author)."))
 def reply_idea(ctx: Ctx, ref: int, text: str) -> Reply:
     return converse(ctx, items.get(ctx, "idea", ref), text)
 
 
 @REGISTRY.command("risk reply", RISK_REF, REPLY_TEXT,
-                  help=N_("Moderators write to a risk's author privately; the author answers "
-                          "the same way."))
+                  help=N_("Write privately to a risk's author (moderators), or answer a "
+                          "moderator (the author)."))
 def reply_risk(ctx: Ctx, ref: int, text: str) -> Reply:
     return converse(ctx, items.get(ctx, "risk", ref), text)
 
 
 @REGISTRY.command("ask reply", QUESTION_REF, REPLY_TEXT,
-                  help=N_("Moderators write to a question's asker privately (also an anonymous "
-                          "one who asked to hear back); the asker answers the same way."))
+                  help=N_("Write privately to a question's asker (moderators), or answer a "
+                          "moderator (the asker)."))
 def reply_question(ctx: Ctx, ref: int, text: str) -> Reply:
     return converse(ctx, items.get(ctx, "question", ref), text)
 
