@@ -355,3 +355,26 @@ def test_a_sealed_reference_opens_only_with_the_deployments_key_for_its_own_item
     assert unseal(b"key-two", SealedRef(item_id=7, tenant_id=TENANT, token=token)) is None
     assert unseal(b"key-one", SealedRef(item_id=8, tenant_id=TENANT, token=token)) is None
     assert unseal(b"key-one", SealedRef(item_id=7, tenant_id="console:x", token=token)) is None
+
+
+def test_libraries_never_log_request_bodies(monkeypatch):
+    """At DEBUG, Slack's, Discord's and SQLAlchemy's loggers print request bodies and bound
+    values (texts beside user ids): whatever our level, theirs stays at INFO or above."""
+    from bots.runtime import QUIET_LIBRARIES, setup_logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    before = {name: logging.getLogger(name).level for name in QUIET_LIBRARIES}
+    try:
+        setup_logging("DEBUG")
+        for name in ("slack_sdk.web.async_base_client", "slack_bolt.App", "discord.http",
+                     "sqlalchemy.engine.Engine", *QUIET_LIBRARIES):
+            assert logging.getLogger(name).getEffectiveLevel() >= logging.INFO, name
+        assert logging.getLogger("sqlalchemy.engine.Engine").getEffectiveLevel() >= (
+            logging.WARNING)
+        assert logging.getLogger("core.app").getEffectiveLevel() == logging.DEBUG
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, old in before.items():
+            logging.getLogger(name).setLevel(old)
