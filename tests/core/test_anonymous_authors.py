@@ -69,8 +69,8 @@ def traces_of(db: Database, user_id: str, name: str) -> list[str]:
             if table == "member" and row["id"] == mid:
                 continue
             for column, value in row.items():
-                if isinstance(value, str) and (user_id in value.lower() or name.lower()
-                                               in value.lower()):
+                if isinstance(value, str) and (user_id.lower() in value.lower()
+                                               or name.lower() in value.lower()):
                     found.append(f"{table}.{column}={value!r}")
                 if column in MEMBER_COLUMNS and value == mid:
                     found.append(f"{table}.{column}={value!r}")
