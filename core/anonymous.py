@@ -125,10 +125,15 @@ def hear_back(ctx: Ctx, value: str) -> Reply:
 def stop(ctx: Ctx, value: str) -> Reply:
     """The author changed their mind: the sealed reference goes, nothing links them again."""
     item = _own_anonymous(ctx, value)
-    ctx.session.execute(delete(SealedRef).where(
-        SealedRef.item_id == item.id, SealedRef.tenant_id == ctx.tenant_id))  # type: ignore[arg-type]
+    unseal_item(ctx, item)
     return Reply(text=ctx.t(N_("Done: the sealed reference for {ref} is erased; nothing links "
                                "it to you now."), ref=items.ref(item)))
+
+
+def unseal_item(ctx: Ctx, item: Item) -> None:
+    """Erase an item's sealed reference (the author stopped, or withdrew the item)."""
+    ctx.session.execute(delete(SealedRef).where(
+        SealedRef.item_id == item.id, SealedRef.tenant_id == ctx.tenant_id))  # type: ignore[arg-type]
 
 
 ACTIONS: dict[str, Callable[[Ctx, str], Reply]] = {HEAR_BACK: hear_back, QUIET: stop}

@@ -167,5 +167,8 @@ def withdraw(ctx: Ctx, ref: int) -> Reply:
     if item.anonymous:  # the history must not tie the hidden author to the idea
         change.actor_id = None
         ctx.session.add(change)
+        from core.anonymous import unseal_item
+
+        unseal_item(ctx, item)  # nothing more to hear about: the sealed reference goes
     return Reply(text=ctx.t(N_("{ref} is withdrawn."), ref=items.ref(item)))
 

@@ -313,6 +313,14 @@ def test_only_the_author_can_opt_in_and_stop(hromada, actor, db):
     assert raw_rows(db)["sealed_ref"] == []
 
 
+def test_withdrawing_an_idea_erases_its_sealed_reference(hromada, actor, db):
+    author = actor(AUTHOR)
+    opt_in(hromada, author)
+    assert len(raw_rows(db)["sealed_ref"]) == 1
+    hromada.run(author, "idea", "withdraw I-1")
+    assert raw_rows(db)["sealed_ref"] == []
+
+
 def test_a_question_answer_reaches_the_anonymous_asker_who_opted_in(hromada, actor):
     author, mod = actor(AUTHOR), actor("mod", admin=True)
     reply = hromada.run(author, "ask", "anon Why the reorg?")
