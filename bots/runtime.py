@@ -72,6 +72,16 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # At DEBUG these libraries log whole request bodies: a message's text beside the user id it
+    # goes to. Whatever our level, theirs stays at INFO or above.
+    for name, floor in QUIET_LIBRARIES.items():
+        logging.getLogger(name).setLevel(max(floor, root.level))
+
+
+# SQLAlchemy logs statements at INFO and rows at DEBUG: only its warnings.
+QUIET_LIBRARIES = {"slack_sdk": logging.INFO, "slack_bolt": logging.INFO,
+                   "discord": logging.INFO, "aiohttp": logging.INFO, "uvicorn": logging.INFO,
+                   "sqlalchemy": logging.WARNING}
 
 
 def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> Hromada:

@@ -10,6 +10,7 @@ from typing import Any
 
 from core import (  # noqa: F401 - registers commands
     admin,
+    anonymous,
     coffee,
     digest,
     ideas,
@@ -135,6 +136,8 @@ class Hromada:
                 from core.items import ref
 
                 return Reply(text=ctx.t(N_("Your vote went to {ref} instead."), ref=ref(item)))
+            if action_id in anonymous.ACTIONS:
+                return anonymous.ACTIONS[action_id](ctx, value)
             if action_id == "pulse.answer":
                 return pulses.press(ctx, value)
             if action_id == "forget-me.confirm":
@@ -144,6 +147,22 @@ class Hromada:
                 return self._press_command(ctx, ("idea", "status"), {"ref": ref_,
                                                                     "status": status})
         raise InvalidInput(N_("That button is not known here."))
+
+    def needs_audience(self, group: str, text: str = "", *, action_id: str = "") -> bool:
+        """Whether this command or button may post an anonymous card, so the adapter should
+        say how many members the channel has (``Actor.channel_size``)."""
+        if action_id:
+            return action_id in anonymous.AUDIENCE_ACTIONS
+        try:
+            cmd, _rest, _default = self.registry.resolve(group, text)
+        except HromadaError:
+            return False
+        return cmd.path in anonymous.AUDIENCE_COMMANDS
+
+    def member_count(self, tenant_id: str) -> int:
+        """Members known in a tenant (the console's one channel holds them all)."""
+        with self.db.uow() as session:
+            return repos.member_count(session, tenant_id)
 
     def _press_command(self, ctx: Ctx, path: tuple[str, ...], options: dict[str, Any]) -> Reply:
         cmd = self.registry.find(path)

@@ -31,6 +31,9 @@ class Actor:
     is_admin: bool = False
     roles: tuple[str, ...] = ()
     channel_id: str | None = None  # where the command was typed, when the platform says
+    # How many members can read that channel, when the adapter knows (an anonymous card is
+    # never posted where fewer than the tenant's threshold could have written it).
+    channel_size: int | None = None
 
 
 def split_list(value: str) -> list[str]:
@@ -78,6 +81,11 @@ class Ctx:
     def anon_hash(self, item_number: int, kind: str) -> str:
         """A keyed hash that lets the author, and only a holder of the key, prove authorship."""
         msg = f"{self.tenant_id}|{kind}|{item_number}|{self.actor.user_id}".encode()
+        return hmac.new(self.secret, msg, hashlib.sha256).hexdigest()
+
+    def keyed_hash(self, *parts: object) -> str:
+        """The acting member's keyed hash over ``parts``: provable by them, naming nobody."""
+        msg = "|".join([self.tenant_id, *map(str, parts), self.actor.user_id]).encode()
         return hmac.new(self.secret, msg, hashlib.sha256).hexdigest()
 
     def member_name(self, member_id: int | None) -> Rich:

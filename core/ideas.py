@@ -44,7 +44,12 @@ def _submit(ctx: Ctx, text: str, *, anonymous: bool, force: bool = False) -> Rep
         if prompt:
             return prompt
     item = items.create(ctx, "idea", title, anonymous=anonymous)
-    return items.card(ctx, item, headline=ctx.t(N_("New idea")))
+    card = items.card(ctx, item, headline=ctx.t(N_("New idea")))
+    if not anonymous:
+        return card
+    from core.anonymous import post_anonymous
+
+    return post_anonymous(ctx, item, card)
 
 
 def submit_draft(ctx: Ctx, payload: dict[str, object]) -> Reply:
@@ -121,9 +126,8 @@ def set_status(ctx: Ctx, ref: int, status: str, note: str | None) -> Reply:
         raise InvalidInput(N_("{ref} is {status}; its status cannot change."), ref=items.ref(item),
                            status=ctx._(item.status))
     text, notices = items.change_status(ctx, item, status, note)
-    told = len(notices[0].recipients) if notices else 0
     return Reply(text=text, notices=notices,
-                 footer=ctx.t(N_("People told: {n}."), n=told).plain())
+                 footer=ctx.t(N_("People told: {n}."), n=items.told(notices)).plain())
 
 
 @REGISTRY.command("idea merge", IDEA_REF, Param("into", P.LITERAL),
@@ -163,5 +167,8 @@ def withdraw(ctx: Ctx, ref: int) -> Reply:
     if item.anonymous:  # the history must not tie the hidden author to the idea
         change.actor_id = None
         ctx.session.add(change)
+        from core.anonymous import unseal_item
+
+        unseal_item(ctx, item)  # nothing more to hear about: the sealed reference goes
     return Reply(text=ctx.t(N_("{ref} is withdrawn."), ref=items.ref(item)))
 

@@ -183,7 +183,23 @@ def notify_loop(ctx: Ctx, item: Item, text: Rich) -> list[Notice]:
         member_ids.insert(0, item.author_id)
     ids = list(dict.fromkeys(i for i in member_ids if i != ctx.member.id))
     users = ctx.member_user_ids(ids)
-    return [Notice(recipients=tuple(users), text=text, item_id=item.id)] if users else []
+    notices = [Notice(recipients=tuple(users), text=text, item_id=item.id)] if users else []
+    if item.anonymous:
+        # An anonymous author who opted in hears it too, through the sealed reference: a
+        # notice of its own that no renderer names and ``told`` does not count.
+        from core.anonymous import sealed_recipient
+
+        sealed = sealed_recipient(ctx, item)
+        if sealed is not None and sealed not in users and sealed != ctx.actor.user_id:
+            notices.append(Notice(recipients=(sealed,), text=text, item_id=item.id,
+                                  sealed=True))
+    return notices
+
+
+def told(notices: list[Notice]) -> int:
+    """How many named people a notice reached: an anonymous author is never counted, so the
+    number says nothing about them."""
+    return sum(len(n.recipients) for n in notices if not n.sealed)
 
 
 def duplicate_prompt(
@@ -200,13 +216,20 @@ def duplicate_prompt(
     if not matches:
         return None
     found = repos.items_by_ids(ctx.session, ctx.tenant_id, [i for i, _ in matches])
-    # Unanswered prompts go after a day: a draft of an anonymous idea names its member.
+    # Unanswered prompts go after a day.
     ctx.session.execute(delete(Draft).where(
         Draft.tenant_id == ctx.tenant_id,  # type: ignore[arg-type]
         Draft.created_at < ctx.now - DRAFT_TTL))  # type: ignore[arg-type]
-    draft = repos.add(ctx.session, Draft(tenant_id=ctx.tenant_id, member_id=ctx.member.id or 0,
+    # A draft of an anonymous submission names nobody: only a keyed hash over its own id
+    # lets its writer answer the prompt.
+    anonymous = bool(payload.get("anonymous"))
+    draft = repos.add(ctx.session, Draft(tenant_id=ctx.tenant_id,
+                                         member_id=None if anonymous else ctx.member.id,
                                          kind=kind, payload=json.dumps(payload),
                                          created_at=ctx.now))
+    if anonymous:
+        draft.anon_hash = ctx.keyed_hash("draft", draft.id)
+        repos.add(ctx.session, draft)
     lines = [item_line(ctx, found[i]) for i, _ in matches if i in found]
     best = found[matches[0][0]]
     actions = []
@@ -228,7 +251,9 @@ def take_draft(ctx: Ctx, draft_id: int) -> Draft:
     draft = ctx.session.get(Draft, draft_id)
     if draft is None or draft.tenant_id != ctx.tenant_id or _expired(ctx, draft):
         raise NotFound(N_("That prompt has expired; submit again."))
-    if draft.member_id != ctx.member.id:
+    mine = (draft.anon_hash == ctx.keyed_hash("draft", draft.id) if draft.member_id is None
+            else draft.member_id == ctx.member.id)
+    if not mine:
         raise Forbidden(N_("Only the member who submitted it can answer this prompt."))
     # A double click arrives as two presses at once: only the one that deletes the draft
     # goes on (the other waits for the row lock, then finds it gone).

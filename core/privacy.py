@@ -92,6 +92,14 @@ def mydata(ctx: Ctx) -> Reply:
     lines.append(_heading(ctx, N_("Anonymous items only you can prove are yours: {n}"),
                           len(anon)))
     lines += [items.item_line(ctx, i) for i in anon]
+    from core.anonymous import sealed_items
+
+    heard = sealed_items(ctx, anon)
+    if heard:
+        lines.append(_heading(ctx, N_("Of those, you asked to hear back about (a sealed "
+                                      "reference each, opened only by the notifier): {n}"),
+                              len(heard)))
+        lines += [items.item_line(ctx, i) for i in heard]
     owned = ctx.session.execute(
         select(Item).where(Item.tenant_id == ctx.tenant_id, Item.owner_id == member.id)
     ).scalars().all()

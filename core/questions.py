@@ -1,8 +1,8 @@
 """Leadership Q&A: anyone asks (also anonymously), everyone upvotes, moderators answer.
 
 Questions are items of kind "question"; votes on them work exactly like votes on ideas.
-An answer reaches the asker and every upvoter; an anonymous asker is reached only through
-the public answer, since nothing links them to the question.
+An answer reaches the asker and every upvoter; an anonymous asker only when they opted in to
+hear back (``core.anonymous``), else through the public answer alone.
 """
 
 from __future__ import annotations
@@ -43,7 +43,12 @@ def _ask(ctx: Ctx, text: str, *, anonymous: bool, force: bool = False) -> Reply:
         if prompt:
             return prompt
     item = items.create(ctx, "question", title, anonymous=anonymous, status=OPEN)
-    return items.card(ctx, item, headline=ctx.t(N_("New question for leadership")))
+    card = items.card(ctx, item, headline=ctx.t(N_("New question for leadership")))
+    if not anonymous:
+        return card
+    from core.anonymous import post_anonymous
+
+    return post_anonymous(ctx, item, card)
 
 
 def submit_draft(ctx: Ctx, payload: dict[str, object]) -> Reply:
@@ -94,7 +99,6 @@ def answer(ctx: Ctx, ref: int, text: str) -> Reply:
     message = ctx.t(N_("{ref} “{question}” is answered: {answer}"), ref=items.ref(item),
                     question=UserText(item.title), answer=UserText(body))
     notices = items.notify_loop(ctx, item, message)
-    told = len(notices[0].recipients) if notices else 0
     return Reply(text=message, notices=notices,
-                 footer=ctx.t(N_("People told: {n}."), n=told).plain(),
+                 footer=ctx.t(N_("People told: {n}."), n=items.told(notices)).plain(),
                  visibility=Visibility.PUBLIC)

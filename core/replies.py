@@ -51,6 +51,9 @@ class Notice:
     text: Rich
     item_id: int | None = None
     group: bool = False
+    # To an anonymous author through their sealed reference: renderers never name the
+    # recipient, and no log line carries it.
+    sealed: bool = False
 
 
 @dataclass
@@ -68,6 +71,12 @@ class Reply:
     item_id: int | None = None
     image: Path | None = None
     error: bool = False
+    # A public reply goes to this channel instead of the one it was asked in (an anonymous
+    # card moved to the main channel); None: where it was asked.
+    channel: str | None = None
+    # Shown only to the member who asked, beside a public post (an anonymous author's
+    # confirmation, with its "hear back" button).
+    private: Reply | None = None
 
     def plain(self) -> str:
         """Every visible word, in reading order: for the console, logs and tests."""

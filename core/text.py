@@ -22,7 +22,14 @@ class Mention:
     name: str
 
 
-Segment = str | UserText | Mention
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A channel the bot names by its platform id (where an anonymous card went)."""
+
+    channel_id: str
+
+
+Segment = str | UserText | Mention | Channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +44,8 @@ class Rich:
                 out.append(p)
             elif isinstance(p, UserText):
                 out.append(p.text)
+            elif isinstance(p, Channel):
+                out.append(f"#{p.channel_id}")
             else:
                 out.append(f"@{p.name}")
         return "".join(out)
@@ -67,7 +76,7 @@ def fmt(template: str, **values: object) -> Rich:
         value = values[field]
         if isinstance(value, Rich):
             parts.extend(value.parts)
-        elif isinstance(value, UserText | Mention):
+        elif isinstance(value, UserText | Mention | Channel):
             parts.append(value)
         else:
             if conv:

@@ -44,7 +44,19 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
+def conflict_message(exc: BaseException) -> str:
+    """What a refused write may say in a log: the rule's first line, never the values.
+
+    PostgreSQL adds a ``DETAIL: Key (...)=(...)`` line that carries the values themselves
+    (a member's user id, a title); that line is dropped."""
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
 def make_engine(url: str, **kw: Any) -> Engine:
+    """Every engine hides bound parameters: an error or a log line never carries the values
+    people wrote (texts, user ids) next to each other."""
+    kw.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kw)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -72,7 +84,8 @@ class Database:
             session.commit()
         except IntegrityError as exc:
             session.rollback()
-            raise StoreConflict(str(exc.orig)) from exc
+            # Not chained: a logged traceback would print the driver's message with its values.
+            raise StoreConflict(conflict_message(exc)) from None
         except BaseException:
             session.rollback()
             raise

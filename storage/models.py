@@ -151,11 +151,38 @@ class Alias(SQLModel, table=True):
 
 
 class Draft(SQLModel, table=True):
-    """A submission held back by the duplicate prompt until "submit anyway"."""
+    """A submission held back by the duplicate prompt until "submit anyway".
+
+    A draft of an anonymous submission names nobody: ``member_id`` is empty and ``anon_hash``
+    (keyed by the deployment's secret and the draft's id) lets its writer, and only them,
+    answer the prompt."""
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = Field(max_length=100)
-    member_id: int = Field(foreign_key="member.id")
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    anon_hash: str | None = Field(default=None, max_length=128)
     kind: str = Field(max_length=16)
     payload: str
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class SealedRef(SQLModel, table=True):
+    """An anonymous author's opt-in to hear back: their user id, encrypted with a key derived
+    from the deployment's secret. Only the notifier opens it; nothing shows, exports or logs it.
+    """
+
+    __tablename__ = "sealed_ref"
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", max_length=100, index=True)
+    token: str
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class ReplyThread(SQLModel, table=True):
+    """The moderator who last wrote to an item's author, so the author's answer reaches them."""
+
+    __tablename__ = "reply_thread"
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", max_length=100, index=True)
+    moderator_id: int | None = Field(default=None, foreign_key="member.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

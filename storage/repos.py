@@ -157,6 +157,15 @@ def members_by_ids(session: Session, tenant_id: str, ids: Iterable[int]) -> dict
     return {m.id: m for m in rows if m.id is not None}
 
 
+def member_count(session: Session, tenant_id: str) -> int:
+    """Members of a tenant who are still here."""
+    return int(session.execute(
+        select(func.count()).select_from(Member).where(
+            Member.tenant_id == tenant_id,
+            Member.former.is_(False))  # type: ignore[attr-defined]
+    ).scalar_one())
+
+
 # -- items -----------------------------------------------------------------------------
 
 
@@ -389,7 +398,7 @@ class HotConnection:
 def hot_transaction(engine: Engine) -> Iterator[HotConnection]:
     """One transaction on a pooled driver connection: committed at the end, rolled back whole
     on any error; a unique rule refusing a write raises ``StoreConflict`` as ``uow`` does."""
-    from storage.db import StoreConflict
+    from storage.db import StoreConflict, conflict_message
 
     fairy = engine.raw_connection()
     try:
@@ -397,7 +406,7 @@ def hot_transaction(engine: Engine) -> Iterator[HotConnection]:
         fairy.commit()
     except engine.dialect.loaded_dbapi.IntegrityError as exc:
         fairy.rollback()
-        raise StoreConflict(str(exc)) from exc
+        raise StoreConflict(conflict_message(exc)) from None
     except BaseException:
         fairy.rollback()
         raise

@@ -1,7 +1,8 @@
 """The console chat: one line a command, from a terminal or a pipe.
 
 Extras beyond the slash commands: ``as NAME``, ``react EMOJI REF``, ``unreact EMOJI REF``,
-``save TEXT``, ``clock +7d``, ``press N``.
+``save TEXT``, ``clock +7d``, ``press N``, ``channel NAME`` (type in another channel; every
+console channel holds every member of the tenant).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 from typing import TextIO
 
@@ -52,6 +54,7 @@ class ConsoleChat:
         self.out = out or sys.stdout
         self.admins: set[str] = {name.lower()} if admin else set()
         self.names: dict[str, str] = {}
+        self.channel = CHANNEL  # where this console types; `channel NAME` moves it
         self.actor = self._actor(name)
         self.last_actions: list[Action] = []
         self.saved = 0
@@ -62,7 +65,7 @@ class ConsoleChat:
             self.admins.add(user_id)
         self.names[user_id] = name
         return Actor(self.tenant_id, user_id, name, is_admin=user_id in self.admins,
-                     channel_id=CHANNEL)
+                     channel_id=self.channel)
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -112,7 +115,17 @@ class ConsoleChat:
         word, _, rest = line.partition(" ")
         rest = rest.strip()
         if word.startswith("/"):
-            self.show(self.hromada.run(self.actor, word[1:], rest))
+            actor = self.actor
+            if self.hromada.needs_audience(word[1:], rest):
+                actor = replace(actor, channel_size=self.hromada.member_count(self.tenant_id))
+            self.show(self.hromada.run(actor, word[1:], rest))
+        elif word == "channel":
+            if not rest or " " in rest:
+                raise InvalidInput(N_("Say which channel: channel <name>."),
+                                   usage="channel <name>")
+            self.channel = rest.lstrip("#")
+            self.actor = replace(self.actor, channel_id=self.channel)
+            self.say(f"(#{self.channel})")
         elif word == "as":
             name, _, flag = rest.partition(" ")
             if not name:
@@ -185,13 +198,22 @@ class ConsoleChat:
         if not arg.isdigit() or not 1 <= int(arg) <= len(self.last_actions):
             raise InvalidInput(N_("There is no such button."), usage="press <n>")
         action = self.last_actions[int(arg) - 1]
-        self.show(self.hromada.press(self.actor, action.action_id, action.value))
+        actor = self.actor
+        if self.hromada.needs_audience("", action_id=action.action_id):
+            actor = replace(actor, channel_size=self.hromada.member_count(self.tenant_id))
+        self.show(self.hromada.press(actor, action.action_id, action.value))
 
     def show(self, reply: Reply) -> None:
         self.last_actions = list(reply.actions)
         if reply.visibility is Visibility.PUBLIC and reply.item_id is not None:
             self._attach(reply.item_id)
-        self.say(render(reply, _=self._))
+        if reply.channel:
+            self.say(render(reply, channel=f"#{reply.channel}", _=self._))
+        else:
+            self.say(render(reply, _=self._))
+        if reply.private is not None:  # beside a public post: only the member sees it
+            self.last_actions = list(reply.private.actions)
+            self.say(render(reply.private, _=self._))
         for notice in reply.notices:
             self.say(render_notice(notice, self.names, _=self._))
 

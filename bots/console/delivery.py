@@ -33,6 +33,10 @@ class ConsoleDelivery:
     async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
         """A line per recipient; one line naming them all for a group notice (as a group DM)."""
         for notice in notices:
+            if notice.sealed:  # to an anonymous author: never named
+                print(self._(N_("→ DM to the anonymous author: {text}")).format(
+                    text=notice.text.plain()), file=self.out, flush=True)
+                continue
             groups = [notice.recipients] if notice.group else [(r,) for r in notice.recipients]
             for people in groups:
                 print(self._(N_("→ DM to {to}: {text}")).format(

@@ -32,5 +32,7 @@ def render(reply: Reply, *, channel: str = "#general",
 
 def render_notice(notice: Notice, names: dict[str, str],
                   _: Callable[[str], str] = _same) -> str:
+    if notice.sealed:  # to an anonymous author: whoever reads this console must not learn who
+        return _(N_("→ DM to the anonymous author: {text}")).format(text=notice.text.plain())
     to = ", ".join(names.get(r, r) for r in notice.recipients)
     return _(N_("→ DM to {to}: {text}")).format(to=to, text=notice.text.plain())

@@ -226,10 +226,14 @@ class Adapter:
         def run() -> Reply:
             actor = actor_of(interaction.guild_id, interaction.guild, interaction.user,
                              interaction.permissions)
+            # The server's member count stands for the channel's audience: who may read a
+            # channel is not visible to a bot without the members intent.
+            guild = interaction.guild
             actor = replace(actor, channel_id=str(interaction.channel_id)
-                            if interaction.channel_id else None)
+                            if interaction.channel_id else None,
+                            channel_size=guild.member_count if guild is not None else None)
             reply = call(actor)
-            if reply.visibility is Visibility.PUBLIC:
+            if reply.visibility is Visibility.PUBLIC and reply.private is None:
                 # The private acknowledgement's words, read in the same worker hop.
                 tr = gettext_for(self.hromada.language(actor.tenant_id))
                 if reply.item_id is not None:
@@ -273,10 +277,12 @@ class Adapter:
         """
         if reply.visibility is Visibility.PUBLIC and interaction.channel_id is not None:
             # Both at once: on a real network each is a round trip to Discord.
+            private = render(reply.private).send_kwargs() if reply.private is not None else {
+                "content": ack}
             results = await asyncio.gather(
-                self._send_private(interaction, ack, deferred),
+                self._send_private(interaction, private, deferred),
                 self.delivery.post(f"discord:{interaction.guild_id}",
-                                   str(interaction.channel_id), reply),
+                                   reply.channel or str(interaction.channel_id), reply),
                 return_exceptions=True)
             for result in results:
                 if isinstance(result, BaseException):
@@ -288,14 +294,14 @@ class Adapter:
             return
         await interaction.response.send_message(ephemeral=True, **out.send_kwargs())
 
-    async def _send_private(self, interaction: discord.Interaction, text: str,
+    async def _send_private(self, interaction: discord.Interaction, kwargs: dict[str, Any],
                             deferred: bool) -> None:
+        """The private words beside a public post: an acknowledgement, or a core reply."""
+        kwargs = {"allowed_mentions": NO_MENTIONS, **kwargs}
         if deferred:
-            await interaction.edit_original_response(content=text,
-                                                     allowed_mentions=NO_MENTIONS)
+            await interaction.edit_original_response(**kwargs)
         else:
-            await interaction.response.send_message(text, ephemeral=True,
-                                                    allowed_mentions=NO_MENTIONS)
+            await interaction.response.send_message(ephemeral=True, **kwargs)
 
     async def suggest(self, interaction: discord.Interaction, kind: str,
                       spec: str) -> list[app_commands.Choice[str]]:

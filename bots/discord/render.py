@@ -13,7 +13,7 @@ from typing import Any
 import discord
 
 from core.replies import Action, Notice, Reply, Visibility
-from core.text import Mention, Rich, UserText
+from core.text import Channel, Mention, Rich, UserText
 
 BUTTON_PREFIX = "h"
 RED = 0xD9534F
@@ -50,6 +50,9 @@ def rich(value: Rich | None) -> str:
             out.append(neutralise(part.text))
         elif isinstance(part, Mention):
             out.append(f"<@{part.user_id}>" if part.user_id.isdigit() else f"@{part.name}")
+        elif isinstance(part, Channel):
+            out.append(f"<#{part.channel_id}>" if part.channel_id.isdigit()
+                       else f"#{part.channel_id}")
     return "".join(out)
 
 

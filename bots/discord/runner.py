@@ -86,7 +86,9 @@ class DiscordDelivery:
                     dm = await self.client.create_dm(discord.Object(int(user_id)))
                     await dm.send(text, allowed_mentions=NO_MENTIONS)
                 except discord.HTTPException as exc:
-                    log.warning("direct message to %s failed: %s", user_id, exc,
+                    # An anonymous author's id never reaches a log line.
+                    log.warning("direct message to %s failed: %s",
+                                "an anonymous author" if notice.sealed else user_id, exc,
                                 extra={"tenant": tenant_id})
 
 

@@ -139,6 +139,7 @@ class SlackBot:
         self.hromada = hromada
         self.background = background
         self._users: dict[tuple[str, str], _User] = {}
+        self._sizes: dict[tuple[str, str], tuple[int | None, float]] = {}
         self._workers = workers
         self._pool = ThreadPoolExecutor(max_workers=max(workers, 1),
                                         thread_name_prefix="hromada-core")
@@ -182,6 +183,29 @@ class SlackBot:
                     name_hint: str = "") -> Actor:
         u = await self.user(client, tenant, user_id, name_hint)
         return Actor(tenant, user_id, u.name, is_admin=u.is_admin)
+
+    async def channel_size(self, client: AsyncWebClient, tenant: str,
+                           channel: str | None) -> int | None:
+        """How many members a channel has (``conversations.info``), cached; None if unknown.
+
+        Asked only before something may post an anonymous card there."""
+        if not channel:
+            return None
+        key, now = (tenant, channel), time.monotonic()
+        hit = self._sizes.get(key)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        try:
+            info = (await client.conversations_info(channel=channel,
+                                                    include_num_members=True))["channel"]
+            size = info.get("num_members")
+            found = int(size) if size is not None else None
+        except SlackApiError as exc:
+            log.warning("conversations.info failed: %s", exc.response.get("error"),
+                        extra={"tenant": tenant})
+            found = None
+        self._sizes[key] = (found, now + USER_TTL)
+        return found
 
     # -- the one place errors become replies ------------------------------------------
 
@@ -266,8 +290,11 @@ class SlackBot:
                              command: dict[str, Any]) -> Reply:
         actor = await self.actor(client, tenant, command["user_id"], command.get("user_name", ""))
         actor = replace(actor, channel_id=command.get("channel_id"))
-        return await self.core(tenant, request_id, self.hromada.run, actor,
-                               command["command"].lstrip("/"), command.get("text") or "")
+        group, text = command["command"].lstrip("/"), command.get("text") or ""
+        if self.hromada.needs_audience(group, text):
+            actor = replace(actor, channel_size=await self.channel_size(
+                client, tenant, command.get("channel_id")))
+        return await self.core(tenant, request_id, self.hromada.run, actor, group, text)
 
     async def _answer_later(self, task: asyncio.Future[Reply], client: AsyncWebClient,
                             tenant: str, request_id: str, channel: str,
@@ -288,8 +315,12 @@ class SlackBot:
         """Public replies go to the channel as bot messages; private ones back to the asker."""
         if reply.visibility is Visibility.PUBLIC and channel:
             try:
-                await post_reply(client, self.hromada, tenant, channel, reply, run=self.in_pool)
-                if replace and respond is not None:
+                await post_reply(client, self.hromada, tenant, reply.channel or channel, reply,
+                                 run=self.in_pool)
+                if reply.private is not None and respond is not None:
+                    await respond(response_type="ephemeral", replace_original=replace,
+                                  **render.message(reply.private))
+                elif replace and respond is not None:
                     await respond(delete_original=True)
             except SlackApiError as exc:
                 if exc.response.get("error") not in ("not_in_channel", "channel_not_found",
@@ -327,10 +358,14 @@ class SlackBot:
                      respond: Respond | None) -> None:
         user = body["user"]
         actor = await self.actor(client, tenant, user["id"], user.get("name", ""))
-        reply = await self.core(tenant, request_id, self.hromada.press, actor,
-                                render.core_action(action["action_id"]), action.get("value", ""))
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
             "channel_id")
+        action_id = render.core_action(action["action_id"])
+        actor = replace(actor, channel_id=channel)
+        if self.hromada.needs_audience("", action_id=action_id):
+            actor = replace(actor, channel_size=await self.channel_size(client, tenant, channel))
+        reply = await self.core(tenant, request_id, self.hromada.press, actor, action_id,
+                                action.get("value", ""))
         if respond is None and reply.visibility is Visibility.PRIVATE:
             await notify(client, [Notice((user["id"],), reply.text)])
             return

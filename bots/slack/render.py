@@ -13,7 +13,7 @@ from typing import Any
 
 from core.home import Home
 from core.replies import Action, Field, Line, Notice, Reply
-from core.text import Mention, Rich, UserText
+from core.text import Channel, Mention, Rich, UserText
 
 SECTION_LIMIT = 3000  # Slack's limit for a section's text
 FIELD_LIMIT = 2000
@@ -48,6 +48,8 @@ def mrkdwn(rich: Rich | str) -> str:
             out.append(neutralise(part.text))
         elif isinstance(part, Mention):
             out.append(f"<@{part.user_id}>")
+        elif isinstance(part, Channel):
+            out.append(f"<#{escape(part.channel_id)}>")
         else:
             out.append(escape(part))
     return "".join(out)

@@ -46,6 +46,7 @@ class FakeGuild:
     owner_id: int
     roles: dict[int, tuple[str, int]]  # role id -> (name, permissions)
     channels: dict[int, str]  # channel id -> name
+    member_count: int = 25  # what GUILD_CREATE says: the audience an anonymous card hides in
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -168,7 +169,8 @@ class FakeDiscord:
                           "permission_overwrites": [], "nsfw": False, "parent_id": None,
                           "guild_id": str(guild.id)}
                          for i, (cid, name) in enumerate(guild.channels.items())],
-            "members": [self.member_payload(guild, self.bot_user)], "member_count": 2,
+            "members": [self.member_payload(guild, self.bot_user)],
+            "member_count": guild.member_count,
             "threads": [], "emojis": [], "stickers": [], "features": [], "large": False,
             "unavailable": False, "joined_at": "2025-01-01T00:00:00+00:00",
             "verification_level": 0, "default_message_notifications": 0,

@@ -44,6 +44,9 @@ class Message:
     blocks: list[Any] = field(default_factory=list)
 
 
+DEFAULT_SIZE = 25  # members of a channel unless a test says otherwise
+
+
 @dataclass
 class Workspace:
     team_id: str
@@ -57,6 +60,8 @@ class Workspace:
     rotation_seconds: int | None = None
     refresh_token: str | None = None
     refreshes: int = 0
+    # conversations.info's num_members per channel; a channel not listed has DEFAULT_SIZE.
+    channel_sizes: dict[str, int] = field(default_factory=dict)
 
 
 class FakeSlack:
@@ -247,6 +252,15 @@ class FakeSlack:
         channel = "G" + "".join(sorted(set(users)))
         self.group_dms[channel] = tuple(users)
         return {"ok": True, "channel": {"id": channel, "is_mpim": True}}
+
+    def _m_conversations_info(self, ws: Workspace, p: dict[str, Any]) -> dict[str, Any]:
+        channel = str(p.get("channel") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        info: dict[str, Any] = {"id": channel, "is_channel": channel.startswith("C")}
+        if str(p.get("include_num_members", "")).lower() in ("1", "true"):
+            info["num_members"] = ws.channel_sizes.get(channel, DEFAULT_SIZE)
+        return {"ok": True, "channel": info}
 
     def _m_conversations_history(self, ws: Workspace, p: dict[str, Any]) -> dict[str, Any]:
         msgs = [m for m in ws.channels.get(str(p.get("channel")), []) if m.thread_ts is None
