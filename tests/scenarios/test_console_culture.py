@@ -22,7 +22,8 @@ from tests.scenarios.console import (
 PEOPLE = ("Oksana", "Bohdan", "Yurii", "Dmytro")
 
 ENGLISH: list[Step] = [
-    ("/hromada settings threshold 2", ["Groups smaller than 2 are never shown."]),
+    ("/hromada settings threshold 2", ["! The threshold cannot be below 3"]),
+    ("/hromada settings threshold 3", ["Groups smaller than 3 are never shown."]),
     ("as Oksana", ["(you are now Oksana)"]),
     ("/people me department Engineering", ["Your department is now Engineering."]),
     ("/people me location Kyiv", ["Your location is now Kyiv."]),
@@ -43,7 +44,8 @@ ENGLISH: list[Step] = [
     ("as Lead --admin", ["(you are now Lead)"]),
     ("/pulse ask template enps", [
         "[#general] 📊 P-1 · How likely are you to recommend us as a place to work?",
-        "Answers are anonymous", "[1] 1", "[5] 5", "(press <n>)"]),
+        "only you see the confirmation", "Reactions on this message are public and do not "
+        "count as answers", "[1] 1", "[5] 5", "(press <n>)"]),
     ("as Oksana", ["(you are now Oksana)"]),
     ("press 4", ["Thanks, your answer to P-1 is 4."]),
     ("/pulse answer P-1 5", ["Your answer to P-1 is now 5 (was 4)."]),
@@ -51,14 +53,13 @@ ENGLISH: list[Step] = [
     ("/pulse answer P-1 2", ["Thanks, your answer to P-1 is 2."]),
     ("/pulse answer P-1 9", ["! value must be from 1 to 5.", "Usage: /pulse answer"]),
     ("as Yurii", ["(you are now Yurii)"]),
-    ("react four P-1", ["(reacted four on P-1)"]),
+    ("react four P-1", ["(reacted four on P-1: no change)"]),  # public: answers nothing
+    ("/pulse list", ["• P-1 How likely", "(fewer than 3 answers · open)"]),
+    ("/pulse answer P-1 4", ["Thanks, your answer to P-1 is 4."]),
     ("as Dmytro", ["(you are now Dmytro)"]),
     ("/pulse answer 1 3", ["Thanks, your answer to P-1 is 3."]),
-    ("/pulse results P-1", ["📊 P-1", "Overall: 4 answers, average 3.5", "Your answer: 3",
-                            "• Engineering: 2 answers, average 4.5",
-                            "• Sales: not enough answers yet",
-                            "• Support: not enough answers yet",
-                            "Groups with fewer than 2 answers are not shown."]),
+    ("/pulse results P-1", ["📊 P-1", "P-1 is still open", "So far: at least 3 answers.",
+                            "Your answer: 3", "in steps of 3"]),
     ("/ask Why do we run two ticket systems?", [
         "[#general] ❓ Q-1 · Why do we run two ticket systems?", "From: Dmytro"]),
     ("as Bohdan", ["(you are now Bohdan)"]),
@@ -77,6 +78,13 @@ ENGLISH: list[Step] = [
     ("/people find pyton", ["People for pyton:", "• Oksana — Engineering · Kyiv",
                             "(matches Python)", "• Bohdan — Sales", "(matches python scripting)"]),
     ("as Lead --admin", ["(you are now Lead)"]),
+    ("/pulse close P-1", ["P-1 is closed."]),
+    ("/pulse results P-1", ["📊 P-1", "Overall: 4 answers, average 3.5",
+                            "• Engineering: not enough answers yet",
+                            "• Sales: not enough answers yet",
+                            "• Support: not enough answers yet",
+                            "Groups with fewer than 3 answers are not shown."]),
+    ("/pulse list", ["• P-1 How likely", "(4 answers · closed)"]),
     ("/ask answer Q-1 We merge them into one in May.", [
         "[#general] Q-1 “Why do we run two ticket systems?” is answered: We merge them into one "
         "in May.", "People told: 2."]),
@@ -84,8 +92,8 @@ ENGLISH: list[Step] = [
     ("/coffee pair", ["This week's coffee round", "already ran."]),
     ("clock +7d", ["(clock is now"]),
     ("/coffee pair", ["2 introductions sent."]),
-    ("/hromada stats", ["Participation, week of", "Overall: contributors <2 (last week 3)",
-                        "• Sales: not enough people yet", "Groups and numbers under 2 are hidden"]),
+    ("/hromada stats", ["Participation, week of", "Overall: contributors <3 (last week 3)",
+                        "• Sales: not enough people yet", "Groups and numbers under 3 are hidden"]),
     ("as Oksana", ["(you are now Oksana)"]),
     ("/coffee status", ["You take part in coffee pairing.", "Taking part: 4", "Last match:"]),
     ("/hromada mydata", ["Everything Hromada holds about you (only you see this):",
@@ -99,7 +107,7 @@ ENGLISH: list[Step] = [
     ("press 1", ["Done: your profile is erased"]),
     ("as Bohdan", ["(you are now Bohdan)"]),
     ("/pulse results P-1", ["Overall: 4 answers, average 3.5",
-                            "• Engineering: 2 answers, average 4.5"]),
+                            "• Engineering: not enough answers yet"]),
     ("/people find pyton", ["People for pyton:", "• Bohdan — Sales"]),
     ("/ask list answered", ["• Q-1 Why do we run two ticket systems? (+1 · answered)"]),
 ]
@@ -135,8 +143,11 @@ def test_english_culture_story(db_url: str, tmp_path: Path) -> None:
 UKRAINIAN: list[Step] = [
     ("/hromada settings language uk", ["українською"]),
     ("/pulse ask template mission", ["📊 P-1 · Наскільки добре ви розумієте нашу місію?",
-                                     "Нове опитування. Відповіді анонімні"]),
+                                     "Нове опитування. Відповідайте кнопками",
+                                     "Реакції на це повідомлення бачать усі"]),
     ("press 3", ["Дякуємо, ваша відповідь на P-1: 3."]),
+    ("/pulse results P-1", ["P-1 ще відкрите", "Поки що: відповідей: менше ніж 5."]),
+    ("/pulse close P-1", ["P-1 закрито."]),
     ("/pulse results P-1", ["Загалом: ще замало відповідей",
                             "Групи, де менше ніж 5 відповідей, не показуються."]),
     ("as Taras", ["(тепер ви — Taras)"]),
