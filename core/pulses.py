@@ -293,6 +293,8 @@ def close(ctx: Ctx, ref: int) -> Reply:
     if item.status == CLOSED:
         raise InvalidInput(N_("{ref} is closed; it takes no more answers."), ref=items.ref(item))
     items.record_status(ctx, item, CLOSED)
+    # The final answers are written again together, so not even the store keeps their order.
+    culture.rewrite_answers(ctx.session, ctx.tenant_id, item.id or 0)
     return Reply(text=ctx.t(N_("{ref} is closed. Results: /pulse results {ref}"),
                             ref=items.ref(item)))
 

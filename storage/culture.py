@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, func, or_, select, update
+from sqlalchemy import Index, UniqueConstraint, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
@@ -128,6 +128,27 @@ def answer_count(session: Session, tenant_id: str, item_id: int) -> int:
         select(func.count()).select_from(PulseAnswer)
         .where(PulseAnswer.tenant_id == tenant_id, PulseAnswer.item_id == item_id)
     ).scalar_one())
+
+
+def rewrite_answers(session: Session, tenant_id: str, item_id: int) -> int:
+    """Write a pulse's answers again, in key order, in this one transaction.
+
+    The columns order nothing, but a store may: PostgreSQL keeps each row's writing
+    transaction (``xmin``) and its place in the heap (``ctid``), which follow the order people
+    answered in. Rewritten together, the rows share one transaction and sit in key order."""
+    rows = session.execute(
+        select(PulseAnswer.answer_key, PulseAnswer.value, PulseAnswer.department)
+        .where(PulseAnswer.tenant_id == tenant_id, PulseAnswer.item_id == item_id)
+        .order_by(PulseAnswer.answer_key)
+    ).all()
+    session.execute(delete(PulseAnswer).where(
+        PulseAnswer.tenant_id == tenant_id,  # type: ignore[arg-type]
+        PulseAnswer.item_id == item_id))  # type: ignore[arg-type]
+    for at in range(0, len(rows), 1000):  # well under SQLite's limit of bound values
+        session.execute(_insert(session, PulseAnswer).values([
+            {"tenant_id": tenant_id, "item_id": item_id, "answer_key": key, "value": value,
+             "department": department} for key, value, department in rows[at:at + 1000]]))
+    return len(rows)
 
 
 def rekey_answer(session: Session, tenant_id: str, item_id: int, answer_key: str,

@@ -258,3 +258,28 @@ def test_export_carries_no_pulse_count(hromada, actor, db):
         [row] = [r for r in rows(session, T) if r["ref"] == ref]
     assert list(row) == COLUMNS
     assert (row["score"], row["up"], row["down"]) == (0, 0, 0)
+
+
+def test_closing_writes_the_answers_again_so_the_store_keeps_no_order(hromada, actor, db):
+    """PostgreSQL keeps each row's writing transaction (xmin) and heap place (ctid): after the
+    close they are one transaction and key order, not the order people answered in."""
+    ref, item_id = ask(hromada, actor)
+    for n in range(7):
+        hromada.run(actor(f"m{n}"), "pulse", f"answer {ref} {n % 5 + 1}")
+    hromada.run(actor("m3"), "pulse", f"answer {ref} 1")  # a changed answer, written later
+
+    def stored() -> list[tuple[str, int, str | None]]:
+        with db.uow() as session:
+            return sorted((a.answer_key, a.value, a.department)
+                          for a in session.execute(select(PulseAnswer)).scalars())
+
+    before = stored()
+    hromada.run(actor("boss", admin=True), "pulse", f"close {ref}")
+    assert stored() == before  # every answer kept as it was
+    if not db.is_sqlite:
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT xmin::text, answer_key FROM pulse_answer WHERE item_id = :i "
+                "ORDER BY ctid"), {"i": item_id}).all()
+        assert len({r[0] for r in rows}) == 1
+        assert [r[1] for r in rows] == sorted(r[1] for r in rows)
