@@ -1,7 +1,8 @@
 """Pulse surveys: a moderator asks a 1–5 question, members answer anonymously, results by group.
 
 An answer is stored with a keyed hash instead of the member (one answer each, changeable),
-the value, and the department the member had when answering: no id, no time. Answers go
+the value, and the department the member had when answering: no id, no time. When the pulse
+closes, the hashes are replaced with random keys: then nothing leads from an answer to anyone. Answers go
 through private paths only (buttons acknowledged to the member alone, or the command): never a
 reaction, which everyone can see. Results, here and in the digest, never show a group smaller
 than the tenant's threshold k, and they are shown only once the pulse is closed: two views of an
@@ -160,9 +161,9 @@ def card(ctx: Ctx, item: Item) -> Reply:
     """The public pulse message: five buttons, and the truth about who sees what."""
     ref = items.ref(item)
     return Reply(
-        text=ctx.t(N_("New pulse. Answer with the buttons: only you see the confirmation, and "
-                      "your answer is stored without your name, so nobody (moderators "
-                      "included) can see who answered what. Reactions on this message are "
+        text=ctx.t(N_("New pulse. Answer with the buttons: only you see the confirmation. "
+                      "Your answer is stored without your name, and no member, moderators "
+                      "included, can see who answered what. Reactions on this message are "
                       "public and do not count as answers. Results are shown once a moderator "
                       "closes the pulse, and only for groups of at least {k}."),
                    k=ctx.tenant.anonymity_k),
@@ -293,8 +294,9 @@ def close(ctx: Ctx, ref: int) -> Reply:
     if item.status == CLOSED:
         raise InvalidInput(N_("{ref} is closed; it takes no more answers."), ref=items.ref(item))
     items.record_status(ctx, item, CLOSED)
-    # The final answers are written again together, so not even the store keeps their order.
-    culture.rewrite_answers(ctx.session, ctx.tenant_id, item.id or 0)
+    # No answer can change now: the keys that let members change them are replaced with
+    # random ones, so from here on nothing, not even the server's secret, leads to anyone.
+    culture.seal_answers(ctx.session, ctx.tenant_id, item.id or 0)
     return Reply(text=ctx.t(N_("{ref} is closed. Results: /pulse results {ref}"),
                             ref=items.ref(item)))
 

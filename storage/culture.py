@@ -2,7 +2,7 @@
 
 Pulse answers carry no member id: only a keyed hash (one answer each, changeable) that nobody
 without the server's secret can turn back into a person, the value, and the answerer's
-department at answer time. Nothing in an answer row orders it against the others: no
+department at answer time; when the pulse closes, the hash gives way to a random key. Nothing in an answer row orders it against the others: no
 sequential id, no time, and on SQLite no rowid (the table is WITHOUT ROWID), so the store
 cannot say who answered first or just now. Coffee rounds are unique per tenant and round
 key, so a round runs exactly once however many processes try.
@@ -10,6 +10,7 @@ key, so a round runs exactly once however many processes try.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -130,25 +131,27 @@ def answer_count(session: Session, tenant_id: str, item_id: int) -> int:
     ).scalar_one())
 
 
-def rewrite_answers(session: Session, tenant_id: str, item_id: int) -> int:
-    """Write a pulse's answers again, in key order, in this one transaction.
+def seal_answers(session: Session, tenant_id: str, item_id: int) -> int:
+    """Write a closed pulse's answers again under fresh random keys, in this one transaction.
 
-    The columns order nothing, but a store may: PostgreSQL keeps each row's writing
-    transaction (``xmin``) and its place in the heap (``ctid``), which follow the order people
-    answered in. Rewritten together, the rows share one transaction and sit in key order."""
+    Afterwards no key leads back to anyone, not even with the server's secret. And the store's
+    own bookkeeping loses the order people answered in: PostgreSQL keeps each row's writing
+    transaction (``xmin``) and heap place (``ctid``); rewritten together, in the order of their
+    new random keys, the rows share one transaction and sit in no meaningful order."""
     rows = session.execute(
-        select(PulseAnswer.answer_key, PulseAnswer.value, PulseAnswer.department)
+        select(PulseAnswer.value, PulseAnswer.department)
         .where(PulseAnswer.tenant_id == tenant_id, PulseAnswer.item_id == item_id)
-        .order_by(PulseAnswer.answer_key)
     ).all()
+    sealed = sorted((secrets.token_hex(32), int(value), department)
+                    for value, department in rows)
     session.execute(delete(PulseAnswer).where(
         PulseAnswer.tenant_id == tenant_id,  # type: ignore[arg-type]
         PulseAnswer.item_id == item_id))  # type: ignore[arg-type]
-    for at in range(0, len(rows), 1000):  # well under SQLite's limit of bound values
+    for at in range(0, len(sealed), 1000):  # well under SQLite's limit of bound values
         session.execute(_insert(session, PulseAnswer).values([
             {"tenant_id": tenant_id, "item_id": item_id, "answer_key": key, "value": value,
-             "department": department} for key, value, department in rows[at:at + 1000]]))
-    return len(rows)
+             "department": department} for key, value, department in sealed[at:at + 1000]]))
+    return len(sealed)
 
 
 def rekey_answer(session: Session, tenant_id: str, item_id: int, answer_key: str,

@@ -260,13 +260,16 @@ def test_export_carries_no_pulse_count(hromada, actor, db):
     assert (row["score"], row["up"], row["down"]) == (0, 0, 0)
 
 
-def test_closing_writes_the_answers_again_so_the_store_keeps_no_order(hromada, actor, db):
-    """PostgreSQL keeps each row's writing transaction (xmin) and heap place (ctid): after the
-    close they are one transaction and key order, not the order people answered in."""
+def test_closing_seals_the_answers_so_nothing_leads_back_to_anyone(hromada, actor, db):
+    """Once closed, no answer can change: each key (a keyed hash of the member) becomes a random
+    one, so not even the server's secret finds anyone's answer; and PostgreSQL's bookkeeping
+    (the writing transaction ``xmin``, the heap place ``ctid``) no longer follows the order
+    people answered in."""
     ref, item_id = ask(hromada, actor)
-    for n in range(7):
-        hromada.run(actor(f"m{n}"), "pulse", f"answer {ref} {n % 5 + 1}")
-    hromada.run(actor("m3"), "pulse", f"answer {ref} 1")  # a changed answer, written later
+    people = [actor(f"m{n}") for n in range(7)]
+    for n, p in enumerate(people):
+        hromada.run(p, "pulse", f"answer {ref} {n % 5 + 1}")
+    hromada.run(people[3], "pulse", f"answer {ref} 1")  # a changed answer, written later
 
     def stored() -> list[tuple[str, int, str | None]]:
         with db.uow() as session:
@@ -274,8 +277,18 @@ def test_closing_writes_the_answers_again_so_the_store_keeps_no_order(hromada, a
                           for a in session.execute(select(PulseAnswer)).scalars())
 
     before = stored()
+    mine = hromada.run(people[0], "hromada", "mydata").plain()
+    assert "Your pulse answers (stored without your name): 1" in mine
     hromada.run(actor("boss", admin=True), "pulse", f"close {ref}")
-    assert stored() == before  # every answer kept as it was
+    after = stored()
+    assert sorted(r[1:] for r in after) == sorted(r[1:] for r in before)  # every answer kept
+    assert not {r[0] for r in after} & {r[0] for r in before}  # and no key survived
+    links = {pulses.answer_key(b"test-secret", T, item_id, p.user_id) for p in people}
+    assert not links & {r[0] for r in after}
+    for p in people:
+        assert "Your answer" not in hromada.run(p, "pulse", f"results {ref}").plain()
+        assert "Your pulse answers (stored without your name): 0" in hromada.run(
+            p, "hromada", "mydata").plain()
     if not db.is_sqlite:
         with db.engine.connect() as conn:
             rows = conn.execute(text(

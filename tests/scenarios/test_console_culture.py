@@ -99,8 +99,9 @@ ENGLISH: list[Step] = [
     ("/hromada mydata", ["Everything Hromada holds about you (only you see this):",
                          "Name: Oksana", "Department: Engineering", "Location: Kyiv",
                          "Skills: Python, PostgreSQL", "Coffee pairing: taking part",
-                         "Your pulse answers (stored without your name): 1",
-                         "• P-1 How likely", "(5)", "Kudos given and received: 1",
+                         # P-1 is closed: its answers are sealed, none leads to her any more.
+                         "Your pulse answers (stored without your name): 0",
+                         "Kudos given and received: 1",
                          "Bohdan → you #teamwork", "Coffee matches: 2"]),
     ("/hromada forget-me", ["This erases your name", "/hromada forget-me confirm",
                             "[1] Erase my data"]),
