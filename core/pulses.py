@@ -2,12 +2,12 @@
 
 An answer is stored with a keyed hash instead of the member (one answer each, changeable),
 the value, and the department the member had when answering: no id, no time. When the pulse
-closes, the hashes are replaced with random keys: then nothing leads from an answer to anyone. Answers go
-through private paths only (buttons acknowledged to the member alone, or the command): never a
-reaction, which everyone can see. Results, here and in the digest, never show a group smaller
-than the tenant's threshold k, and they are shown only once the pulse is closed: two views of an
-open pulse that differed by one answer would show that answer. While a pulse is open, how many
-answered is shown in steps of k.
+closes, the hashes are replaced with random keys: then nothing leads from an answer to anyone.
+Answers go through private paths only (buttons acknowledged to the member alone, or the
+command): never a reaction, which everyone can see. Results, here and in the digest, never
+show a group smaller than the tenant's threshold k, and they are shown only once the pulse is
+closed: two views of an open pulse that differed by one answer would show that answer. While
+a pulse is open, how many answered is shown in steps of k.
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 Pulse answers carry no member id: only a keyed hash (one answer each, changeable) that nobody
 without the server's secret can turn back into a person, the value, and the answerer's
-department at answer time; when the pulse closes, the hash gives way to a random key. Nothing in an answer row orders it against the others: no
-sequential id, no time, and on SQLite no rowid (the table is WITHOUT ROWID), so the store
-cannot say who answered first or just now. Coffee rounds are unique per tenant and round
-key, so a round runs exactly once however many processes try.
+department at answer time; when the pulse closes, the hash gives way to a random key.
+Nothing in an answer row orders it against the others: no sequential id, no time, and on
+SQLite no rowid (the table is WITHOUT ROWID), so the store cannot say who answered first or
+just now. Coffee rounds are unique per tenant and round key, so a round runs exactly once
+however many processes try.
 """
 
 from __future__ import annotations

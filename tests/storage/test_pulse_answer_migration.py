@@ -28,28 +28,34 @@ def _seed(url: str) -> None:
                     "moderators, moderator_roles, digest_weekday, digest_time, digest_tz, "
                     "digest_enabled, created_at) VALUES (:id, '', 'en', :k, '', '', '', 0, "
                     "'09:00', 'UTC', true, :now)"), {"id": tenant, "k": k, "now": NOW})
-            conn.execute(text(
-                "INSERT INTO item (tenant_id, kind, number, title, body, status, anonymous, "
-                "search_text, created_at, updated_at) VALUES ('t', 'pulse', 1, 'Q', '', 'open', "
-                "false, 'q', :now, :now)"), {"now": NOW})
-            item_id = conn.execute(text("SELECT id FROM item")).scalar_one()
-            for n, (key, value, dept) in enumerate((("k3", 3, "Sales"), ("k1", 1, None),
-                                                    ("k2", 5, "Sales"))):
+            for number, status in ((1, "open"), (2, "closed")):
                 conn.execute(text(
-                    "INSERT INTO pulse_answer (tenant_id, item_id, answer_key, value, "
-                    "department, created_at) VALUES ('t', :item, :key, :value, :dept, :at)"),
-                    {"item": item_id, "key": key, "value": value, "dept": dept,
-                     "at": NOW.replace(minute=n)})
+                    "INSERT INTO item (tenant_id, kind, number, title, body, status, anonymous, "
+                    "search_text, created_at, updated_at) VALUES ('t', 'pulse', :number, 'Q', "
+                    "'', :status, false, 'q', :now, :now)"),
+                    {"number": number, "status": status, "now": NOW})
+            for number, prefix in ((1, "k"), (2, "c")):
+                item_id = conn.execute(text("SELECT id FROM item WHERE number = :n"),
+                                       {"n": number}).scalar_one()
+                for n, (key, value, dept) in enumerate((("3", 3, "Sales"), ("1", 1, None),
+                                                        ("2", 5, "Sales"))):
+                    conn.execute(text(
+                        "INSERT INTO pulse_answer (tenant_id, item_id, answer_key, value, "
+                        "department, created_at) VALUES ('t', :item, :key, :value, :dept, :at)"),
+                        {"item": item_id, "key": prefix + key, "value": value, "dept": dept,
+                         "at": NOW.replace(minute=n)})
     finally:
         engine.dispose()
 
 
-def _answers(url: str) -> list[tuple[str, int, str | None]]:
+def _answers(url: str, number: int = 1) -> list[tuple[str, int, str | None]]:
+    """The answers of pulse P-<number>: key, value, department."""
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
             return sorted((str(r[0]), int(r[1]), r[2]) for r in conn.execute(text(
-                "SELECT answer_key, value, department FROM pulse_answer")))
+                "SELECT a.answer_key, a.value, a.department FROM pulse_answer a "
+                "JOIN item i ON i.id = a.item_id WHERE i.number = :n"), {"n": number}))
     finally:
         engine.dispose()
 
@@ -57,10 +63,15 @@ def _answers(url: str) -> list[tuple[str, int, str | None]]:
 def test_answers_survive_without_id_or_time_and_k_rises_to_3(fresh_url):  # noqa: F811
     upgrade(fresh_url, BEFORE)
     _seed(fresh_url)
-    kept = _answers(fresh_url)
+    kept, closed = _answers(fresh_url), _answers(fresh_url, 2)
     upgrade(fresh_url)
     assert _answers(fresh_url) == kept == [("k1", 1, None), ("k2", 5, "Sales"),
                                            ("k3", 3, "Sales")]
+    # The closed pulse's answers are all there, each under a new random key.
+    sealed = _answers(fresh_url, 2)
+    assert sorted(r[1:] for r in sealed) == sorted(r[1:] for r in closed)
+    assert not {r[0] for r in sealed} & {r[0] for r in closed}
+    assert all(len(r[0]) == 64 for r in sealed)
     engine = create_engine(fresh_url)
     try:
         found = inspect(engine)

@@ -1,10 +1,12 @@
 """Pulse answers leave no order behind: the row is keyed by (pulse, keyed hash) with no
-sequential id and no time (and no rowid on SQLite); the anonymity threshold is at least 3.
+sequential id and no time (and no rowid on SQLite); answers to closed pulses are sealed under
+random keys; the anonymity threshold is at least 3.
 
 Revision ID: 0007
 Revises: 0006
 """
 
+import secrets
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -42,6 +44,16 @@ def upgrade() -> None:
     # create the new one under the old name and copy back, in key order rather than id order.
     _unordered("pulse_answer_tmp")
     op.execute(f"INSERT INTO pulse_answer_tmp ({_COPY}) SELECT {_COPY} FROM pulse_answer")
+    # Answers to closed pulses can no longer change: they are sealed under random keys, as
+    # closing a pulse now does, so nothing leads from them to anyone.
+    conn = op.get_bind()
+    sealed = conn.execute(sa.text(
+        "SELECT a.item_id, a.answer_key FROM pulse_answer_tmp a JOIN item i ON i.id = a.item_id "
+        "WHERE i.kind = 'pulse' AND i.status = 'closed'")).all()
+    for item_id, key in sealed:
+        conn.execute(sa.text("UPDATE pulse_answer_tmp SET answer_key = :new "
+                             "WHERE item_id = :item AND answer_key = :key"),
+                     {"new": secrets.token_hex(32), "item": item_id, "key": key})
     op.drop_index("ix_pulse_answer_item_value", table_name="pulse_answer")
     op.drop_index("ix_pulse_answer_tenant_created", table_name="pulse_answer")
     op.drop_index("ix_pulse_answer_item_id", table_name="pulse_answer")
