@@ -92,7 +92,7 @@ def populate(db: Database) -> None:
                     "body": "", "search_text": "", "author_id": rng.randint(1, N_MEMBERS),
                     "anonymous": False, "anon_hash": None,
                     "status": {"risk": "open", "snippet": "published",
-                               "question": "open"}.get(kind, "new"),
+                               "question": "open", "pulse": "closed"}.get(kind, "new"),
                     "merged_into_id": None,
                     "likelihood": rng.randint(1, 5) if kind == "risk" else None,
                     "impact": rng.randint(1, 5) if kind == "risk" else None,
@@ -108,10 +108,14 @@ def populate(db: Database) -> None:
              "new_status": rng.choice(["reviewing", "planned", "done"]), "note": "",
              "actor_id": 1, "created_at": when(rng)} for _ in range(2_000)])
         pulses = [r["id"] for r in rows if r["kind"] == "pulse"]
+        # The digest shows closed pulses only: each was closed at some time in the year.
+        conn.execute(insert(StatusChange), [
+            {"tenant_id": TENANT, "item_id": p, "old_status": "open", "new_status": "closed",
+             "note": "", "actor_id": 1, "created_at": when(rng)} for p in pulses])
         conn.execute(insert(PulseAnswer), [
             {"tenant_id": TENANT, "item_id": p, "answer_key": f"k{p}-{m}",
-             "value": rng.randint(1, 5), "department": DEPARTMENTS[m % 8],
-             "created_at": when(rng)} for p in pulses for m in range(1, 301)])
+             "value": rng.randint(1, 5), "department": DEPARTMENTS[m % 8]}
+            for p in pulses for m in range(1, 301)])
         conn.execute(insert(Kudos), [
             {"tenant_id": TENANT, "giver_id": rng.randint(1, N_MEMBERS),
              "receiver_id": rng.randint(1, N_MEMBERS), "value": rng.choice(["teamwork", "craft"]),

@@ -11,6 +11,8 @@ from core.registry import MemberArg, P, Param
 from core.replies import Field, Line, Reply
 from core.text import Rich, UserText
 
+MIN_THRESHOLD = 3  # the anonymity threshold k is never below this, whoever asks
+
 
 @REGISTRY.command("hromada help",
                   Param("topic", P.WORD, N_("a command, like idea"), required=False),
@@ -67,10 +69,16 @@ def set_language(ctx: Ctx, language: str) -> Reply:
 
 
 @REGISTRY.command("hromada settings threshold",
-                  Param("k", P.INT, N_("smallest group shown, 2-50"), minimum=2, maximum=50),
+                  Param("k", P.INT, N_("smallest group shown, 3-50"), minimum=1, maximum=50),
                   help=N_("The anonymity threshold: smaller groups are never shown."),
                   moderator=True)
 def set_threshold(ctx: Ctx, k: int) -> Reply:
+    if k < MIN_THRESHOLD:
+        # With two, each of the two who answered could subtract their own answer from the
+        # result and read the other's.
+        raise InvalidInput(N_("The threshold cannot be below {min}: in a group of two, each "
+                              "could work out the other's answer from the result."),
+                           min=MIN_THRESHOLD, usage="/hromada settings threshold <k>")
     ctx.tenant.anonymity_k = k
     ctx.session.add(ctx.tenant)
     return Reply(text=ctx.t(N_("Groups smaller than {k} are never shown."), k=k))

@@ -184,21 +184,8 @@ class Hromada:
     ) -> bool:
         """👍/👎 on a message that stands for an item: a vote. True when the tally changed.
 
-        1️⃣–5️⃣ on a pulse message answer it (removing the reaction keeps the answer)."""
-        digit = pulses.emoji_value(emoji)
-        if digit is not None:
-            if not added:
-                return False
-            with self.context(actor) as ctx:
-                item = repos.item_for_message(ctx.session, actor.tenant_id, channel_id,
-                                              message_id)
-                if item is None or item.kind != "pulse" or item.status == pulses.CLOSED:
-                    return False
-                if event_key and not repos.claim_event(ctx.session, ctx.tenant_id, event_key,
-                                                      ctx.now):
-                    return False
-                pulses.record(ctx, item, digit)
-                return True
+        Nothing else: a reaction is public and shows who reacted, so no reaction ever answers
+        a pulse (answers take the private paths: its buttons or /pulse answer)."""
         meaning = votes.emoji_meaning(emoji)
         if meaning not in ("up", "down"):
             return False

@@ -218,12 +218,13 @@ _QUESTIONS = (
            _I.status.not_in(_consts(QUESTION_CLOSED)))
     .subquery("questions")
 )
-# Pulses asked or answered in the window.
+# Pulses closed in the window: only a closed pulse's results are shown (they can no longer
+# change, so no later view differs from this one by a single answer).
 _PULSE_FOUND = (
-    (_I.tenant_id == _TID) & (_I.kind == "pulse")
-    & (_I.id.in_(select(_P.item_id).where(_P.tenant_id == _TID, _P.created_at >= _START,
-                                          _P.created_at < _END))
-       | ((_I.created_at >= _START) & (_I.created_at < _END))))
+    (_I.tenant_id == _TID) & (_I.kind == "pulse") & (_I.status == _consts((pulses.CLOSED,))[0])
+    & _I.id.in_(select(_S.item_id).where(_S.tenant_id == _TID,
+                                         _S.new_status == _consts((pulses.CLOSED,))[0],
+                                         _S.created_at >= _START, _S.created_at < _END)))
 # Their answers of all time per value, in one GROUP BY (departments are not in the digest).
 _PULSE_COUNTS = (
     select(_P.item_id, _P.value, func.count().label("votes"))

@@ -1,8 +1,13 @@
 """Pulse surveys: a moderator asks a 1–5 question, members answer anonymously, results by group.
 
 An answer is stored with a keyed hash instead of the member (one answer each, changeable),
-the value, and the department the member had when answering. Results, here and in the
-digest, never show a group smaller than the tenant's threshold k.
+the value, and the department the member had when answering: no id, no time. When the pulse
+closes, the hashes are replaced with random keys: then nothing leads from an answer to anyone.
+Answers go through private paths only (buttons acknowledged to the member alone, or the
+command): never a reaction, which everyone can see. Results, here and in the digest, never
+show a group smaller than the tenant's threshold k, and they are shown only once the pulse is
+closed: two views of an open pulse that differed by one answer would show that answer. While
+a pulse is open, how many answered is shown in steps of k.
 """
 
 from __future__ import annotations
@@ -27,8 +32,7 @@ from core.replies import Action, Field, Line, Reply, Visibility
 from core.stats import NO_DEPARTMENT, NOT_ENOUGH, suppressed
 from core.text import Rich, UserText, fmt
 from storage import culture, repos
-from storage.culture import PulseAnswer
-from storage.models import Item, Tenant
+from storage.models import Item, StatusChange, Tenant
 
 PULSE_REF = Param("ref", P.REF, N_("the pulse, like P-2"), ref_kind="pulse")
 SCALE = (1, 2, 3, 4, 5)
@@ -40,15 +44,6 @@ TEMPLATES = {
                "(1 = not at all, 5 = certainly)"),
 }
 CLOSED = "closed"
-_DIGITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-for _n, _v in list(_DIGITS.items()):
-    _DIGITS[f"{_v}\ufe0f\u20e3"] = _v
-    _DIGITS[f"{_v}\u20e3"] = _v
-
-
-def emoji_value(name: str) -> int | None:
-    """1–5 for the keycap digit reactions (Slack names and Unicode), else None."""
-    return _DIGITS.get(name.strip().strip(":"))
 
 
 def answer_key(secret: bytes, tenant_id: str, item_id: int, user_id: str) -> str:
@@ -130,14 +125,16 @@ def describe(tr: NullTranslations, result: PulseResult) -> tuple[Rich, list[Line
 
 def digest_results(session: Session, tenant: Tenant, since: datetime,
                    until: datetime) -> list[tuple[Item, PulseResult]]:
-    """Pulses answered or asked in a window whose overall result passed the threshold."""
-    answered = select(PulseAnswer.item_id).where(
-        PulseAnswer.tenant_id == tenant.id, PulseAnswer.created_at >= since,
-        PulseAnswer.created_at < until)
+    """Pulses closed in a window whose overall result passed the threshold.
+
+    Only closed pulses: their answers can no longer change, so no later view differs by one."""
+    closed = select(StatusChange.item_id).where(
+        StatusChange.tenant_id == tenant.id, StatusChange.new_status == CLOSED,
+        StatusChange.created_at >= since, StatusChange.created_at < until)
     pulses = session.execute(
         select(Item).where(Item.tenant_id == tenant.id, Item.kind == "pulse",
-                           (Item.id.in_(answered))  # type: ignore[union-attr]
-                           | ((Item.created_at >= since) & (Item.created_at < until)))
+                           Item.status == CLOSED,
+                           Item.id.in_(closed))  # type: ignore[union-attr]
         .order_by(Item.number)
     ).scalars()
     out = []
@@ -148,19 +145,32 @@ def digest_results(session: Session, tenant: Tenant, since: datetime,
     return out
 
 
+def answered(ctx: Ctx, n: int, k: int, closed: bool) -> Rich:
+    """How many answered, as far as it may be told: nothing under k, steps of k while open."""
+    if n < k:
+        return ctx.t(N_("fewer than {k} answers"), k=k)
+    if closed:
+        return ctx.t(N_("{n} answers"), n=n)
+    return ctx.t(N_("at least {n} answers"), n=n - n % k)
+
+
 # -- commands --------------------------------------------------------------------------
 
 
 def card(ctx: Ctx, item: Item) -> Reply:
-    """The public pulse message: five buttons; 1️⃣–5️⃣ reactions on it count the same."""
+    """The public pulse message: five buttons, and the truth about who sees what."""
     ref = items.ref(item)
     return Reply(
-        text=ctx.t(N_("New pulse. Answers are anonymous: nobody, moderators included, sees who "
-                      "answered what.")),
+        text=ctx.t(N_("New pulse. Answer with the buttons: only you see the confirmation. "
+                      "Your answer is stored without your name, and no member, moderators "
+                      "included, can see who answered what. Reactions on this message are "
+                      "public and do not count as answers. Results are shown once a moderator "
+                      "closes the pulse, and only for groups of at least {k}."),
+                   k=ctx.tenant.anonymity_k),
         title=Rich((f"📊 {ref} · ", UserText(item.title))),
         actions=[Action(str(s), "pulse.answer", f"{ref}:{s}") for s in SCALE],
-        footer=ctx.t(N_("Answer 1–5 with the buttons, or /pulse answer {ref} <1-5>. Results: "
-                        "/pulse results {ref}"), ref=ref).plain(),
+        footer=ctx.t(N_("Or answer privately with /pulse answer {ref} <1-5>. Results after "
+                        "closing: /pulse results {ref}"), ref=ref).plain(),
         visibility=Visibility.PUBLIC,
         item_id=item.id,
     )
@@ -200,11 +210,10 @@ def record(ctx: Ctx, item: Item, value: int) -> Reply:
     if item.status == CLOSED:
         raise InvalidInput(N_("{ref} is closed; it takes no more answers."), ref=items.ref(item))
     key = answer_key(ctx.secret, ctx.tenant_id, item.id or 0, ctx.actor.user_id)
-    # Only the day is kept: an exact time could be matched against someone's chat activity.
-    day = ctx.now.replace(hour=0, minute=0, second=0, microsecond=0)
+    # No time is kept at all: a time could be matched against someone's chat activity.
     before = culture.upsert_answer(ctx.session, tenant_id=ctx.tenant_id, item_id=item.id or 0,
                                    answer_key=key, value=value,
-                                   department=ctx.member.department, when=day)
+                                   department=ctx.member.department)
     if before is not None and before != value:
         text = ctx.t(N_("Your answer to {ref} is now {value} (was {old})."),
                      ref=items.ref(item), value=value, old=before)
@@ -230,17 +239,31 @@ def my_answer(ctx: Ctx, item: Item) -> int | None:
 
 
 @REGISTRY.command("pulse results", PULSE_REF,
-                  help=N_("Results overall and by department; small groups are hidden."))
+                  help=N_("Results once the pulse is closed, overall and by department; small "
+                          "groups are hidden."))
 def results(ctx: Ctx, ref: int) -> Reply:
     item = items.get(ctx, "pulse", ref)
-    result = compute(ctx.session, ctx.tenant, item)
-    overall, lines = describe(ctx.translations, result)
     fields = []
     mine = my_answer(ctx, item)
     if mine is not None:
         fields.append(Field(ctx._("Your answer"), Rich((str(mine),))))
+    title = Rich((f"📊 {items.ref(item)} · ", UserText(item.title)))
+    k = ctx.tenant.anonymity_k
+    if item.status != CLOSED:
+        n = culture.answer_count(ctx.session, ctx.tenant_id, item.id or 0)
+        return Reply(
+            title=title,
+            text=ctx.t(N_("{ref} is still open: results are shown once a moderator closes it, "
+                          "so that no single answer can be told apart. So far: {answered}."),
+                       ref=items.ref(item), answered=answered(ctx, n, k, False)),
+            fields=fields,
+            footer=ctx.t(N_("While a pulse is open, the number of answers moves in steps of "
+                            "{k}."), k=k).plain(),
+        )
+    result = compute(ctx.session, ctx.tenant, item)
+    overall, lines = describe(ctx.translations, result)
     return Reply(
-        title=Rich((f"📊 {items.ref(item)} · ", UserText(item.title))),
+        title=title,
         text=ctx.t(N_("Overall: {overall}"), overall=overall),
         fields=fields,
         lines=lines,
@@ -255,20 +278,25 @@ def list_pulses(ctx: Ctx) -> Reply:
         return Reply(text=ctx.t(N_("No pulses yet. Moderators ask one with "
                                    "/pulse ask <question>.")))
     lines = []
+    k = ctx.tenant.anonymity_k
     for item, _score in rows:
-        n = len(culture.answers(ctx.session, ctx.tenant_id, item.id or 0))
-        meta = ctx.t(N_("{n} answers"), n=n).plain() + " · " + ctx._(item.status)
+        n = culture.answer_count(ctx.session, ctx.tenant_id, item.id or 0)
+        meta = answered(ctx, n, k, item.status == CLOSED).plain() + " · " + ctx._(item.status)
         lines.append(Line(text=Rich((UserText(item.title),)), ref=items.ref(item), meta=meta))
     return Reply(text=ctx.t(N_("Recent pulses:")), lines=lines)
 
 
-@REGISTRY.command("pulse close", PULSE_REF, help=N_("Stop taking answers to a pulse."),
+@REGISTRY.command("pulse close", PULSE_REF,
+                  help=N_("Stop taking answers to a pulse and show its results."),
                   moderator=True)
 def close(ctx: Ctx, ref: int) -> Reply:
     item = items.get(ctx, "pulse", ref)
     if item.status == CLOSED:
         raise InvalidInput(N_("{ref} is closed; it takes no more answers."), ref=items.ref(item))
     items.record_status(ctx, item, CLOSED)
+    # No answer can change now: the keys that let members change them are replaced with
+    # random ones, so from here on nothing, not even the server's secret, leads to anyone.
+    culture.seal_answers(ctx.session, ctx.tenant_id, item.id or 0)
     return Reply(text=ctx.t(N_("{ref} is closed. Results: /pulse results {ref}"),
                             ref=items.ref(item)))
 

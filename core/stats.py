@@ -85,6 +85,10 @@ class _Raw:
     submissions: int = 0
     votes: int = 0
     snippets: int = 0
+    # Who each number is computed from: a number is shown only when they are k or more.
+    submitters: set[int] = field(default_factory=set)
+    voters: set[int] = field(default_factory=set)
+    savers: set[int] = field(default_factory=set)
 
 
 def _counts(session: Session, tenant_id: str, start: datetime, end: datetime) -> dict[str, _Raw]:
@@ -103,8 +107,10 @@ def _counts(session: Session, tenant_id: str, start: datetime, end: datetime) ->
         slot.people.add(int(author_id))
         if kind in SUBMISSION_KINDS:
             slot.submissions += int(n)
+            slot.submitters.add(int(author_id))
         elif kind == "snippet":
             slot.snippets += int(n)
+            slot.savers.add(int(author_id))
     votes = session.execute(
         select(dept, Vote.member_id, func.count())
         .join(Member, Member.id == Vote.member_id)  # type: ignore[arg-type]
@@ -115,6 +121,7 @@ def _counts(session: Session, tenant_id: str, start: datetime, end: datetime) ->
         slot = out.setdefault(str(d), _Raw())
         slot.people.add(int(member_id))
         slot.votes += int(n)
+        slot.voters.add(int(member_id))
     givers = session.execute(
         select(dept, Kudos.giver_id).distinct()
         .join(Member, Member.id == Kudos.giver_id)  # type: ignore[arg-type]
@@ -129,7 +136,10 @@ def _cell(raw: _Raw, k: int, hide: bool) -> Cell:
     n = len(raw.people)
     if hide or n < k:
         return Cell(None, None, None, None)
-    return Cell(n, *(v if v >= k else None for v in (raw.submissions, raw.votes, raw.snippets)))
+    # 12 votes from 2 voters are 2 people's numbers: shown only when k or more are behind them.
+    return Cell(n, *(v if len(who) >= k else None for v, who in
+                     ((raw.submissions, raw.submitters), (raw.votes, raw.voters),
+                      (raw.snippets, raw.savers))))
 
 
 def _cells(raw: dict[str, _Raw], k: int) -> tuple[dict[str, Cell], Cell]:
@@ -137,6 +147,9 @@ def _cells(raw: dict[str, _Raw], k: int) -> tuple[dict[str, Cell], Cell]:
     total = _Raw()
     for r in raw.values():
         total.people |= r.people
+        total.submitters |= r.submitters
+        total.voters |= r.voters
+        total.savers |= r.savers
         total.submissions += r.submissions
         total.votes += r.votes
         total.snippets += r.snippets

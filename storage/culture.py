@@ -2,16 +2,20 @@
 
 Pulse answers carry no member id: only a keyed hash (one answer each, changeable) that nobody
 without the server's secret can turn back into a person, the value, and the answerer's
-department at answer time. Coffee rounds are unique per tenant and round key, so a round runs
-exactly once however many processes try.
+department at answer time; when the pulse closes, the hash gives way to a random key.
+Nothing in an answer row orders it against the others: no sequential id, no time, and on
+SQLite no rowid (the table is WITHOUT ROWID), so the store cannot say who answered first or
+just now. Coffee rounds are unique per tenant and round key, so a round runs exactly once
+however many processes try.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, func, or_, select, update
+from sqlalchemy import Index, UniqueConstraint, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
@@ -19,19 +23,19 @@ from storage.models import Tenant, _ts, utcnow
 
 
 class PulseAnswer(SQLModel, table=True):
+    """One member's answer to one pulse, keyed by (pulse, keyed hash): no id, no time."""
+
     __tablename__ = "pulse_answer"
     __table_args__ = (
-        UniqueConstraint("item_id", "answer_key", name="uq_pulse_answer_key"),
-        Index("ix_pulse_answer_tenant_created", "tenant_id", "created_at"),
         Index("ix_pulse_answer_item_value", "tenant_id", "item_id", "value"),
+        {"sqlite_with_rowid": False},
     )
-    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    # HMAC(secret, tenant|pulse|item|user): not a link to anyone without the secret.
+    answer_key: str = Field(primary_key=True, max_length=128)
     tenant_id: str = Field(foreign_key="tenant.id", max_length=100)
-    item_id: int = Field(foreign_key="item.id", index=True)
-    answer_key: str = Field(max_length=128)  # HMAC(secret, tenant|pulse|item|user): not a link
     value: int
     department: str | None = Field(default=None, max_length=200)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
 
 class Kudos(SQLModel, table=True):
@@ -85,7 +89,7 @@ def _insert(session: Session, model: type[SQLModel]) -> Any:
 
 
 def upsert_answer(session: Session, *, tenant_id: str, item_id: int, answer_key: str, value: int,
-                  department: str | None, when: datetime) -> int | None:
+                  department: str | None) -> int | None:
     """Record one answer, replacing an earlier one by the same key; the earlier value or None."""
     before = session.execute(
         select(PulseAnswer.value).where(PulseAnswer.tenant_id == tenant_id,
@@ -94,10 +98,10 @@ def upsert_answer(session: Session, *, tenant_id: str, item_id: int, answer_key:
     ).scalar_one_or_none()
     stmt = _insert(session, PulseAnswer).values(
         tenant_id=tenant_id, item_id=item_id, answer_key=answer_key, value=value,
-        department=department, created_at=when)
+        department=department)
     stmt = stmt.on_conflict_do_update(
         index_elements=["item_id", "answer_key"],
-        set_={"value": value, "department": department, "created_at": when})
+        set_={"value": value, "department": department})
     session.execute(stmt)
     return int(before) if before is not None else None
 
@@ -118,6 +122,37 @@ def answers(session: Session, tenant_id: str, item_id: int) -> list[tuple[str | 
         .where(PulseAnswer.tenant_id == tenant_id, PulseAnswer.item_id == item_id)
     ).all()
     return [(r[0], int(r[1])) for r in rows]
+
+
+def answer_count(session: Session, tenant_id: str, item_id: int) -> int:
+    """How many members answered a pulse (callers decide what of it may be shown)."""
+    return int(session.execute(
+        select(func.count()).select_from(PulseAnswer)
+        .where(PulseAnswer.tenant_id == tenant_id, PulseAnswer.item_id == item_id)
+    ).scalar_one())
+
+
+def seal_answers(session: Session, tenant_id: str, item_id: int) -> int:
+    """Write a closed pulse's answers again under fresh random keys, in this one transaction.
+
+    Afterwards no key leads back to anyone, not even with the server's secret. And the store's
+    own bookkeeping loses the order people answered in: PostgreSQL keeps each row's writing
+    transaction (``xmin``) and heap place (``ctid``); rewritten together, in the order of their
+    new random keys, the rows share one transaction and sit in no meaningful order."""
+    rows = session.execute(
+        select(PulseAnswer.value, PulseAnswer.department)
+        .where(PulseAnswer.tenant_id == tenant_id, PulseAnswer.item_id == item_id)
+    ).all()
+    sealed = sorted((secrets.token_hex(32), int(value), department)
+                    for value, department in rows)
+    session.execute(delete(PulseAnswer).where(
+        PulseAnswer.tenant_id == tenant_id,  # type: ignore[arg-type]
+        PulseAnswer.item_id == item_id))  # type: ignore[arg-type]
+    for at in range(0, len(sealed), 1000):  # well under SQLite's limit of bound values
+        session.execute(_insert(session, PulseAnswer).values([
+            {"tenant_id": tenant_id, "item_id": item_id, "answer_key": key, "value": value,
+             "department": department} for key, value, department in sealed[at:at + 1000]]))
+    return len(sealed)
 
 
 def rekey_answer(session: Session, tenant_id: str, item_id: int, answer_key: str,

@@ -26,7 +26,6 @@ from core.app import Hromada
 from core.context import Actor
 from core.errors import HromadaError, InvalidInput
 from core.i18n import N_, gettext_for
-from core.pulses import emoji_value
 from core.registry import Command, MemberArg
 from core.replies import Notice, Reply, Visibility
 from core.text import Rich, fmt
@@ -372,8 +371,9 @@ class Adapter:
         meaning = emoji_meaning(emoji)
         event_key = f"discord:{key}" if key else None
         request_id = key or uuid.uuid4().hex[:12]
-        if meaning in ("up", "down") or emoji_value(emoji) is not None:
-            # A vote, or 1️⃣–5️⃣ answering a pulse: the core decides by the message.
+        if meaning in ("up", "down"):
+            # A vote: the core decides by the message. Never a pulse answer: reactions are
+            # public, and 1️⃣–5️⃣ on a pulse card count for nothing.
 
             def vote() -> Reply:
                 self.hromada.react(actor, channel_id=str(payload.channel_id),

@@ -43,7 +43,6 @@ from core.config import Settings
 from core.context import Actor
 from core.errors import HromadaError
 from core.i18n import N_, gettext_for
-from core.pulses import emoji_value
 from core.replies import Notice, Reply, Visibility
 from core.text import plain
 from core.votes import emoji_meaning
@@ -394,8 +393,9 @@ class SlackBot:
         meaning = emoji_meaning(emoji)
         added = event.get("type") == "reaction_added"
         event_key = str(body.get("event_id") or "") or None
-        if meaning in ("up", "down") or emoji_value(emoji) is not None:
-            # A vote, or :one:–:five: answering a pulse: the core decides by the message.
+        if meaning in ("up", "down"):
+            # A vote: the core decides by the message. Never a pulse answer: reactions are
+            # public, and :one:–:five: on a pulse card count for nothing.
             actor = await self.actor(client, tenant, user_id)
             result = await self.core(tenant, request_id, self.hromada.react, actor,
                                      channel_id=item["channel"], message_id=item["ts"],

@@ -38,7 +38,7 @@ def seeded(hromada: Hromada, actor, clock: ManualClock) -> Hromada:
     boss = actor("boss", admin=True)
     people = {n: actor(n) for n in ("alice", "bob", "cara", "dan", "eve", "fay")}
     clock.set(utc(2026, 2, 25, 10))
-    hromada.run(boss, "hromada", "settings threshold 2")
+    hromada.run(boss, "hromada", "settings threshold 3")
     for name, who in people.items():
         dept = "Engineering" if name in ("alice", "bob", "cara") else "Sales"
         hromada.run(who, "people", f"me department {dept}")
@@ -75,6 +75,7 @@ def seeded(hromada: Hromada, actor, clock: ManualClock) -> Hromada:
     hromada.run(boss, "pulse", "ask How sustainable was your workload this week?")
     for who, value in zip(("alice", "bob", "cara", "dan", "eve"), (4, 3, 5, 4, 2), strict=True):
         hromada.run(people[who], "pulse", f"answer P-1 {value}")
+    hromada.run(boss, "pulse", "close P-1")  # results are shown once a pulse is closed
     hromada.run(people["alice"], "kudos", "@bob #teamwork for pairing on the outage")
     hromada.run(people["dan"], "kudos", "@eve #teamwork for the customer call")
     hromada.run(people["eve"], "kudos", "@fay #craft for the release notes")
@@ -114,7 +115,8 @@ def test_digest_sections_in_order_with_their_contents(seeded: Hromada, tmp_path:
         "• I-1 “Old idea about the coffee machine” · +1 (votes: 1)",
     ]
     assert _section(reply, ENGLISH[1]) == [
-        "• I-1 “Old idea about the coffee machine”: new → planned"]
+        "• I-1 “Old idea about the coffee machine”: new → planned",
+        "• P-1 “How sustainable was your workload this week?”: open → closed"]
     assert _section(reply, ENGLISH[2]) == [
         "• R-1 “Vendor lock-in on the message queue” · 4×5 = 20 · escalated from 2×2",
         "• R-2 “Nobody has tested restoring the backups” · 3×3 = 9 · new this week",
@@ -130,13 +132,13 @@ def test_digest_sections_in_order_with_their_contents(seeded: Hromada, tmp_path:
                             "average 3.6")
     assert _section(reply, ENGLISH[6]) == ["• #teamwork: 2", "• #craft: 1"]
     # This week: Engineering 3 (alice, bob, cara: her anonymous idea does not count, her risks
-    # do), Sales 3, and the boss alone without a department. The boss (1) is under k = 2, and
+    # do), Sales 3, and the boss alone without a department. The boss (1) is under k = 3, and
     # would be uncovered by subtracting the shown groups from the total, so the next smallest
     # group (Engineering) is hidden with him. Last week: Engineering 2, Sales 1: both hidden.
     assert _section(reply, ENGLISH[7]) == [
         "• Contributors this week: 7 (last week: 3)",
-        "• Sales: 3 (last week: <2)",
-        "• Departments with fewer than 2 contributors are not shown.",
+        "• Sales: 3 (last week: <3)",
+        "• Departments with fewer than 3 contributors are not shown.",
     ]
 
 

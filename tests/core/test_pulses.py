@@ -1,4 +1,5 @@
-"""Pulse surveys: buttons and text answer the same, answers are anonymous, small groups hidden."""
+"""Pulse surveys: buttons and text answer the same, answers are anonymous, small groups hidden,
+results shown once the pulse is closed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from core.i18n import gettext_for
 from core.replies import Visibility
 from storage.culture import PulseAnswer
 from storage.models import Tenant
-from tests.core.support import CHANNEL, everything, message_id, post
+from tests.core.support import everything, post
 
 NOT_ENOUGH = "not enough answers yet"
 
@@ -40,18 +41,19 @@ def test_ask_posts_publicly_with_five_buttons(hromada, actor):
         hromada.run(actor("alice"), "pulse", "ask Me too?")
 
 
-def test_button_text_and_reaction_answer_alike_and_replace(hromada, actor, db):
+def close(hromada, actor, ref: str) -> None:
+    hromada.run(actor("boss", admin=True), "pulse", f"close {ref}")
+
+
+def test_button_and_text_answer_alike_and_replace(hromada, actor, db):
     ref = ask(hromada, actor)
     alice = actor("alice")
-    assert "3" in hromada.press(alice, "pulse.answer", f"{ref}:3").plain()
-    changed = hromada.run(alice, "pulse", f"answer {ref} 5").plain()
-    assert "now 5 (was 3)" in changed
+    pressed = hromada.press(alice, "pulse.answer", f"{ref}:3")
+    assert "3" in pressed.plain() and pressed.visibility is Visibility.PRIVATE
+    changed = hromada.run(alice, "pulse", f"answer {ref} 5")
+    assert "now 5 (was 3)" in changed.plain() and changed.visibility is Visibility.PRIVATE
     assert "Your answer: 5" in hromada.run(alice, "pulse", f"results {ref}").plain()
-    bob = actor("bob")
-    assert hromada.react(bob, channel_id=CHANNEL, message_id=message_id(1), emoji="four",
-                         added=True, event_key="ev-1")
-    assert not hromada.react(bob, channel_id=CHANNEL, message_id=message_id(1), emoji="four",
-                             added=True, event_key="ev-1")
+    hromada.press(actor("bob"), "pulse.answer", f"{ref}:4")
     with db.uow() as session:
         values = sorted(a.value for a in session.execute(select(PulseAnswer)).scalars())
     assert values == [4, 5]
@@ -79,6 +81,7 @@ def test_department_with_k_minus_one_answers_is_not_shown(hromada, actor, db):
     for people, value in ((big, 4), (mid, 2), (small, 1), (loners, 5)):
         for p in people:
             hromada.run(p, "pulse", f"answer {ref} {value}")
+    close(hromada, actor, ref)
     text = hromada.run(actor("anyone"), "pulse", f"results {ref}").plain()
     assert "Overall: 16 answers, average 2.7" in text
     assert "Engineering: 6 answers, average 4.0" in text
@@ -88,7 +91,7 @@ def test_department_with_k_minus_one_answers_is_not_shown(hromada, actor, db):
     # The digest's words for the same pulse.
     with db.uow() as session:
         tenant = session.get(Tenant, "console:test")
-        [(item, result)] = pulses.digest_results(session, tenant, tenant.created_at.replace(
+        [(_item, result)] = pulses.digest_results(session, tenant, tenant.created_at.replace(
             year=2000), tenant.created_at.replace(year=2100))
         overall, lines = pulses.describe(gettext_for("en"), result)
     digest_text = "\n".join(ln.text.plain() for ln in lines)
@@ -102,6 +105,7 @@ def test_hidden_groups_are_never_recoverable_by_subtraction(hromada, actor):
                           (crowd(hromada, actor, "Support", 4, "u"), 1)):
         for p in people:
             hromada.run(p, "pulse", f"answer {ref} {value}")
+    close(hromada, actor, ref)
     text = hromada.run(actor("anyone"), "pulse", f"results {ref}").plain()
     # Support (4) alone would be overall minus the others; Sales is hidden with it.
     assert f"Support: {NOT_ENOUGH}" in text and f"Sales: {NOT_ENOUGH}" in text
@@ -112,6 +116,7 @@ def test_overall_below_k_shows_nothing(hromada, actor):
     ref = ask(hromada, actor)
     for p in crowd(hromada, actor, "Sales", 4, "s"):
         hromada.run(p, "pulse", f"answer {ref} 5")
+    close(hromada, actor, ref)
     text = hromada.run(actor("boss", admin=True), "pulse", f"results {ref}").plain()
     assert f"Overall: {NOT_ENOUGH}" in text
     assert "average" not in text and "5: " not in text
@@ -128,16 +133,15 @@ def test_nothing_ties_an_answer_to_a_member(hromada, actor, db):
     for n, p in enumerate(people):
         hromada.run(p, "pulse", f"answer {ref} {n % 5 + 1}")
     columns = {c["name"] for c in inspect(db.engine).get_columns("pulse_answer")}
-    assert columns == {"id", "tenant_id", "item_id", "answer_key", "value", "department",
-                       "created_at"}
+    assert columns == {"tenant_id", "item_id", "answer_key", "value", "department"}
     with db.uow() as session:
         rows = session.execute(select(PulseAnswer)).scalars().all()
         dump = export(session, "console:test", "json") + export(session, "console:test", "csv")
     user_ids = {p.user_id for p in people}
     for row in rows:
         assert row.answer_key not in user_ids and len(row.answer_key) == 64
-        assert (row.created_at.hour, row.created_at.minute, row.created_at.second) == (0, 0, 0)
         assert not any(u in row.answer_key for u in user_ids)
+    close(hromada, actor, ref)
     moderator_view = everything(hromada.run(actor("boss", admin=True), "pulse", f"results {ref}"))
     for p in people:
         assert p.display_name not in moderator_view
@@ -156,6 +160,7 @@ def test_templates_and_enps(hromada, actor):
     values = [5, 5, 5, 4, 3, 1]  # promoters 3, detractors 2 of 6 -> +17
     for n, v in enumerate(values):
         hromada.run(actor(f"p{n}"), "pulse", f"answer P-1 {v}")
+    hromada.run(boss, "pulse", "close P-1")
     text = hromada.run(boss, "pulse", "results P-1").plain()
     assert "eNPS +17" in text
     assert "1: 1  2: 0  3: 1  4: 1  5: 3" in text
@@ -169,7 +174,7 @@ def test_closed_pulse_takes_no_answers_and_lists(hromada, actor):
     with pytest.raises(InvalidInput):
         hromada.run(actor("bob"), "pulse", f"answer {ref} 2")
     listed = hromada.run(actor("bob"), "pulse", "list").plain()
-    assert "P-1" in listed and "1 answers" in listed
+    assert "P-1" in listed and "fewer than 5 answers" in listed and "1 answers" not in listed
 
 
 def test_ukrainian(hromada, actor):
@@ -178,5 +183,8 @@ def test_ukrainian(hromada, actor):
     reply = hromada.run(boss, "pulse", "ask template enps")
     assert "рекомендуєте" in reply.title.plain()
     hromada.run(actor("alice"), "pulse", "answer P-1 4")
+    text = hromada.run(boss, "pulse", "results P-1").plain()
+    assert "ще відкрите" in text and "відповідей: менше ніж 5" in text
+    hromada.run(boss, "pulse", "close P-1")
     text = hromada.run(boss, "pulse", "results P-1").plain()
     assert "ще замало відповідей" in text

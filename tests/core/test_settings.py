@@ -100,8 +100,8 @@ def test_threshold_is_bounded(hromada, actor, db):
         with pytest.raises(InvalidInput) as exc:
             hromada.run(admin, "hromada", bad)
         assert exc.value.usage == "/hromada settings threshold <k>"
-    hromada.run(admin, "hromada", "settings threshold 2")
-    assert tenant(db).anonymity_k == 2
+    hromada.run(admin, "hromada", "settings threshold 3")
+    assert tenant(db).anonymity_k == 3
     hromada.run(admin, "hromada", "settings threshold 50")
     assert tenant(db).anonymity_k == 50
 

@@ -80,31 +80,48 @@ async def test_pulse_buttons_replace_answers_and_results_wait_for_k(
     assert not h.fake.rest("PATCH", f"/channels/{h.channel}/messages/{card['id']}")
 
     below = private(await h.command(dan, "pulse results", {"ref": "P-1"}))
-    assert "Overall: not enough answers yet" in below
-    assert "Engineering: not enough answers yet" in below
+    assert "P-1 is still open" in below and "fewer than 3 answers" in below
     assert "average" not in below
 
-    typed = private(await h.command(carol, "pulse answer", {"ref": "P-1", "value": 5}))
-    assert "your answer to P-1 is 5" in typed
+    typed = await h.command(carol, "pulse answer", {"ref": "P-1", "value": 5})
+    assert "your answer to P-1 is 5" in private(typed)  # the command answers privately
+    open_view = private(await h.command(dan, "pulse results", {"ref": "P-1"}))
+    assert "at least 3 answers" in open_view and "average" not in open_view
+    assert count(h.hromada, PulseAnswer) == 3
+
+    closed = await h.command(boss, "pulse close", {"ref": "P-1"})
+    assert "P-1 is closed" in private(closed)
     reached = private(await h.command(dan, "pulse results", {"ref": "P-1"}))
     assert "Overall: 3 answers, average 3.7" in reached  # 2, 4 and 5
     assert "Engineering: 3 answers, average 3.7" in reached
     assert "not enough answers yet" not in reached
-    assert count(h.hromada, PulseAnswer) == 3
     assert len(h.posted_messages()) == 1  # nothing else went public
 
 
-async def test_pulse_answers_by_keycap_reaction(discord_h: DiscordHarness) -> None:
+async def test_a_keycap_reaction_on_a_pulse_card_answers_nothing(
+        discord_h: DiscordHarness) -> None:
+    """Reactions are public and show who reacted: a raw reaction frame never answers a pulse."""
     h = discord_h
-    boss = await moderator(h, 2)
+    boss = await moderator(h, 3)
     alice, bob = h.user("alice"), h.user("bob")
-    await h.command(boss, "pulse ask template", {"template": "enps"})
+    asked = await h.command(boss, "pulse ask template", {"template": "enps"})
     card = h.last_card()
-    await h.react(alice, h.channel, card["id"], "5\ufe0f\u20e3")
-    await h.react(bob, h.channel, card["id"], "1\ufe0f\u20e3")
-    await h.react(bob, h.channel, card["id"], "1\ufe0f\u20e3", added=False)  # the answer stays
-    shown = private(await h.command(boss, "pulse results", {"ref": "P-1"}))
-    assert "Overall: 2 answers, average 3.0" in shown and "eNPS +0" in shown
+    text = embed_text(card)
+    assert "only you see the confirmation" in text
+    assert "Reactions on this message are public and do not count as answers" in text
+    await h.click(alice, card, "4")
+    assert count(h.hromada, PulseAnswer) == 1
+    calls = len(h.fake.calls)
+    for member in (alice, bob):
+        for emoji in ("1\ufe0f\u20e3", "5\ufe0f\u20e3", "3\u20e3"):
+            await h.react(member, h.channel, card["id"], emoji)
+            await h.react(member, h.channel, card["id"], emoji, added=False)
+    assert count(h.hromada, PulseAnswer) == 1  # the count did not move
+    assert h.fake.calls[calls:] == []  # and the bot said nothing to anyone
+    # The bot never puts reactions on a pulse card itself.
+    assert not [c for c in h.fake.calls if "/reactions/" in c.path], asked
+    shown = private(await h.command(bob, "pulse results", {"ref": "P-1"}))
+    assert "Your answer" not in shown and "fewer than 3 answers" in shown
 
 
 # -- leadership Q&A -----------------------------------------------------------------------
@@ -239,23 +256,24 @@ async def test_coffee_round_introduces_everyone_by_direct_message(
 
 async def test_stats_answer_privately(discord_h: DiscordHarness) -> None:
     h = discord_h
-    await moderator(h, 2)
+    await moderator(h, 3)
     alice, bob, carol = h.user("alice"), h.user("bob"), h.user("carol")
     for member, idea in ((alice, "Standing desks in room 4"),
-                         (bob, "A shared calendar for the meeting rooms")):
+                         (bob, "A shared calendar for the meeting rooms"),
+                         (carol, "Fresh fruit on Fridays")):
         await department(h, member, "Engineering")
         await h.command(member, "idea submit", {"text": idea})
     posted = len(h.posted_messages())
     stats = private(await h.command(carol, "hromada stats", {}))
     assert "Participation, week of 2026-03-02" in stats
-    assert "Engineering: contributors 2" in stats
+    assert "Engineering: contributors 3" in stats
     assert len(h.posted_messages()) == posted
 
 
 async def test_mydata_then_forget_me_erases_the_name_and_keeps_every_tally(
         discord_h: DiscordHarness) -> None:
     h = discord_h
-    boss = await moderator(h, 2)
+    boss = await moderator(h, 3)
     alice, bob, carol = h.user("alice"), h.user("bob"), h.user("carol")
     await h.command(alice, "people me skills", {"skills": "Python, PostgreSQL"})
     await department(h, alice, "Engineering")
@@ -338,8 +356,11 @@ async def test_a_ukrainian_server_hears_the_culture_features_in_ukrainian(
     await h.command(boss, "hromada settings language", {"language": "uk"})
     await h.command(boss, "pulse ask new", {"question": "Чи чують вас у команді?"})
     card = h.last_card()
-    assert "Відповіді анонімні" in embed_text(card)
+    assert "Відповідайте кнопками: підтвердження бачите лише ви" in embed_text(card)
     assert "P-1" in private(await h.click(alice, card, "4"))
+    results = private(await h.command(bob, "pulse results", {"ref": "P-1"}))
+    assert "P-1 ще відкрите" in results and "відповідей: менше ніж 5" in results
+    await h.command(boss, "pulse close", {"ref": "P-1"})
     results = private(await h.command(bob, "pulse results", {"ref": "P-1"}))
     assert "ще замало відповідей" in results
     near = await h.command(alice, "kudos", {"member": bob, "value": "teamwok",

@@ -86,53 +86,70 @@ async def test_pulse_buttons_replace_answers_and_results_wait_for_k(hromada: Hro
         assert count(hromada, PulseAnswer) == 2  # alice's second answer replaced her first
 
         below = private(await slack.command("dan", "/pulse", "results P-1"))
-        assert "Overall: not enough answers yet" in below
-        assert "Engineering: not enough answers yet" in below
+        assert "P-1 is still open" in below and "fewer than 3 answers" in below
         assert "average" not in below
 
-        typed = private(await slack.command("carol", "/pulse", "answer P-1 5"))
+        typed = private(await slack.command("carol", "/pulse", "answer P-1 5"))  # ephemeral
         assert "your answer to P-1 is 5" in typed
+        open_view = private(await slack.command("dan", "/pulse", "results P-1"))
+        assert "at least 3 answers" in open_view and "average" not in open_view
+        assert count(hromada, PulseAnswer) == 3
+
+        assert "P-1 is closed" in private(await slack.command("boss", "/pulse", "close P-1"))
         reached = private(await slack.command("dan", "/pulse", "results P-1"))
         assert "Overall: 3 answers, average 3.7" in reached  # 2, 4 and 5
         assert "Engineering: 3 answers, average 3.7" in reached
         assert "not enough answers yet" not in reached
-        assert count(hromada, PulseAnswer) == 3
         [still] = slack.posted("C1")  # nothing else went public
         assert still.ts == card.ts
 
 
 async def test_pulse_results_hide_a_small_department(hromada: Hromada) -> None:
     async with SlackHarness.running(hromada) as slack:
-        await admin(slack, 2)
+        await admin(slack, 3)
         for name, dept in (("alice", "Engineering"), ("bob", "Engineering"),
-                           ("carol", "Sales"), ("dan", "Sales"), ("erin", "Support")):
+                           ("carol", "Sales"), ("dan", "Sales"), ("gus", "Sales"),
+                           ("erin", "Support")):
             await slack.command(name, "/people", f"me department {dept}")
         await slack.command("boss", "/pulse", "ask Do you have what you need to do your job?")
         card = slack.posted("C1")[-1]
         by_label = {b["text"]["text"]: b for b in buttons(card.blocks)}
         for name, value in (("alice", "5"), ("bob", "4"), ("carol", "3"), ("dan", "1"),
-                            ("erin", "2")):
+                            ("gus", "2"), ("erin", "2")):
             await slack.press(name, by_label[value], message_ts=card.ts)
+        await slack.command("boss", "/pulse", "close P-1")
         shown = private(await slack.command("boss", "/pulse", "results P-1"))
-        assert "Overall: 5 answers, average 3.0" in shown
+        assert "Overall: 6 answers, average 2.8" in shown
         assert "Support: not enough answers yet" in shown
-        # Support's one answer alone is under k, and the overall minus the shown groups would
-        # reveal it: the smallest other group (Engineering, first by name) is hidden with it.
         assert "Engineering: not enough answers yet" in shown
-        assert "Sales: 2 answers, average 2.0" in shown
+        # Support's one answer and Engineering's two are under k; hidden together they are 3,
+        # so Sales can be shown without uncovering either.
+        assert "Sales: 3 answers, average 2.0" in shown
         assert "4.5" not in shown
 
 
-async def test_pulse_answers_by_keycap_reaction(hromada: Hromada) -> None:
+async def test_a_keycap_reaction_on_a_pulse_card_answers_nothing(hromada: Hromada) -> None:
+    """Reactions are public and show who reacted: reaction_added never answers a pulse."""
     async with SlackHarness.running(hromada) as slack:
-        await admin(slack, 2)
+        await admin(slack, 3)
         await slack.command("boss", "/pulse", "ask template enps")
         card = slack.posted("C1")[-1]
-        await slack.react("alice", "C1", card.ts, "five")
-        await slack.react("bob", "C1", card.ts, "one")
-        await slack.react("bob", "C1", card.ts, "one", added=False)  # the answer stays
-        shown = private(await slack.command("boss", "/pulse", "results P-1"))
-        assert "Overall: 2 answers, average 3.0" in shown and "eNPS +0" in shown
+        shown = card_text(card)
+        assert "only you see the confirmation" in shown
+        assert "Reactions on this message are public and do not count as answers" in shown
+        await slack.press("alice", {b["text"]["text"]: b for b in buttons(card.blocks)}["4"],
+                          message_ts=card.ts)
+        assert count(hromada, PulseAnswer) == 1
+        calls = len(slack.calls)
+        for name in ("alice", "bob"):
+            for emoji in ("one", "five", "three", "keycap_ten"):
+                await slack.react(name, "C1", card.ts, emoji)
+                await slack.react(name, "C1", card.ts, emoji, added=False)
+        assert count(hromada, PulseAnswer) == 1  # the count did not move
+        assert slack.calls[calls:] == []  # and the bot said nothing, to anyone
+        assert not slack.calls_of("reactions.add")  # the bot never puts keycaps on a card
+        bob = private(await slack.command("bob", "/pulse", "results P-1"))
+        assert "Your answer" not in bob and "fewer than 3 answers" in bob
 
 
 # -- leadership Q&A -----------------------------------------------------------------------
@@ -283,22 +300,23 @@ async def test_a_refused_group_dm_falls_back_to_one_dm_each(hromada: Hromada) ->
 
 async def test_stats_answer_privately(hromada: Hromada) -> None:
     async with SlackHarness.running(hromada) as slack:
-        await admin(slack, 2)
+        await admin(slack, 3)
         for name, idea in (("alice", "Standing desks in room 4"),
-                           ("bob", "A shared calendar for the meeting rooms")):
+                           ("bob", "A shared calendar for the meeting rooms"),
+                           ("carol", "Fresh fruit on Fridays")):
             await slack.command(name, "/people", "me department Engineering")
             await slack.command(name, "/idea", idea)
         posted = len(slack.posted("C1"))
         stats = private(await slack.command("carol", "/hromada", "stats"))
         assert "Participation, week of 2026-03-02" in stats
-        assert "Engineering: contributors 2" in stats
+        assert "Engineering: contributors 3" in stats
         assert len(slack.posted("C1")) == posted
 
 
 async def test_mydata_then_forget_me_erases_the_name_and_keeps_every_tally(
         hromada: Hromada) -> None:
     async with SlackHarness.running(hromada) as slack:
-        await admin(slack, 2)
+        await admin(slack, 3)
         await slack.command("alice", "/people", "me skills Python, PostgreSQL")
         await slack.command("alice", "/people", "me department Engineering")
         await slack.command("bob", "/people", "me department Engineering")
@@ -382,9 +400,12 @@ async def test_a_ukrainian_workspace_hears_the_culture_features_in_ukrainian(
         await slack.command("boss", "/hromada", "settings language uk")
         await slack.command("boss", "/pulse", "ask Чи чують вас у команді?")
         card = slack.posted("C1")[-1]
-        assert "Відповіді анонімні" in card_text(card)
+        assert "Відповідайте кнопками: підтвердження бачите лише ви" in card_text(card)
         await slack.press("alice", buttons(card.blocks)[3], message_ts=card.ts)
         assert "P-1" in last_response(slack)["text"]
+        results = private(await slack.command("bob", "/pulse", "results P-1"))
+        assert "P-1 ще відкрите" in results and "відповідей: менше ніж 5" in results
+        await slack.command("boss", "/pulse", "close P-1")
         results = private(await slack.command("bob", "/pulse", "results P-1"))
         assert "ще замало відповідей" in results
         near = private(await slack.command("alice", "/kudos", "<@UBOB|bob> #teamwok дякую"))
