@@ -5,7 +5,10 @@ removing one while another stays keeps the vote; clearing an emoji takes exactly
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from core import items
 from core.votes import family_keys, reaction_key
 from storage.models import VoteReaction
 from tests.bots.store_checks import count
@@ -170,3 +173,62 @@ def test_clearing_keeps_votes_no_reaction_carries(hromada, actor):
     assert tally(hromada, item) == (1, 0)
     # and a clear on a message that stands for no item changes nothing
     assert hromada.clear_reactions("console:test", channel_id=CHANNEL, message_id="nope") == 0
+
+
+# -- against a model: reactions held per member, clears included ------------------------
+
+PEOPLE = ["p0", "p1", "p2"]
+# (emoji, burst) -> (which reaction, its vote), told apart as Discord tells them apart
+KINDS = {("👍", False): ("up", 1), ("👍", True): ("up*", 1), ("👍🏽", False): ("up4", 1),
+         ("👎", False): ("down", -1), ("👎", True): ("down*", -1)}
+FAMILY = {"👍": {"up", "up*"}, "👍🏽": {"up4"}, "👎": {"down", "down*"}}
+MESSAGES = ["card", "digest"]
+STEP = st.one_of(
+    st.tuples(st.just("react"), st.sampled_from(PEOPLE), st.sampled_from(sorted(KINDS)),
+              st.sampled_from(MESSAGES), st.booleans()),
+    st.tuples(st.just("clear"), st.sampled_from(["👍", "👍🏽", "👎", None]),
+              st.sampled_from(MESSAGES)),
+)
+_runs = iter(range(10**6))
+
+
+def test_reactions_and_clears_match_a_model(hromada, actor):
+    people = {p: actor(p) for p in PEOPLE}
+    author = actor("author")
+
+    @settings(max_examples=120, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(steps=st.lists(STEP, max_size=25))
+    def check(steps) -> None:
+        run = next(_runs)
+        with hromada.context(author) as ctx:  # no duplicate check: titles look alike
+            item = items.create(ctx, "idea", f"Model idea {run}").id or 0
+        channels = {m: (f"ch-{m}", f"{m}-{run}") for m in MESSAGES}
+        for channel_id, msg in channels.values():
+            hromada.attach_message("console:test", item, channel_id, msg)
+        held: dict[str, list[tuple[str, str]]] = {p: [] for p in PEOPLE}
+        for step in steps:
+            if step[0] == "react":
+                _, who, (emoji, burst), message, added = step
+                channel_id, msg = channels[message]
+                hromada.react(people[who], channel_id=channel_id, message_id=msg, emoji=emoji,
+                              added=added, burst=burst)
+                entry = (message, KINDS[(emoji, burst)][0])
+                if added and entry not in held[who]:
+                    held[who].append(entry)
+                elif not added and entry in held[who]:
+                    held[who].remove(entry)
+            else:
+                _, emoji, message = step
+                channel_id, msg = channels[message]
+                hromada.clear_reactions("console:test", channel_id=channel_id, message_id=msg,
+                                        emoji=emoji)
+                for who in PEOPLE:
+                    held[who] = [(m, k) for m, k in held[who]
+                                 if m != message or (emoji is not None
+                                                     and k not in FAMILY[emoji])]
+        value = {k: v for k, v in KINDS.values()}
+        votes = [value[h[-1][1]] for h in held.values() if h]
+        assert tally(hromada, item) == (sum(v > 0 for v in votes), sum(v < 0 for v in votes))
+
+    check()
