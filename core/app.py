@@ -181,9 +181,12 @@ class Hromada:
         emoji: str,
         added: bool,
         event_key: str | None = None,
+        burst: bool = False,
     ) -> bool:
         """👍/👎 on a message that stands for an item: a vote. True when the tally changed.
 
+        Reactions count as the platform counts them (``votes.reaction_key``): the vote lasts
+        while the member holds any 👍/👎 on the item's messages, the latest held deciding.
         Nothing else: a reaction is public and shows who reacted, so no reaction ever answers
         a pulse (answers take the private paths: its buttons or /pulse answer)."""
         meaning = votes.emoji_meaning(emoji)
@@ -192,6 +195,7 @@ class Hromada:
         if not actor.tenant_id or not actor.user_id:
             raise InvalidInput(N_("Who is asking is unknown."))
         value = 1 if meaning == "up" else -1
+        held = votes.Held(channel_id, message_id, votes.reaction_key(emoji, burst=burst) or "")
         try:
             # The hot path: one transaction on a pooled driver connection running prebuilt
             # Core statements; no ORM loads, no translations (a reaction never replies).
@@ -199,7 +203,7 @@ class Hromada:
                 found = repos.vote_target(conn, actor.tenant_id, channel_id, message_id,
                                           actor.user_id, actor.display_name)
                 if found is not None:
-                    return self._vote(conn, actor, found, value, added, event_key)
+                    return self._vote(conn, actor, found, value, added, event_key, held)
             # An unknown message or a new member: the tenant and the member are made to
             # exist, as in every use case, then the vote goes the same way.
             with self.context(actor) as ctx:
@@ -207,17 +211,38 @@ class Hromada:
                                           actor.user_id, actor.display_name)
                 if found is None:
                     return False
-                return self._vote(ctx.session, actor, found, value, added, event_key)
+                return self._vote(ctx.session, actor, found, value, added, event_key, held)
         except StoreConflict as exc:
             log.info("store conflict: %s", exc)
             raise Conflict(N_("Someone else changed that at the same moment; try again.")) from exc
 
     def _vote(self, session: Any, actor: Actor, found: tuple[int, str, str, int], value: int,
-              added: bool, event_key: str | None) -> bool:
+              added: bool, event_key: str | None, held: votes.Held) -> bool:
         item_id, kind, status, member_id = found
         return votes.apply_to(session, actor.tenant_id, item_id=item_id, kind=kind,
                               status=status, member_id=member_id, value=value, added=added,
-                              event_key=event_key, when=self.clock.now())
+                              event_key=event_key, when=self.clock.now(), held=held)
+
+    def clear_reactions(self, tenant_id: str, *, channel_id: str, message_id: str,
+                        emoji: str | None = None, event_key: str | None = None) -> int:
+        """A moderator or bot cleared reactions off a message (Discord's "remove all", or
+        "remove this emoji" with ``emoji``): the votes those reactions carried go, as if each
+        member had removed them. Returns how many votes changed."""
+        keys = votes.family_keys(emoji) if emoji is not None else None
+        if keys == []:
+            return 0  # not a vote emoji
+        with self.db.uow() as session:
+            item = repos.item_for_message(session, tenant_id, channel_id, message_id)
+            if item is None or item.id is None:
+                return 0
+            if event_key and not repos.claim_event(session, tenant_id, event_key):
+                return 0
+            members = repos.clear_reactions(session, tenant_id, item_id=item.id,
+                                            channel_id=channel_id, message_id=message_id,
+                                            reactions=keys)
+            gone = None if emoji is None else (1 if votes.emoji_meaning(emoji) == "up" else -1)
+            return sum(votes.settle(session, tenant_id, item_id=item.id, member_id=m, gone=gone)
+                       for m in members)
 
     def save_message(
         self,

@@ -117,6 +117,27 @@ class Vote(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
 
+class VoteReaction(SQLModel, table=True):
+    """The vote reactions a member holds on an item's messages, one row per reaction as the
+    platform counts it (👍 and 👍🏽, a super-reaction, the same emoji on two messages are
+    apart), so a vote lasts while any of them is held and the latest one held decides it."""
+
+    __tablename__ = "vote_reaction"
+    __table_args__ = (
+        UniqueConstraint("item_id", "member_id", "channel_id", "message_id", "reaction",
+                         name="uq_vote_reaction"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", max_length=100)
+    item_id: int = Field(foreign_key="item.id")
+    member_id: int = Field(foreign_key="member.id")
+    channel_id: str = Field(max_length=100)
+    message_id: str = Field(max_length=100)
+    reaction: str = Field(max_length=100)
+    value: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
 class ProcessedEvent(SQLModel, table=True):
     """Idempotency keys: a platform event id seen once is never applied again."""
 

@@ -38,6 +38,7 @@ from storage.models import (
     Tag,
     Tenant,
     Vote,
+    VoteReaction,
 )
 
 
@@ -310,6 +311,26 @@ def _build_hot(dialect: str, name: str) -> Any:
             vote.member_id == bindparam("member_id"),
         )
         return stmt.where(vote.value == bindparam("value")) if name == "delete_value" else stmt
+    if name == "reaction_add":
+        return (_dialect_insert(dialect, VoteReaction).on_conflict_do_nothing()
+                .returning(VoteReaction.id))
+    held = VoteReaction.__table__.c  # type: ignore[attr-defined]
+    of_member = (held.tenant_id == bindparam("tenant_id"), held.item_id == bindparam("item_id"),
+                 held.member_id == bindparam("member_id"))
+    if name == "reaction_remove":
+        return delete(VoteReaction.__table__).where(  # type: ignore[attr-defined]
+            *of_member, held.channel_id == bindparam("channel_id"),
+            held.message_id == bindparam("message_id"), held.reaction == bindparam("reaction"))
+    if name == "reaction_latest":
+        # max(id), not LIMIT: the prebuilt statement carries no bind of its own.
+        latest = select(func.max(held.id)).where(*of_member).scalar_subquery()
+        return select(held.value).where(held.id == latest)
+    if name == "vote_value":
+        return update(Vote.__table__).where(  # type: ignore[attr-defined]
+            # Bind names apart from the columns: an UPDATE reserves those for its SET.
+            vote.tenant_id == bindparam("v_tenant"), vote.item_id == bindparam("v_item"),
+            vote.member_id == bindparam("v_member"), vote.value != bindparam("new_value"),
+        ).values(value=bindparam("new_value"))
     if name == "message_item":
         item, msg = Item.__table__.c, ItemMessage.__table__.c  # type: ignore[attr-defined]
         return (
@@ -453,6 +474,55 @@ def delete_vote(session: Runner, tenant_id: str, item_id: int, member_id: int,
         return int(_hot(session, "delete", params).rowcount)
     params["value"] = value
     return int(_hot(session, "delete_value", params).rowcount)
+
+
+def hold_reaction(session: Runner, tenant_id: str, *, item_id: int, member_id: int,
+                  channel_id: str, message_id: str, reaction: str, value: int,
+                  when: Any) -> bool:
+    """The member now holds this vote reaction on this message; False when already held."""
+    return _hot(session, "reaction_add", {
+        "tenant_id": tenant_id, "item_id": item_id, "member_id": member_id,
+        "channel_id": channel_id, "message_id": message_id, "reaction": reaction[:100],
+        "value": value, "created_at": when}).first() is not None
+
+
+def drop_reaction(session: Runner, tenant_id: str, *, item_id: int, member_id: int,
+                  channel_id: str, message_id: str, reaction: str) -> None:
+    """The member no longer holds this vote reaction on this message."""
+    _hot(session, "reaction_remove", {
+        "tenant_id": tenant_id, "item_id": item_id, "member_id": member_id,
+        "channel_id": channel_id, "message_id": message_id, "reaction": reaction[:100]})
+
+
+def latest_held(session: Runner, tenant_id: str, item_id: int, member_id: int) -> int | None:
+    """The value of the vote reaction the member added last of those still held, if any."""
+    row = _hot(session, "reaction_latest", {"tenant_id": tenant_id, "item_id": item_id,
+                                            "member_id": member_id}).first()
+    return None if row is None else int(row[0])
+
+
+def set_vote_value(session: Runner, tenant_id: str, item_id: int, member_id: int,
+                   value: int) -> bool:
+    """Turn an existing vote to ``value``, keeping when it was cast; True when it changed."""
+    return int(_hot(session, "vote_value", {"v_tenant": tenant_id, "v_item": item_id,
+                                            "v_member": member_id,
+                                            "new_value": value}).rowcount) > 0
+
+
+def clear_reactions(session: Session, tenant_id: str, *, item_id: int, channel_id: str,
+                    message_id: str, reactions: Sequence[str] | None) -> list[int]:
+    """Drop every member's vote reactions on one message (only ``reactions``, when given);
+    the members who held any of them."""
+    held = VoteReaction.__table__.c  # type: ignore[attr-defined]
+    where = [held.tenant_id == tenant_id, held.item_id == item_id,
+             held.channel_id == channel_id, held.message_id == message_id]
+    if reactions is not None:
+        where.append(held.reaction.in_(list(reactions)))
+    members = sorted({int(m) for m in session.execute(
+        select(held.member_id).where(*where)).scalars()})
+    if members:
+        session.execute(delete(VoteReaction.__table__).where(*where))  # type: ignore[attr-defined]
+    return members
 
 
 def vote_target(session: Runner, tenant_id: str, channel_id: str,

@@ -22,6 +22,7 @@ from discord import app_commands
 from bots.discord.commands import CatalogTranslator, build_tree
 from bots.discord.lifecycle import register_lifecycle
 from bots.discord.render import NO_MENTIONS, parse_custom_id, render
+from bots.words import discord_words
 from core.app import Hromada
 from core.context import Actor
 from core.errors import HromadaError, InvalidInput
@@ -36,7 +37,8 @@ log = logging.getLogger(__name__)
 # Defer every interaction before the core runs (see ``Adapter.answer`` and bench_discord.py).
 ACK_FIRST = True
 ACK_AFTER = 2.0  # without ACK_FIRST: seconds of core work before deferring (Discord: 3 s)
-REACTION_EVENTS = ("raw_reaction_add", "raw_reaction_remove")
+REACTION_EVENTS = ("raw_reaction_add", "raw_reaction_remove", "raw_reaction_clear",
+                   "raw_reaction_clear_emoji")
 INTENTS = discord.Intents(guilds=True, guild_reactions=True, guild_messages=True)
 
 
@@ -151,6 +153,8 @@ class Adapter:
         client.event(self.on_raw_reaction_add)
         client.event(self.on_raw_reaction_remove)
         register_lifecycle(client, hromada, self._finish)
+        client.event(self.on_raw_reaction_clear)
+        client.event(self.on_raw_reaction_clear_emoji)
         if isinstance(client, _Sequenced):
             client.component_handler = self.on_interaction
         else:
@@ -352,6 +356,33 @@ class Adapter:
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         await self.on_reaction(payload, added=False)
 
+    async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
+        await self.on_clear(payload, None)
+
+    async def on_raw_reaction_clear_emoji(self,
+                                          payload: discord.RawReactionClearEmojiEvent) -> None:
+        await self.on_clear(payload, str(payload.emoji))
+
+    async def on_clear(self, payload: discord.RawReactionClearEvent
+                       | discord.RawReactionClearEmojiEvent, emoji: str | None) -> None:
+        """MESSAGE_REACTION_REMOVE_ALL / _EMOJI: the votes those reactions carried go."""
+        key = self.client.event_key(payload) if isinstance(self.client, _Sequenced) else None
+        try:
+            if payload.guild_id is None:
+                return
+            tenant_id = f"discord:{payload.guild_id}"
+            request_id = key or uuid.uuid4().hex[:12]
+
+            def clear() -> Reply:
+                self.hromada.clear_reactions(tenant_id, channel_id=str(payload.channel_id),
+                                             message_id=str(payload.message_id), emoji=emoji,
+                                             event_key=f"discord:{key}" if key else None)
+                return Reply(text=Rich())
+
+            await self.core(tenant_id, request_id, clear)
+        finally:
+            self._finish(key or f"{payload.message_id}:clear:{emoji or ''}")
+
     async def on_reaction(self, payload: discord.RawReactionActionEvent, *, added: bool) -> None:
         key = self.client.event_key(payload) if isinstance(self.client, _Sequenced) else None
         try:
@@ -376,9 +407,11 @@ class Adapter:
             # public, and 1️⃣–5️⃣ on a pulse card count for nothing.
 
             def vote() -> Reply:
+                # A super-reaction is a reaction of its own on Discord (``burst``).
                 self.hromada.react(actor, channel_id=str(payload.channel_id),
                                    message_id=str(payload.message_id), emoji=emoji,
-                                   added=added, event_key=event_key)
+                                   added=added, event_key=event_key,
+                                   burst=bool(getattr(payload, "burst", False)))
                 return Reply(text=Rich())
 
             # A refused vote has no one to be shown to: the reply is only logged (by core).
@@ -425,7 +458,6 @@ def _option(value: Any) -> Any:
 
 
 def _message_parts(message: discord.Message) -> tuple[str, str, str]:
-    text = message.content or "\n".join(
-        e.description or e.title or "" for e in message.embeds).strip()
+    text = discord_words(message.content, [e.to_dict() for e in message.embeds])
     return text, message.jump_url, message.author.display_name
 

@@ -38,6 +38,7 @@ from bots.delivery import Deliveries
 from bots.slack import render
 from bots.slack.installations import DbInstallationStore, DbStateStore
 from bots.slack.lifecycle import register_lifecycle, reinstalled
+from bots.words import slack_words
 from core.app import Hromada
 from core.config import Settings
 from core.context import Actor
@@ -77,6 +78,26 @@ BOT_EVENTS = ("app_home_opened", "reaction_added", "reaction_removed", "app_unin
 CANNOT_READ = N_("I could not read that message; invite me to the channel and try again.")
 NOT_IN_CHANNEL = N_("I am not in this channel, so only you see this. Invite me with "
                     "/invite @Hromada to post here.")
+CANNOT_SEE = N_("I cannot post in this conversation (I am not part of it), so only you see "
+                "this.")
+ARCHIVED = N_("This channel is archived, so I cannot post there; only you see this.")
+RESTRICTED = N_("This workspace does not let me post there, so only you see this.")
+# Slack's refusals of a post that the member can act on: each is explained to the member
+# privately and logged as one warning line, never as a failure with a traceback.
+REFUSALS = {
+    "not_in_channel": NOT_IN_CHANNEL,
+    "channel_not_found": CANNOT_SEE,
+    "is_archived": ARCHIVED,
+    "restricted_action": RESTRICTED,
+}
+
+
+def refusal(exc: SlackApiError) -> tuple[str, str] | None:
+    """(method, error) when Slack refused a call for one of the ``REFUSALS``; else None."""
+    error = str(exc.response.get("error") or "")
+    if error not in REFUSALS:
+        return None
+    return str(getattr(exc.response, "api_url", "") or "").rsplit("/", 1)[-1], error
 
 
 class Background:
@@ -126,7 +147,7 @@ def new_request_id() -> str:
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _URL = re.compile(r"<(https?://[^>|]+)>")
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
-_CHANNEL = re.compile(r"<#C[A-Z0-9]+\|([^>]*)>")
+_CHANNEL = re.compile(r"<#(C[A-Z0-9]+)(?:\|([^>]*))?>")
 _SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
 
 
@@ -283,7 +304,8 @@ class SlackBot:
         await ack()
         respond = self.responder(command.get("response_url"))
         self.spawn(self._answer_later(task, client, tenant, request_id, command["channel_id"],
-                                      respond), tenant=tenant, request_id=request_id)
+                                      respond, user=command["user_id"]),
+                   tenant=tenant, request_id=request_id)
 
     async def _command_reply(self, client: AsyncWebClient, tenant: str, request_id: str,
                              command: dict[str, Any]) -> Reply:
@@ -297,10 +319,11 @@ class SlackBot:
 
     async def _answer_later(self, task: asyncio.Future[Reply], client: AsyncWebClient,
                             tenant: str, request_id: str, channel: str,
-                            respond: Respond | None) -> None:
+                            respond: Respond | None, *, user: str | None = None) -> None:
         reply = await task
         try:
-            await self.answer(client, tenant, channel, reply, respond)
+            await self.answer(client, tenant, channel, reply, respond, user=user,
+                              request_id=request_id)
         except Exception:  # noqa: BLE001 - Slack refused the answer: say sorry, with the ref
             log.exception("answer not delivered", extra={"tenant": tenant,
                                                          "request_id": request_id})
@@ -310,8 +333,12 @@ class SlackBot:
 
     async def answer(self, client: AsyncWebClient, tenant: str, channel: str | None,
                      reply: Reply, respond: Respond | None,
-                     *, replace: bool = False) -> None:
-        """Public replies go to the channel as bot messages; private ones back to the asker."""
+                     *, replace: bool = False, user: str | None = None,
+                     request_id: str = "") -> None:
+        """Public replies go to the channel as bot messages; private ones back to the asker.
+
+        When Slack refuses the post (``REFUSALS``), the asker gets the reply privately with
+        the reason."""
         if reply.visibility is Visibility.PUBLIC and channel:
             try:
                 await post_reply(client, self.hromada, tenant, reply.channel or channel, reply,
@@ -322,14 +349,12 @@ class SlackBot:
                 elif replace and respond is not None:
                     await respond(delete_original=True)
             except SlackApiError as exc:
-                if exc.response.get("error") not in ("not_in_channel", "channel_not_found",
-                                                     "is_archived") or respond is None:
+                refused = refusal(exc)
+                if refused is None or (respond is None and user is None):
                     raise
-                hint = await self.translate(tenant, NOT_IN_CHANNEL)
-                msg = render.message(reply)
-                msg["blocks"].append({"type": "context", "elements": [
-                    {"type": "mrkdwn", "text": render.escape(hint)}]})
-                await respond(response_type="ephemeral", replace_original=replace, **msg)
+                await self.refused(client, tenant, refused, reply=reply, channel=channel,
+                                   user=user or "", respond=respond, replace=replace,
+                                   request_id=request_id)
         elif respond is not None:
             await respond(response_type="ephemeral", replace_original=replace,
                           **render.message(reply))
@@ -338,6 +363,44 @@ class SlackBot:
 
     async def notify(self, client: AsyncWebClient, tenant: str, notices: list[Notice]) -> None:
         await notify(client, notices)
+
+    async def refused(self, client: AsyncWebClient, tenant: str, refused: tuple[str, str], *,
+                      reply: Reply, channel: str | None, user: str, respond: Respond | None,
+                      replace: bool = False, request_id: str = "") -> None:
+        """Slack refused a post: one warning line, and the member gets the reply privately
+        with the reason."""
+        method, error = refused
+        log.warning("slack refused %s: %s", method, error,
+                    extra={"tenant": tenant, "request_id": request_id})
+        hint = await self.translate(tenant, REFUSALS[error])
+        await self.tell(client, tenant, reply, user=user, channel=channel, respond=respond,
+                        hint=hint, replace=replace, request_id=request_id)
+
+    async def tell(self, client: AsyncWebClient, tenant: str, reply: Reply, *, user: str,
+                   channel: str | None, respond: Respond | None = None, hint: str = "",
+                   replace: bool = False, request_id: str = "") -> None:
+        """A private answer by the first way Slack takes: the response_url, an ephemeral
+        message in the channel, else a direct message. A refusal on the way is one warning."""
+        msg = render.message(reply)
+        if hint:
+            msg["blocks"].append({"type": "context", "elements": [
+                {"type": "mrkdwn", "text": render.escape(hint)}]})
+        extra = {"tenant": tenant, "request_id": request_id}
+        if respond is not None:
+            await respond(response_type="ephemeral", replace_original=replace, **msg)
+            return
+        if channel:
+            try:
+                await client.chat_postEphemeral(channel=channel, user=user, **msg)
+                return
+            except SlackApiError as exc:
+                log.warning("slack refused chat.postEphemeral: %s", exc.response.get("error"),
+                            extra=extra)
+        try:
+            opened = await client.conversations_open(users=user)
+            await client.chat_postMessage(channel=opened["channel"]["id"], **msg)
+        except SlackApiError as exc:
+            log.warning("member not reached: %s", exc.response.get("error"), extra=extra)
 
     # -- buttons ---------------------------------------------------------------------
 
@@ -372,7 +435,8 @@ class SlackBot:
         # on a public message (a pulse card) must leave it standing for everyone, and the
         # answer goes to the member alone (replacing would show it in the channel).
         ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
-        await self.answer(client, tenant, channel, reply, respond, replace=ephemeral)
+        await self.answer(client, tenant, channel, reply, respond, replace=ephemeral,
+                          user=user["id"], request_id=request_id)
 
     # -- reactions -------------------------------------------------------------------
 
@@ -401,7 +465,8 @@ class SlackBot:
                                      channel_id=item["channel"], message_id=item["ts"],
                                      emoji=emoji, added=added, event_key=event_key)
             if isinstance(result, Reply):
-                await _ephemeral(client, item["channel"], user_id, result)
+                await self.tell(client, tenant, result, user=user_id, channel=item["channel"],
+                                request_id=request_id)
         elif meaning in ("save", "risk") and added:
             actor = await self.actor(client, tenant, user_id)
             await self.save(client, tenant, request_id, actor, item["channel"], item["ts"],
@@ -409,29 +474,43 @@ class SlackBot:
 
     async def save(self, client: AsyncWebClient, tenant: str, request_id: str, actor: Actor,
                    channel: str, ts: str, *, event_key: str | None, as_risk: bool,
-                   message: dict[str, Any] | None = None) -> None:
-        """📚/⚠️ or the shortcut: the message becomes a snippet (or risk) linked back to it."""
+                   message: dict[str, Any] | None = None, respond: Respond | None = None,
+                   domain: str = "") -> None:
+        """📚/⚠️ or the shortcut: the message becomes a snippet (or risk) linked back to it.
+
+        Its words may be in ``text``, blocks or attachments (``slack_words``). Where Slack
+        will not let the bot post (a DM it is not in), the member gets the ref privately."""
         message = message or await fetch_message(client, channel, ts)
-        if message is None or not (message.get("text") or "").strip():
+        words = slack_words(message) if message is not None else ""
+        if message is None or not words:
             text = await self.translate(tenant, CANNOT_READ)
-            await _ephemeral(client, channel, actor.user_id, Reply(text=plain(text)))
+            await self.tell(client, tenant, Reply(text=plain(text)), user=actor.user_id,
+                            channel=channel, respond=respond, request_id=request_id)
             return
-        link = (await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"]
+        link = await permalink(client, channel, ts, domain=domain)
         author = None
         if message.get("user"):
             author = (await self.user(client, tenant, message["user"])).name
-        text = await self.readable(client, tenant, message["text"])
+        text = await self.readable(client, tenant, words)
         reply = await self.core(tenant, request_id, self.hromada.save_message, actor, text=text,
                                 link=link, source_author=author, event_key=event_key,
                                 as_risk=as_risk)
         if reply is None:
             return  # this event was handled before: Slack retried it
         if reply.error:
-            await _ephemeral(client, channel, actor.user_id, reply)
+            await self.tell(client, tenant, reply, user=actor.user_id, channel=channel,
+                            respond=respond, request_id=request_id)
             return
         thread = message.get("thread_ts") or ts
-        await post_reply(client, self.hromada, tenant, channel, reply, thread_ts=thread,
-                         run=self.in_pool)
+        try:
+            await post_reply(client, self.hromada, tenant, channel, reply, thread_ts=thread,
+                             run=self.in_pool)
+        except SlackApiError as exc:
+            refused = refusal(exc)
+            if refused is None:
+                raise
+            await self.refused(client, tenant, refused, reply=reply, channel=channel,
+                               user=actor.user_id, respond=respond, request_id=request_id)
 
     async def readable(self, client: AsyncWebClient, tenant: str, text: str) -> str:
         """Slack markup to the words people saw: links, @names, #channels, unescaped."""
@@ -441,7 +520,7 @@ class SlackBot:
         text = _USER.sub(lambda m: "@" + names.get(m.group(1), m.group(1)), text)
         text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
         text = _URL.sub(lambda m: m.group(1), text)
-        text = _CHANNEL.sub(lambda m: "#" + m.group(1), text)
+        text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
         text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
         return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
@@ -460,7 +539,9 @@ class SlackBot:
             message = shortcut.get("message") or {}
             await self.save(client, tenant, request_id, actor, shortcut["channel"]["id"],
                             shortcut.get("message_ts") or message.get("ts", ""),
-                            event_key=None, as_risk=False, message=message or None)
+                            event_key=None, as_risk=False, message=message or None,
+                            respond=self.responder(shortcut.get("response_url")),
+                            domain=str((shortcut.get("team") or {}).get("domain") or ""))
 
         self.spawn(run(), tenant=tenant, request_id=request_id)
 
@@ -478,7 +559,11 @@ class SlackBot:
             if isinstance(home, Reply):
                 log.warning("home not built", extra={"tenant": tenant, "request_id": request_id})
                 return
-            await client.views_publish(user_id=event["user"], view=render.home_view(home))
+            try:
+                await client.views_publish(user_id=event["user"], view=render.home_view(home))
+            except SlackApiError as exc:
+                log.warning("slack refused views.publish: %s", exc.response.get("error"),
+                            extra={"tenant": tenant, "request_id": request_id})
 
         self.spawn(run(), tenant=tenant, request_id=request_id)
 
@@ -492,8 +577,16 @@ def _team(body: dict[str, Any]) -> str:
     return team.get("id", "") if isinstance(team, dict) else str(team)
 
 
-async def _ephemeral(client: AsyncWebClient, channel: str, user: str, reply: Reply) -> None:
-    await client.chat_postEphemeral(channel=channel, user=user, **render.message(reply))
+async def permalink(client: AsyncWebClient, channel: str, ts: str, *, domain: str = "") -> str:
+    """A link to the message. Slack answers ``chat.getPermalink`` only for conversations the
+    bot is in; for others (a member's DM, through the shortcut) the link is built the way
+    Slack builds it."""
+    try:
+        return str((await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"])
+    except SlackApiError as exc:
+        log.info("no permalink from Slack: %s", exc.response.get("error"))
+    host = f"{domain}.slack.com" if domain else "slack.com"
+    return f"https://{host}/archives/{channel}/p{ts.replace('.', '')}"
 
 
 async def fetch_message(client: AsyncWebClient, channel: str, ts: str) -> dict[str, Any] | None:

@@ -151,13 +151,18 @@ def test_random_reactions_and_saves_never_crash(seeded, actor):
 # -- votes against a model ---------------------------------------------------------------
 
 MEMBERS = ["m0", "m1", "m2", "m3"]
+# Each emoji as the platforms tell reactions apart: (which reaction, its vote). 👍 and +1 are
+# one reaction; a skin tone makes another one.
+REACTIONS = {"+1": ("up", 1), "👍": ("up", 1), "+1::skin-tone-3": ("up-3", 1),
+             "-1": ("down", -1), "👎🏿": ("down-6", -1)}
+EMOJIS = st.sampled_from(sorted(REACTIONS))
 OP = st.one_of(
-    st.tuples(st.just("vote"), st.sampled_from(MEMBERS), st.sampled_from(["+1", "-1"]),
+    st.tuples(st.just("vote"), st.sampled_from(MEMBERS), EMOJIS,
               st.booleans()),  # (kind, member, emoji, added)
     st.tuples(st.just("redeliver"), st.integers(min_value=0, max_value=50)),
-    st.tuples(st.just("noise"), st.sampled_from(MEMBERS), st.sampled_from(["+1", "-1"]),
+    st.tuples(st.just("noise"), st.sampled_from(MEMBERS), EMOJIS,
               st.booleans()),  # the same member on another item: must not matter here
-    st.tuples(st.just("keyless"), st.sampled_from(MEMBERS), st.sampled_from(["+1", "-1"]),
+    st.tuples(st.just("keyless"), st.sampled_from(MEMBERS), EMOJIS,
               st.booleans()),  # a platform event without an id
 )
 _counter = itertools.count()
@@ -179,7 +184,7 @@ def test_vote_sequences_match_a_simple_model(hromada, actor):
         target, other = new_item(), new_item()
         hromada.attach_message("console:test", target, CHANNEL, f"t{target}")
         hromada.attach_message("console:test", other, CHANNEL, f"t{other}")
-        model: dict[str, int] = {}
+        held: dict[str, list[str]] = {}  # per member, the reactions held, oldest first
         seen: set[str] = set()
         delivered: list[tuple[str, str, str, bool]] = []  # (key, member, emoji, added)
 
@@ -188,11 +193,13 @@ def test_vote_sequences_match_a_simple_model(hromada, actor):
                 if key in seen:
                     return
                 seen.add(key)
-            value = 1 if emoji == "+1" else -1
-            if added:
-                model[member] = value
-            elif model.get(member) == value:
-                del model[member]
+            # The vote lasts while any reaction is held; the one added last decides it.
+            reaction = REACTIONS[emoji][0]
+            mine = held.setdefault(member, [])
+            if added and reaction not in mine:
+                mine.append(reaction)
+            elif not added and reaction in mine:
+                mine.remove(reaction)
 
         def react(item: int, key: str | None, member: str, emoji: str, added: bool) -> None:
             hromada.react(people[member], channel_id=CHANNEL, message_id=f"t{item}",
@@ -222,7 +229,7 @@ def test_vote_sequences_match_a_simple_model(hromada, actor):
             from storage import repos
 
             up, down = repos.tally(session, "console:test", target)
-        assert (up, down) == (sum(v > 0 for v in model.values()),
-                              sum(v < 0 for v in model.values()))
+        votes = [dict(REACTIONS.values())[mine[-1]] for mine in held.values() if mine]
+        assert (up, down) == (sum(v > 0 for v in votes), sum(v < 0 for v in votes))
 
     check()

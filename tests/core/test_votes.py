@@ -33,7 +33,7 @@ def test_one_vote_per_member_latest_wins(hromada, actor):
     alice, bob = actor("alice"), actor("bob")
     item = submit(hromada, alice, "idea", "Dark mode for the wiki")
     assert react(hromada, bob, item, "+1") is True
-    assert react(hromada, bob, item, "thumbsup") is True  # the same vote again
+    assert react(hromada, bob, item, "thumbsup") is False  # the same reaction: held already
     assert score(hromada, bob) == "Score: +1 (👍 1 · 👎 0)"
     assert react(hromada, bob, item, "👎🏽") is True
     assert score(hromada, bob) == "Score: -1 (👍 0 · 👎 1)"

@@ -42,6 +42,7 @@ class Message:
     user: str | None
     thread_ts: str | None = None
     blocks: list[Any] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # attachments, subtype, bot_id, ...
 
 
 DEFAULT_SIZE = 25  # members of a channel unless a test says otherwise
@@ -99,18 +100,31 @@ class FakeSlack:
         }
 
     def add_message(self, team_id: str, channel: str, text: str, *, user: str | None,
-                    thread_ts: str | None = None) -> str:
-        """A message someone wrote in a channel; returns its ts."""
+                    thread_ts: str | None = None, **fields: Any) -> str:
+        """A message someone wrote in a channel; returns its ts. ``fields`` are the rest of
+        Slack's message JSON as history returns it (``blocks``, ``attachments``, ...)."""
         ts = self._next_ts()
+        blocks = list(fields.pop("blocks", []) or [])
         self.workspaces[team_id].channels.setdefault(channel, []).append(
-            Message(ts, text, user, thread_ts))
+            Message(ts, text, user, thread_ts, blocks, fields))
         return ts
+
+    def message_json(self, team_id: str, channel: str, ts: str) -> dict[str, Any]:
+        """A stored message as ``conversations.history`` returns it."""
+        return self._msg(next(m for m in self.messages(team_id, channel) if m.ts == ts))
 
     def fail_next(self, method: str, *, status: int = 429, retry_after: int = 0,
                   error: str = "ratelimited") -> None:
         """The next call of ``method`` answers ``status`` (429 with ``Retry-After``) and
         ``{"ok": false, "error": error}`` (status 200 with ``missing_scope``: a refusal)."""
         self._failures.setdefault(method, []).append((status, retry_after, error))
+
+    def refuse_next(self, method: str, error: str, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` fail as Slack refuses: HTTP 200 with
+        ``{"ok": false, "error": error}`` (``channel_not_found``, ``restricted_action``,
+        ``not_in_channel``, ``is_archived``, ...), which slack_sdk raises as SlackApiError."""
+        for _ in range(times):
+            self.fail_next(method, status=200, error=error)
 
     def oauth_code(self, team_id: str) -> str:
         code = f"code-{team_id}-{uuid.uuid4().hex[:6]}"
@@ -292,6 +306,9 @@ class FakeSlack:
             out["user"] = m.user
         if m.thread_ts:
             out["thread_ts"] = m.thread_ts
+        if m.blocks:
+            out["blocks"] = m.blocks
+        out.update(m.extra)
         return out
 
     def _m_chat_getPermalink(self, ws: Workspace, p: dict[str, Any]) -> dict[str, Any]:

@@ -306,6 +306,10 @@ def test_react_counts_one_vote_and_ignores_redelivery(hromada, actor, db):
         assert repos.tally(session, "console:test", item_id) == (0, 1)
     assert hromada.react(newcomer, channel_id="C1", message_id="m1", emoji="-1", added=False,
                          event_key="E3")
+    with db.uow() as session:  # 👍 is still held: the vote is back up
+        assert repos.tally(session, "console:test", item_id) == (1, 0)
+    assert hromada.react(newcomer, channel_id="C1", message_id="m1", emoji="+1", added=False,
+                         event_key="E5")
     assert not hromada.react(newcomer, channel_id="C1", message_id="m404", emoji="+1",
                              added=True, event_key="E4")
     with db.uow() as session:

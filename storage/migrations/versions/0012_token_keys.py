@@ -5,7 +5,7 @@ Existing plaintext tokens are encrypted here when the caller passes the deployme
 by ``TokenCipher.encrypt_plaintext`` when a process starts.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -44,6 +44,7 @@ from core.app import Hromada
 from core.config import Settings
 from core.registry import P
 from tests.fakes.discord_server import MANAGE_GUILD, Call, FakeDiscord
+from tests.fakes.payloads import discord as frames
 
 OPTION_TYPES = {P.INT: 4, P.MEMBER: 6}
 STRING = 3
@@ -286,25 +287,40 @@ class DiscordHarness:
     # -- gateway events --------------------------------------------------------------
 
     def _reaction(self, user: dict, channel: int, message_id: str | int, emoji: str,
-                  added: bool) -> tuple[str, dict]:
-        data: dict[str, Any] = {"user_id": user["id"], "channel_id": str(channel),
-                                "message_id": str(message_id), "guild_id": str(self.guild.id),
-                                "emoji": {"id": None, "name": emoji}, "type": 0,
-                                "burst": False, "burst_colors": []}
+                  added: bool, burst: bool = False) -> tuple[str, dict]:
+        """A frame as discord-api-docs lists its fields (tests/fakes/payloads/discord.py)."""
+        where = {"user_id": user["id"], "channel_id": str(channel),
+                 "message_id": str(message_id), "guild_id": str(self.guild.id),
+                 "emoji": frames.emoji(emoji), "burst": burst}
         if added:
-            data["member"] = self.member(user)
-            data["message_author_id"] = self.fake.bot_user["id"]
-        return ("MESSAGE_REACTION_ADD" if added else "MESSAGE_REACTION_REMOVE"), data
+            return "MESSAGE_REACTION_ADD", frames.reaction_add(
+                member=self.member(user), message_author_id=self.fake.bot_user["id"], **where)
+        return "MESSAGE_REACTION_REMOVE", frames.reaction_remove(**where)
 
     def _key(self, seq: int) -> str:
         shard = self.fake.shard_for(self.guild.id)
         return f"{self.fake.session_ids[shard]}:{seq}"
 
     async def react(self, user: dict, channel: int, message_id: str | int, emoji: str,
-                    added: bool = True) -> int:
-        """A reaction added or removed; waits until the adapter handled it. Returns its seq."""
+                    added: bool = True, *, burst: bool = False) -> int:
+        """A reaction added or removed (``burst``: a super-reaction); waits until the adapter
+        handled it. Returns its seq."""
         await self._announce_roles()
-        event, data = self._reaction(user, channel, message_id, emoji, added)
+        event, data = self._reaction(user, channel, message_id, emoji, added, burst)
+        seq = await self.fake.dispatch(self.guild.id, event, data)
+        await self._until_finished(self._key(seq), 1)
+        return seq
+
+    async def clear_reactions(self, channel: int, message_id: str | int,
+                              emoji: str | None = None) -> int:
+        """MESSAGE_REACTION_REMOVE_ALL, or _REMOVE_EMOJI with ``emoji``; waits until handled."""
+        where = {"channel_id": str(channel), "message_id": str(message_id),
+                 "guild_id": str(self.guild.id)}
+        if emoji is None:
+            event, data = "MESSAGE_REACTION_REMOVE_ALL", frames.reaction_remove_all(**where)
+        else:
+            event = "MESSAGE_REACTION_REMOVE_EMOJI"
+            data = frames.reaction_remove_emoji(emoji=frames.emoji(emoji), **where)
         seq = await self.fake.dispatch(self.guild.id, event, data)
         await self._until_finished(self._key(seq), 1)
         return seq

@@ -48,6 +48,7 @@ from bots.slack.app import Background
 from bots.slack.runner import SlackServer
 from core.app import Hromada
 from core.config import Settings
+from tests.fakes.payloads import slack as slack_payloads
 from tests.fakes.slack_api import Call, FakeSlack, Message
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -125,11 +126,19 @@ class SlackHarness:
         return uid
 
     def say(self, name: str, channel: str, text: str, *, team: str | None = None,
-            thread_ts: str | None = None) -> str:
-        """A message a member wrote in a channel (for 📚/⚠️); returns its ts."""
+            thread_ts: str | None = None, **fields: Any) -> str:
+        """A message a member wrote in a channel (for 📚/⚠️); returns its ts. It carries the
+        ``rich_text`` block Slack adds to typed text; ``fields`` add or replace the rest of
+        its JSON (``attachments``, ``blocks``, ``subtype``, ...)."""
         team = team or self.team
-        return self.fake.add_message(team, channel, text, user=self._user(name, team),
-                                     thread_ts=thread_ts)
+        uid = self._user(name, team) if name else None
+        if text and "blocks" not in fields:
+            fields["blocks"] = [slack_payloads.rich_text(text)]
+        if uid:
+            fields.setdefault("client_msg_id", str(uuid.uuid4()))
+            fields.setdefault("team", team)
+        return self.fake.add_message(team, channel, text, user=uid, thread_ts=thread_ts,
+                                     **fields)
 
     @property
     def calls(self) -> list[Call]:
@@ -228,12 +237,9 @@ class SlackHarness:
     async def event(self, event: dict[str, Any], *, event_id: str | None = None,
                     team: str | None = None, retry_num: int | None = None) -> Response:
         team = team or self.team
-        payload = {"token": "legacy", "team_id": team, "api_app_id": "A0HROMADA",
-                   "event": event, "type": "event_callback",
-                   "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-                   "event_time": int(time.time()),
-                   "authorizations": [{"team_id": team, "is_bot": True,
-                                       "user_id": self.fake.workspaces[team].bot_user_id}]}
+        payload = slack_payloads.envelope(
+            event, team=team, bot_user=self.fake.workspaces[team].bot_user_id,
+            event_id=event_id or f"Ev{uuid.uuid4().hex[:10].upper()}")
         if self.socket_mode:
             await self.fake.socket_request("events_api", payload)
             await self.settle()
@@ -244,10 +250,10 @@ class SlackHarness:
                     added: bool = True, event_id: str | None = None, team: str | None = None,
                     retry_num: int | None = None) -> Response:
         team = team or self.team
-        event = {"type": "reaction_added" if added else "reaction_removed",
-                 "user": self._user(user, team), "reaction": reaction,
-                 "item": {"type": "message", "channel": channel, "ts": ts},
-                 "event_ts": f"{time.time():.6f}"}
+        author = next((m.user for m in self.fake.messages(team, channel) if m.ts == ts), None)
+        event = slack_payloads.reaction(added=added, user=self._user(user, team),
+                                        channel=channel, ts=ts, reaction=reaction,
+                                        item_user=author)
         return await self.event(event, event_id=event_id, team=team, retry_num=retry_num)
 
     async def open_home(self, user: str, *, team: str | None = None) -> Response:
@@ -279,19 +285,15 @@ class SlackHarness:
         return await self._interactive(payload)
 
     async def shortcut(self, user: str, channel: str, ts: str, *, team: str | None = None,
-                       ) -> Response:
-        """The message shortcut "Save to Hromada" on a message written with ``say``."""
+                       channel_name: str = "general") -> Response:
+        """The message shortcut "Save to Hromada" on a message written with ``say``
+        (in a DM the bot is not part of: a ``D…`` channel, ``channel_name`` "directmessage")."""
         team = team or self.team
-        msg = next(m for m in self.fake.messages(team, channel) if m.ts == ts)
-        uid = self._user(user, team)
-        payload = {"type": "message_action", "callback_id": "save_to_hromada",
-                   "trigger_id": f"trigger.{uuid.uuid4().hex[:8]}", "message_ts": ts,
-                   "response_url": self.fake.response_url(f"sc{next(self._ids)}"),
-                   "team": {"id": team, "domain": team.lower()},
-                   "user": {"id": uid, "name": user.lower()},
-                   "channel": {"id": channel, "name": "general"},
-                   "message": {"type": "message", "user": msg.user, "ts": msg.ts,
-                               "text": msg.text}, "token": "legacy"}
+        payload = slack_payloads.message_shortcut(
+            team=team, user=self._user(user, team), user_name=user.lower(), channel=channel,
+            channel_name=channel_name, message=self.fake.message_json(team, channel, ts),
+            response_url=self.fake.response_url(f"sc{next(self._ids)}"),
+            callback_id="save_to_hromada", trigger_id=f"trigger.{uuid.uuid4().hex[:8]}")
         return await self._interactive(payload)
 
     async def _interactive(self, payload: dict[str, Any]) -> Response:
