@@ -7,8 +7,13 @@ and error class names, never ids or text.
 
 from __future__ import annotations
 
+import logging
+import time
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+log = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0, 10.0)
@@ -32,6 +37,29 @@ DB_ERRORS = Counter("hromada_database_errors", "Errors raised by the database dr
                     ("error",), registry=REGISTRY)
 
 
+class Seen:
+    """One command's clock: counted on arrival, then its ack and its visible answer timed.
+
+    The answer is logged once with its latency (the request id, tenant and command go with
+    it; never its text)."""
+
+    def __init__(self, platform: str, command: str, started: float | None = None) -> None:
+        self.platform = platform
+        self.command = command
+        self.started = time.perf_counter() if started is None else started
+        REQUESTS.labels(platform, command).inc()
+
+    def acked(self) -> None:
+        ACK_SECONDS.labels(self.platform, self.command).observe(
+            time.perf_counter() - self.started)
+
+    def answered(self, tenant: str, request_id: str) -> None:
+        spent = time.perf_counter() - self.started
+        ANSWER_SECONDS.labels(self.platform, self.command).observe(spent)
+        log.info("answered", extra={"tenant": tenant, "command": self.command,
+                                    "request_id": request_id, "latency": spent})
+
+
 def error_name(exc: BaseException) -> str:
     return type(exc).__name__
 
@@ -50,3 +78,14 @@ def watch_database(engine: object) -> None:
         DB_ERRORS.labels(error=error_name(original) if original else "unknown").inc()
 
     event.listen(engine, "handle_error", on_error)
+
+
+def _duplicate(tenant_id: str) -> None:
+    DEDUPLICATED.labels(tenant_id.partition(":")[0] or "unknown").inc()
+
+
+def watch_core() -> None:
+    """Counts what the core reports through its signals (idempotent)."""
+    from core import signals
+
+    signals.duplicate_event.connect(_duplicate)

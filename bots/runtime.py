@@ -93,7 +93,8 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
         sealed = TokenCipher(db.engine, secret).encrypt_plaintext()
         if sealed:
             log.info("encrypted %d platform tokens stored before encryption", sealed)
-    from bots.metrics import watch_database
+    from bots.metrics import watch_core, watch_database
 
     watch_database(db.engine)
+    watch_core()
     return Hromada(db, secret=secret, clock=clock)

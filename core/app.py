@@ -21,6 +21,7 @@ from core import (  # noqa: F401 - registers commands
     pulses,
     questions,
     risks,
+    signals,
     stats,
     votes,
 )
@@ -236,6 +237,7 @@ class Hromada:
             if item is None or item.id is None:
                 return 0
             if event_key and not repos.claim_event(session, tenant_id, event_key):
+                signals.duplicate_event.send(tenant_id)
                 return 0
             members = repos.clear_reactions(session, tenant_id, item_id=item.id,
                                             channel_id=channel_id, message_id=message_id,
@@ -261,6 +263,7 @@ class Hromada:
         with self.context(actor) as ctx:
             if event_key and not repos.claim_event(ctx.session, ctx.tenant_id, event_key,
                                                       ctx.now):
+                signals.duplicate_event.send(ctx.tenant_id)
                 return None
             if as_risk:
                 if link:

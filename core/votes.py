@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from core import signals
 from core.context import Ctx
 from storage import repos
 from storage.models import Item
@@ -80,6 +81,7 @@ def apply_to(session: repos.Runner, tenant_id: str, *, item_id: int, kind: str, 
     if kind not in VOTABLE or status in NOT_VOTABLE_STATUSES:
         return False
     if event_key and not repos.claim_event(session, tenant_id, event_key, when):
+        signals.duplicate_event.send(tenant_id)
         return False
     if held is not None:
         return _apply_held(session, tenant_id, item_id=item_id, member_id=member_id,

@@ -19,6 +19,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bots import metrics
 from bots.discord.commands import CatalogTranslator, build_tree
 from bots.discord.lifecycle import register_lifecycle
 from bots.discord.render import NO_MENTIONS, parse_custom_id, render
@@ -175,10 +176,12 @@ class Adapter:
         try:
             return await asyncio.to_thread(call)
         except HromadaError as exc:
+            metrics.ERRORS.labels("discord", metrics.error_name(exc)).inc()
             log.info("refused: %s", exc.message,
                      extra={"request_id": request_id, "tenant": tenant_id})
             return await asyncio.to_thread(self.hromada.error_reply, tenant_id, exc)
-        except Exception:
+        except Exception as exc:
+            metrics.ERRORS.labels("discord", metrics.error_name(exc)).inc()
             log.exception("discord request failed",
                           extra={"request_id": request_id, "tenant": tenant_id})
             return await asyncio.to_thread(self.hromada.apology, tenant_id, request_id)
@@ -189,7 +192,8 @@ class Adapter:
                          options: dict[str, Any]) -> None:
         values = {k: _option(v) for k, v in options.items() if v is not None}
         await self.answer(interaction, lambda actor: self.hromada.invoke(actor, command.path,
-                                                                         values))
+                                                                         values),
+                          label=f"/{command.path[0]}")
 
     async def on_menu(self, interaction: discord.Interaction, message: discord.Message,
                       as_risk: bool) -> None:
@@ -201,7 +205,7 @@ class Adapter:
             assert reply is not None  # no event key: never a repeat
             return reply
 
-        await self.answer(interaction, call)
+        await self.answer(interaction, call, label="menu")
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Button clicks: our custom ids carry the core action and its value."""
@@ -211,10 +215,11 @@ class Adapter:
         if parsed is None:
             return
         action_id, value = parsed
-        await self.answer(interaction, lambda actor: self.hromada.press(actor, action_id, value))
+        await self.answer(interaction, lambda actor: self.hromada.press(actor, action_id, value),
+                          label="button")
 
     async def answer(self, interaction: discord.Interaction,
-                     call: Callable[[Actor], Reply]) -> None:
+                     call: Callable[[Actor], Reply], *, label: str = "other") -> None:
         """Acknowledge, run the core, answer; never later than Discord's 3 s.
 
         With ``ACK_FIRST`` (the default) the interaction is deferred before any core work, so
@@ -222,6 +227,7 @@ class Adapter:
         the answer replaces the "thinking" message. Otherwise the answer is sent directly
         after the core call, deferring only when the core takes longer than ``ACK_AFTER``.
         """
+        seen = metrics.Seen("discord", label)
         request_id = str(interaction.id)
         tenant_id = f"discord:{interaction.guild_id}" if interaction.guild_id else ""
         acks: list[str] = []
@@ -251,15 +257,20 @@ class Adapter:
             if ACK_FIRST:
                 await interaction.response.defer(ephemeral=True, thinking=True)
                 deferred = True
+                seen.acked()
             task = asyncio.ensure_future(self.core(tenant_id, request_id, run))
             if not deferred:
                 done, _ = await asyncio.wait({task}, timeout=ACK_AFTER)
                 if not done:
                     await interaction.response.defer(ephemeral=True, thinking=True)
                     deferred = True
+                    seen.acked()
             reply = await task
             await self.respond(interaction, reply, deferred=deferred,
                                ack=acks[0] if acks else "")
+            if not deferred:
+                seen.acked()  # the answer was the acknowledgement
+            seen.answered(tenant_id, request_id)
             if reply.notices and tenant_id:
                 await self.delivery.notify(tenant_id, reply.notices)
         except discord.DiscordException:

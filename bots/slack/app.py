@@ -34,7 +34,9 @@ from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bots import metrics
 from bots.delivery import Deliveries
+from bots.metrics import Seen
 from bots.slack import render
 from bots.slack.installations import DbInstallationStore, DbStateStore
 from bots.slack.lifecycle import register_lifecycle, reinstalled
@@ -235,8 +237,10 @@ class SlackBot:
         try:
             return await self.in_pool(fn, *args, **kwargs)
         except HromadaError as exc:
+            metrics.ERRORS.labels("slack", metrics.error_name(exc)).inc()
             return await self.in_pool(self.hromada.error_reply, tenant, exc)
-        except Exception:  # noqa: BLE001 - logged with the request id, answered with an apology
+        except Exception as exc:  # noqa: BLE001 - logged with the request id, answered sorry
+            metrics.ERRORS.labels("slack", metrics.error_name(exc)).inc()
             log.exception("core call failed", extra={"tenant": tenant, "request_id": request_id})
             return await self.in_pool(self.hromada.apology, tenant, request_id)
 
@@ -283,10 +287,12 @@ class SlackBot:
 
     async def on_command(self, ack: Callable[..., Awaitable[Any]], command: dict[str, Any],
                          client: AsyncWebClient, context: AsyncBoltContext) -> None:
+        started = time.perf_counter()
         tenant, request_id = tenant_of(context), new_request_id()
         group = command["command"].lstrip("/")
         extra = {"tenant": tenant, "command": f"/{group}", "request_id": request_id}
         log.info("slash command", extra=extra)
+        seen = Seen("slack", f"/{group}", started)
         # Wait for the answer only when it can be ready in time; else ack now, answer later.
         budget = ACK_BUDGET if self.expected_wait() <= ACK_BUDGET else 0.0
         task = asyncio.ensure_future(self._command_reply(client, tenant, request_id, command))
@@ -297,14 +303,17 @@ class SlackBot:
             reply = task.result()
             if reply.visibility is Visibility.PRIVATE and reply.image is None:
                 await ack(response_type="ephemeral", **render.message(reply))
+                seen.acked()
+                seen.answered(tenant, request_id)
                 if reply.notices:
                     self.spawn(self.notify(client, tenant, reply.notices), tenant=tenant,
                                request_id=request_id)
                 return
         await ack()
+        seen.acked()
         respond = self.responder(command.get("response_url"))
         self.spawn(self._answer_later(task, client, tenant, request_id, command["channel_id"],
-                                      respond, user=command["user_id"]),
+                                      respond, user=command["user_id"], seen=seen),
                    tenant=tenant, request_id=request_id)
 
     async def _command_reply(self, client: AsyncWebClient, tenant: str, request_id: str,
@@ -319,11 +328,14 @@ class SlackBot:
 
     async def _answer_later(self, task: asyncio.Future[Reply], client: AsyncWebClient,
                             tenant: str, request_id: str, channel: str,
-                            respond: Respond | None, *, user: str | None = None) -> None:
+                            respond: Respond | None, *, user: str | None = None,
+                            seen: Seen | None = None) -> None:
         reply = await task
         try:
             await self.answer(client, tenant, channel, reply, respond, user=user,
                               request_id=request_id)
+            if seen is not None:
+                seen.answered(tenant, request_id)
         except Exception:  # noqa: BLE001 - Slack refused the answer: say sorry, with the ref
             log.exception("answer not delivered", extra={"tenant": tenant,
                                                          "request_id": request_id})
