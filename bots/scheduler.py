@@ -16,6 +16,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,9 +24,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bots.delivery import Deliveries
-from core import coffee, schedule
+from core import coffee, outbox, schedule
 from core.app import Hromada
-from core.digest import scheduled_digest
+from core.digest import scheduled_digest, scheduled_picture
 from core.replies import Notice, Reply
 from core.schedule import Period
 
@@ -40,7 +41,14 @@ def owner_id() -> str:
 
 
 class DigestRunner:
-    """Finds due digests, claims them and posts them. ``tick`` is one pass, for any clock."""
+    """Finds due digests, claims them and posts them. ``tick`` is one pass, for any clock.
+
+    Exactly once: the digest's text goes first and its message id is recorded in the claim the
+    moment the platform accepted it; the picture follows as its own message (a reply to the
+    digest), retried on later ticks when it fails, never re-posting the digest. A failure before
+    the post backs off and is retried on later ticks, bounded (``core.outbox``), every try
+    logged.
+    """
 
     def __init__(self, hromada: Hromada, deliveries: Deliveries, *, owner: str | None = None,
                  lease: timedelta = schedule.LEASE, image_dir: Path | None = None,
@@ -64,22 +72,29 @@ class DigestRunner:
             return scheduled_digest(session, tenant_id, period, image_dir=self.image_dir,
                                     now=self.hromada.clock.now())
 
+    def _picture(self, tenant_id: str, key: str) -> Reply | None:
+        with self.hromada.db.uow() as session:
+            return scheduled_picture(session, tenant_id, key, image_dir=self.image_dir,
+                                     now=self.hromada.clock.now())
+
     async def tick(self) -> list[tuple[str, str]]:
-        """One pass: every due period claimed by us is posted. Returns (tenant, period key)s."""
+        """One pass: every due period claimed by us is posted; pictures still owed are sent.
+        Returns the (tenant, period key)s whose digest this pass posted."""
         async with self._lock:
             posted: list[tuple[str, str]] = []
             for tenant_id, period in await asyncio.to_thread(self._due):
                 if await self._run_one(tenant_id, period):
                     posted.append((tenant_id, period.key))
+            await self._follow_ups()
             return posted
 
     async def _run_one(self, tenant_id: str, period: Period) -> bool:
         delivery = self.deliveries.for_tenant(tenant_id)
         if delivery is None:
             return False
-        db, now = self.hromada.db, self.hromada.clock.now()
-        won = await asyncio.to_thread(schedule.claim, db, tenant_id, period, owner=self.owner,
-                                      now=now, lease=self.lease)
+        db, now, job = self.hromada.db, self.hromada.clock.now(), schedule.DIGEST_JOB
+        won = await asyncio.to_thread(outbox.claim, db, tenant_id, job, period.key,
+                                      owner=self.owner, now=now, lease=self.lease)
         if not won:
             return False
         try:
@@ -88,19 +103,93 @@ class DigestRunner:
                 await asyncio.to_thread(schedule.release, db, tenant_id, period,
                                         owner=self.owner, now=now)
                 return False
-            await delivery.post(tenant_id, channel, reply)
-        except Exception:
-            log.exception("digest not posted", extra={"tenant": tenant_id})
-            await asyncio.to_thread(schedule.release, db, tenant_id, period, owner=self.owner,
-                                    now=now)
+            message = await delivery.post(tenant_id, channel, replace(reply, image=None))
+        except Exception as exc:  # noqa: BLE001 - nothing was posted: back off, retry, log
+            await self._failed_before_post(tenant_id, period.key, now, exc)
             return False
-        done = await asyncio.to_thread(schedule.finish, db, tenant_id, period, owner=self.owner,
-                                       now=self.hromada.clock.now())
-        if not done:
-            log.warning("digest lease ran out while posting; another process may post it too",
-                        extra={"tenant": tenant_id})
+        # Nothing may run between the post and this record: it is what makes the post final.
+        message_ref = f"{channel}:{message}"
+        recorded = await asyncio.to_thread(
+            outbox.sent, db, tenant_id, job, period.key, owner=self.owner,
+            message_id=message_ref, now=self.hromada.clock.now(),
+            follow_up=reply.image is not None, lease=self.lease)
+        if not recorded:
+            log.warning("digest posted after its claim was settled elsewhere",
+                        extra={"tenant": tenant_id, "command": period.key})
         log.info("digest posted", extra={"tenant": tenant_id, "command": period.key})
+        if recorded and reply.image is not None:
+            await self._send_picture(tenant_id, period.key, message_ref, reply)
         return True
+
+    async def _failed_before_post(self, tenant_id: str, key: str, now: datetime,
+                                  exc: Exception) -> None:
+        outcome = await asyncio.to_thread(
+            outbox.failed, self.hromada.db, tenant_id, schedule.DIGEST_JOB, key,
+            owner=self.owner, now=now, error=_describe(exc))
+        extra = {"tenant": tenant_id, "command": key}
+        if outcome.gave_up:
+            log.error("digest not posted after %d tries, given up: %s", outcome.attempt,
+                      _describe(exc), extra=extra, exc_info=exc)
+        else:
+            log.warning("digest not posted (try %d of %d), next try at %s: %s",
+                        outcome.attempt, outbox.MAX_ATTEMPTS, outcome.next_try,
+                        _describe(exc), extra=extra, exc_info=exc)
+
+    async def _follow_ups(self) -> None:
+        """Pictures of digests already posted whose upload failed before: try again."""
+        db, now, job = self.hromada.db, self.hromada.clock.now(), schedule.DIGEST_JOB
+        owed = await asyncio.to_thread(outbox.follow_ups_due, db, job, now=now,
+                                       tenant_ids=self.tenant_ids)
+        for tenant_id, key in owed:
+            if self.deliveries.for_tenant(tenant_id) is None:
+                continue
+            message_ref = await asyncio.to_thread(outbox.claim_follow_up, db, tenant_id, job,
+                                                  key, owner=self.owner, now=now,
+                                                  lease=self.lease)
+            if message_ref is None:
+                continue
+            try:
+                reply = await asyncio.to_thread(self._picture, tenant_id, key)
+            except Exception as exc:  # noqa: BLE001 - counted as a failed picture try
+                await self._picture_failed(tenant_id, key, exc)
+                continue
+            if reply is None:
+                await asyncio.to_thread(outbox.follow_up_done, db, tenant_id, job, key,
+                                        owner=self.owner, now=now)
+                continue
+            await self._send_picture(tenant_id, key, message_ref, reply)
+
+    async def _send_picture(self, tenant_id: str, key: str, message_ref: str,
+                            reply: Reply) -> None:
+        delivery = self.deliveries.for_tenant(tenant_id)
+        channel, _, message = message_ref.partition(":")
+        try:
+            if delivery is None:
+                raise LookupError(f"no delivery for {tenant_id}")
+            await delivery.post_picture(tenant_id, channel, message, reply)
+        except Exception as exc:  # noqa: BLE001 - the digest stays posted once; retry the picture
+            await self._picture_failed(tenant_id, key, exc)
+            return
+        await asyncio.to_thread(outbox.follow_up_done, self.hromada.db, tenant_id,
+                                schedule.DIGEST_JOB, key, owner=self.owner,
+                                now=self.hromada.clock.now())
+
+    async def _picture_failed(self, tenant_id: str, key: str, exc: Exception) -> None:
+        outcome = await asyncio.to_thread(
+            outbox.follow_up_failed, self.hromada.db, tenant_id, schedule.DIGEST_JOB, key,
+            owner=self.owner, now=self.hromada.clock.now(), error=_describe(exc))
+        extra = {"tenant": tenant_id, "command": key}
+        if outcome.gave_up:
+            log.error("digest picture not posted after %d tries, given up (the digest is "
+                      "posted): %s", outcome.attempt, _describe(exc), extra=extra, exc_info=exc)
+        else:
+            log.warning("digest picture not posted (try %d of %d), next try at %s: %s",
+                        outcome.attempt, outbox.PICTURE_TRIES, outcome.next_try,
+                        _describe(exc), extra=extra, exc_info=exc)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 class CoffeeRunner:

@@ -504,6 +504,19 @@ def scheduled_digest(session: Session, tenant_id: str, period: Period, *,
                                                now=now)
 
 
+def scheduled_picture(session: Session, tenant_id: str, key: str, *,
+                      image_dir: Path | None = None,
+                      now: datetime | None = None) -> Reply | None:
+    """The digest of a period already posted, drawn again for its picture (a follow-up that
+    failed before); None when the tenant or the period is gone or there is no picture."""
+    tenant = session.get(Tenant, tenant_id)
+    period = schedule.period_of_key(tenant, key) if tenant is not None else None
+    if tenant is None or period is None:
+        return None
+    reply = build_digest(session, tenant, period, image_dir=image_dir, now=now)
+    return reply if reply.image is not None else None
+
+
 def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
                  image_dir: Path | None = None, now: datetime | None = None) -> Reply:
     """The digest of one tenant for one period, in the tenant's language.

@@ -26,9 +26,16 @@ class ConsoleDelivery:
         self._ = words
         self.posted: list[tuple[str, str, Reply]] = []
 
-    async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> None:
+    async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> str:
         self.posted.append((tenant_id, channel_id, reply))
         print(render_post(reply, channel_id, self._), file=self.out, flush=True)
+        return str(len(self.posted))
+
+    async def post_picture(self, tenant_id: str, channel_id: str, message_id: str,
+                           reply: Reply) -> None:
+        if reply.image is not None:
+            print(f"[#{channel_id}] " + self._(N_("(picture written to {path})")).format(
+                path=reply.image), file=self.out, flush=True)
 
     async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
         """A line per recipient; one line naming them all for a group notice (as a group DM)."""

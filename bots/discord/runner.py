@@ -55,7 +55,7 @@ class DiscordDelivery:
         self.hromada = hromada
 
     async def post(self, tenant_id: str, channel_id: str, reply: Reply, *,
-                   reference: discord.Message | None = None) -> int:
+                   reference: discord.Message | None = None) -> str:
         """Post publicly; an item card is attached to its item so reactions on it count."""
         channel = self.client.get_partial_messageable(int(channel_id))
         kwargs: dict[str, Any] = render(reply).send_kwargs()
@@ -69,7 +69,20 @@ class DiscordDelivery:
         if reply.item_id is not None:
             await asyncio.to_thread(self.hromada.attach_message, tenant_id, reply.item_id,
                                     channel_id, str(message.id))
-        return message.id
+        return str(message.id)
+
+    async def post_picture(self, tenant_id: str, channel_id: str, message_id: str,
+                           reply: Reply) -> None:
+        """The picture as its own message, replying to the posted one (the digest)."""
+        if reply.image is None:
+            return
+        channel = self.client.get_partial_messageable(int(channel_id))
+        reference = discord.MessageReference(message_id=int(message_id),
+                                             channel_id=int(channel_id),
+                                             fail_if_not_exists=False)
+        await channel.send(file=discord.File(reply.image, filename=reply.image.name),
+                           reference=reference, mention_author=False,
+                           allowed_mentions=NO_MENTIONS)
 
     async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
         """One direct message per recipient per notice; one failure does not stop the rest.

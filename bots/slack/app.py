@@ -483,11 +483,18 @@ async def post_reply(client: AsyncWebClient, hromada: Hromada, tenant: str, chan
     if reply.item_id is not None:
         await run(hromada.attach_message, tenant, reply.item_id, channel_id, ts)
     if reply.image is not None:
-        await client.files_upload_v2(channel=channel_id, file=str(reply.image),
-                                     filename=reply.image.name,
-                                     title=reply.title.plain() if reply.title else reply.image.stem,
-                                     thread_ts=thread_ts)
+        await upload_image(client, channel_id, reply, thread_ts=thread_ts)
     return ts
+
+
+async def upload_image(client: AsyncWebClient, channel: str, reply: Reply, *,
+                       thread_ts: str | None) -> None:
+    """Upload ``reply.image``'s bytes (read here, so no path is handed on) into a channel."""
+    assert reply.image is not None
+    await client.files_upload_v2(channel=channel, file=reply.image.read_bytes(),
+                                 filename=reply.image.name,
+                                 title=reply.title.plain() if reply.title else reply.image.stem,
+                                 thread_ts=thread_ts)
 
 
 async def notify(client: AsyncWebClient, notices: list[Notice]) -> None:
@@ -537,9 +544,17 @@ class SlackDelivery:
         return AsyncWebClient(token=bot.bot_token, base_url=base.base_url, session=base.session,
                               retry_handlers=list(base.retry_handlers))
 
-    async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> None:
+    async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> str:
         client = await self.client_for(tenant_id)
-        await post_reply(client, self.hromada, tenant_id, channel_id, reply)
+        return await post_reply(client, self.hromada, tenant_id, channel_id, reply)
+
+    async def post_picture(self, tenant_id: str, channel_id: str, message_id: str,
+                           reply: Reply) -> None:
+        """The picture in the thread of its message (the digest), as a separate upload."""
+        if reply.image is None:
+            return
+        client = await self.client_for(tenant_id)
+        await upload_image(client, channel_id, reply, thread_ts=message_id)
 
     async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
         await notify(await self.client_for(tenant_id), notices)
