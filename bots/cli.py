@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 
 import typer
@@ -25,6 +27,18 @@ def _settings() -> Settings:
     return settings
 
 
+@contextmanager
+def _refusing() -> Iterator[None]:
+    """A process whose key is not the deployment's stops here: one line, exit status 2."""
+    from core.keys import KeyMismatch
+
+    try:
+        yield
+    except KeyMismatch as exc:
+        typer.echo(f"hromada: refusing to start: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def serve() -> None:
     """Run every configured platform with the scheduler; the console chat when none is."""
@@ -35,7 +49,8 @@ def serve() -> None:
         return
     from bots.serve import serve as run_platforms
 
-    run_platforms(settings)
+    with _refusing():
+        run_platforms(settings)
 
 
 @app.command()
@@ -54,7 +69,8 @@ def _chat(settings: Settings, *, name: str, admin: bool, tenant: str,
     from bots.runtime import build
     from core.clock import OffsetClock
 
-    hromada = build(settings, clock=OffsetClock())
+    with _refusing():
+        hromada = build(settings, clock=OffsetClock())
     console = ConsoleChat(hromada, tenant=tenant, name=name, admin=admin)
     interactive = sys.stdin.isatty()
     if interactive or platforms_hint:
@@ -132,7 +148,8 @@ def discord_sync(
     if settings.discord_token is None:
         typer.echo("DISCORD_TOKEN is not set", err=True)
         raise typer.Exit(2)
-    hromada = build(settings)
+    with _refusing():
+        hromada = build(settings)
     try:
         names = asyncio.run(sync_commands(hromada, settings, guild_id=guild))
     finally:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from core.app import Hromada
 from core.clock import Clock
 from core.config import Settings
+from core.keys import deployment_key
 from storage.db import Database
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -35,7 +37,17 @@ def setup_logging(level: str = "INFO") -> None:
 
 
 def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> Hromada:
+    """The store (migrated, once however many processes start) and the core with the
+    deployment's one key; ``KeyMismatch`` when this process's key is not the deployment's."""
     db = Database(settings.effective_database_url)
     if migrate:
         db.upgrade()
-    return Hromada(db, secret=settings.secret_bytes(), clock=clock)
+    configured = settings.secret_key.get_secret_value().encode() if settings.secret_key else None
+    try:
+        secret = deployment_key(db, configured=configured,
+                                legacy_file=settings.data_dir / "secret.key",
+                                now=datetime.now(UTC))
+    except BaseException:
+        db.dispose()
+        raise
+    return Hromada(db, secret=secret, clock=clock)
