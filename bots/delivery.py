@@ -23,9 +23,10 @@ class Delivery(Protocol):
         """Post ``reply.image`` as a follow-up of an already posted message (a reply to it):
         failing here never touches the message itself."""
 
-    async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
+    async def notify(self, tenant_id: str, notices: list[Notice]) -> list[str]:
         """One direct message per recipient per notice; for a ``group`` notice, one message
-        to all its recipients together where the platform has group DMs (Slack)."""
+        to all its recipients together where the platform has group DMs (Slack). Returns the
+        recipients a message could not reach (logged), so a caller may retry just them."""
 
 
 class Deliveries:

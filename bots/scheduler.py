@@ -193,31 +193,90 @@ def _describe(exc: BaseException) -> str:
 
 
 class CoffeeRunner:
-    """Weekly coffee rounds: the core runs each tenant's week once (a unique claim in the store),
-    and the process that ran it sends the introductions: a group DM per pair where the platform
-    has them (Slack), else one direct message per person."""
+    """Weekly coffee rounds: the core runs each tenant's week once (a unique claim in the store)
+    and records every introduction it owes in the same transaction; any process then sends the
+    owed ones: a group DM per pair where the platform has them (Slack), else one direct message
+    per person. An introduction that fails is retried on later ticks, bounded, for the people it
+    did not reach; it is never lost with the round, and never sent twice to the same person."""
 
-    def __init__(self, hromada: Hromada, deliveries: Deliveries) -> None:
+    def __init__(self, hromada: Hromada, deliveries: Deliveries, *,
+                 owner: str | None = None) -> None:
         self.hromada = hromada
         self.deliveries = deliveries
+        self.owner = owner or owner_id()
 
     async def tick(self) -> dict[str, int]:
-        """One pass; returns tenant id -> introductions sent."""
+        """One pass; returns tenant id -> people reached."""
         rounds = await asyncio.to_thread(coffee.run_all, self.hromada,
                                          platforms=self.deliveries.platforms())
         sent: dict[str, int] = {}
         for tenant_id, notices in rounds.items():
+            # "No match this week" goes straight out; introductions go through their claims.
             delivery = self.deliveries.for_tenant(tenant_id)
-            if delivery is None:
+            direct = [n for n in notices if not n.group]
+            if delivery is None or not direct:
                 continue
             try:
-                await delivery.notify(tenant_id, notices)
-            except Exception:
-                log.exception("coffee introductions not sent", extra={"tenant": tenant_id})
+                missed = await delivery.notify(tenant_id, direct) or []
+            except Exception:  # noqa: BLE001 - a courtesy message: logged, not retried
+                log.exception("coffee notice not sent", extra={"tenant": tenant_id})
                 continue
-            sent[tenant_id] = sum(len(n.recipients) for n in notices)
-            log.info("coffee round done", extra={"tenant": tenant_id})
+            reached = sum(len([r for r in n.recipients if r not in missed]) for n in direct)
+            if reached:
+                sent[tenant_id] = sent.get(tenant_id, 0) + reached
+        now, job = self.hromada.clock.now(), coffee.INTRODUCTION_JOB
+        owed = await asyncio.to_thread(outbox.open_claims, self.hromada.db, job, now=now,
+                                       platforms=self.deliveries.platforms())
+        for tenant_id, key in owed:
+            reached = await self._introduce(tenant_id, key, now)
+            if reached:
+                sent[tenant_id] = sent.get(tenant_id, 0) + reached
+        for tenant_id in sent:
+            log.info("coffee introductions sent", extra={"tenant": tenant_id})
         return sent
+
+    def _owed(self, tenant_id: str, key: str) -> Notice | None:
+        with self.hromada.db.uow() as session:
+            return coffee.owed_introduction(session, tenant_id, key)
+
+    async def _introduce(self, tenant_id: str, key: str, now: datetime) -> int:
+        """Send one owed introduction; the number of people it reached now."""
+        db, job = self.hromada.db, coffee.INTRODUCTION_JOB
+        delivery = self.deliveries.for_tenant(tenant_id)
+        if delivery is None or not await asyncio.to_thread(outbox.claim, db, tenant_id, job,
+                                                           key, owner=self.owner, now=now):
+            return 0
+        notice = await asyncio.to_thread(self._owed, tenant_id, key)
+        if notice is None:
+            await asyncio.to_thread(outbox.sent, db, tenant_id, job, key, owner=self.owner,
+                                    message_id="", now=now, follow_up=False)
+            return 0
+        error = ""
+        try:
+            missed = list(await delivery.notify(tenant_id, [notice]) or [])
+        except Exception as exc:  # noqa: BLE001 - nobody reached for sure: retry them all
+            missed, error = list(notice.recipients), _describe(exc)
+        got = [r for r in notice.recipients if r not in missed]
+        if not missed:
+            await asyncio.to_thread(outbox.sent, db, tenant_id, job, key, owner=self.owner,
+                                    message_id="", now=self.hromada.clock.now(),
+                                    follow_up=False)
+            return len(got)
+        if got:
+            await asyncio.to_thread(outbox.reached, db, tenant_id, job, key, owner=self.owner,
+                                    recipients=got)
+        outcome = await asyncio.to_thread(
+            outbox.failed, db, tenant_id, job, key, owner=self.owner, now=now,
+            error=error or f"not reached: {len(missed)} of {len(notice.recipients)}")
+        extra = {"tenant": tenant_id, "command": key}
+        if outcome.gave_up:
+            log.error("coffee introduction %s given up after %d tries; %d people not reached",
+                      key, outcome.attempt, len(missed), extra=extra)
+        else:
+            log.warning("coffee introduction %s not sent to %d people (try %d of %d), next "
+                        "try at %s", key, len(missed), outcome.attempt, outbox.MAX_ATTEMPTS,
+                        outcome.next_try, extra=extra)
+        return len(got)
 
 
 def batch_notices(notices: Iterable[Notice]) -> list[Notice]:

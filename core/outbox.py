@@ -106,3 +106,23 @@ def follow_up_failed(db: Database, tenant_id: str, job: str, key: str, *, owner:
 def status_of(db: Database, tenant_id: str, job: str, key: str) -> digests.JobClaim | None:
     with db.uow() as session:
         return digests.claim_row(session, tenant_id=tenant_id, job=job, period_key=key)
+
+
+def open_claims(db: Database, job: str, *, now: datetime,
+                platforms: list[str] | None = None) -> list[tuple[str, str]]:
+    """(tenant, key) of owed work of ``job`` that nobody holds: new, or due for a retry."""
+    with db.uow() as session:
+        rows = digests.open_claims(session, job=job, now=now)
+    wanted = tuple(f"{p}:" for p in platforms) if platforms is not None else None
+    return [(c.tenant_id, c.period_key) for c in rows
+            if wanted is None or c.tenant_id.startswith(wanted)]
+
+
+def reached(db: Database, tenant_id: str, job: str, key: str, *, owner: str,
+            recipients: list[str]) -> None:
+    """Add ``recipients`` to those this claim's notice already reached (never told again)."""
+    with db.uow() as session:
+        row = digests.claim_row(session, tenant_id=tenant_id, job=job, period_key=key)
+        before = [r for r in (row.reached if row is not None else "").split(",") if r]
+        digests.reached_some(session, tenant_id=tenant_id, job=job, period_key=key, owner=owner,
+                             reached=list(dict.fromkeys(before + recipients)))

@@ -37,7 +37,7 @@ class ConsoleDelivery:
             print(f"[#{channel_id}] " + self._(N_("(picture written to {path})")).format(
                 path=reply.image), file=self.out, flush=True)
 
-    async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
+    async def notify(self, tenant_id: str, notices: list[Notice]) -> list[str]:
         """A line per recipient; one line naming them all for a group notice (as a group DM)."""
         for notice in notices:
             groups = [notice.recipients] if notice.group else [(r,) for r in notice.recipients]
@@ -45,6 +45,7 @@ class ConsoleDelivery:
                 print(self._(N_("→ DM to {to}: {text}")).format(
                     to=", ".join(self.names.get(u, u) for u in people),
                     text=notice.text.plain()), file=self.out, flush=True)
+        return []
 
 
 def render_post(reply: Reply, channel_id: str, _: Callable[[str], str] = _same) -> str:

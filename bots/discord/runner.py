@@ -84,11 +84,13 @@ class DiscordDelivery:
                            reference=reference, mention_author=False,
                            allowed_mentions=NO_MENTIONS)
 
-    async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
+    async def notify(self, tenant_id: str, notices: list[Notice]) -> list[str]:
         """One direct message per recipient per notice; one failure does not stop the rest.
+        Returns the recipients not reached.
 
         A group notice (a coffee introduction) goes the same way: Discord bots cannot open group
         DMs, and the text already names everyone in the group."""
+        missed: list[str] = []
         for notice in notices:
             text = notice_text(notice)
             for user_id in notice.recipients:
@@ -100,6 +102,8 @@ class DiscordDelivery:
                 except discord.HTTPException as exc:
                     log.warning("direct message to %s failed: %s", user_id, exc,
                                 extra={"tenant": tenant_id})
+                    missed.append(user_id)
+        return missed
 
 
 def _token(settings: Settings) -> str:

@@ -497,12 +497,14 @@ async def upload_image(client: AsyncWebClient, channel: str, reply: Reply, *,
                                  thread_ts=thread_ts)
 
 
-async def notify(client: AsyncWebClient, notices: list[Notice]) -> None:
+async def notify(client: AsyncWebClient, notices: list[Notice]) -> list[str]:
     """One direct message per recipient per notice, even when a recipient is listed twice.
 
     A group notice (a coffee introduction) is one message in a group DM of its recipients, so
     they can talk there; should Slack refuse the group DM (an install from before the
-    ``mpim:write`` scope), each gets it as a direct message instead."""
+    ``mpim:write`` scope), each gets it as a direct message instead. Returns the recipients
+    not reached."""
+    missed: list[str] = []
     for notice in notices:
         message = render.notice_message(notice)
         people = list(dict.fromkeys(notice.recipients))
@@ -520,6 +522,8 @@ async def notify(client: AsyncWebClient, notices: list[Notice]) -> None:
                 await client.chat_postMessage(channel=opened["channel"]["id"], **message)
             except SlackApiError as exc:
                 log.warning("direct message failed: %s", exc.response.get("error"))
+                missed.append(user_id)
+    return missed
 
 
 class SlackDelivery:
@@ -556,8 +560,8 @@ class SlackDelivery:
         client = await self.client_for(tenant_id)
         await upload_image(client, channel_id, reply, thread_ts=message_id)
 
-    async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
-        await notify(await self.client_for(tenant_id), notices)
+    async def notify(self, tenant_id: str, notices: list[Notice]) -> list[str]:
+        return await notify(await self.client_for(tenant_id), notices)
 
 
 def make_client(settings: Settings, *, token: str | None) -> AsyncWebClient:
