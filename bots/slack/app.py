@@ -35,6 +35,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bots.delivery import Deliveries
 from bots.slack import render
 from bots.slack.installations import DbInstallationStore, DbStateStore
+from core import cards
 from core.app import Hromada
 from core.config import Settings
 from core.context import Actor
@@ -67,6 +68,8 @@ BOT_SCOPES = (
 GROUP_DM_LIMIT = 8  # members of one Slack group DM besides the bot
 BOT_EVENTS = ("app_home_opened", "reaction_added", "reaction_removed")
 
+CARD_TRIES = 3  # an item card's post, before its author gets a "Post it again" button
+CARD_BACKOFF = 0.25  # seconds before the second try; doubling
 CANNOT_READ = N_("I could not read that message; invite me to the channel and try again.")
 NOT_IN_CHANNEL = N_("I am not in this channel, so only you see this. Invite me with "
                     "/invite @Hromada to post here.")
@@ -280,18 +283,27 @@ class SlackBot:
         """Public replies go to the channel as bot messages; private ones back to the asker."""
         if reply.visibility is Visibility.PUBLIC and channel:
             try:
-                await post_reply(client, self.hromada, tenant, channel, reply, run=self.in_pool)
+                await post_reply(client, self.hromada, tenant, channel, reply, run=self.in_pool,
+                                 tries=CARD_TRIES if reply.item_id is not None else 1)
                 if replace and respond is not None:
                     await respond(delete_original=True)
-            except SlackApiError as exc:
-                if exc.response.get("error") not in ("not_in_channel", "channel_not_found",
-                                                     "is_archived") or respond is None:
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                if reply.item_id is not None and respond is not None:
+                    # The card did not reach the channel: never leave the item unreachable.
+                    log.warning("item card not posted: %s", _describe(exc),
+                                extra={"tenant": tenant})
+                    private = await self.in_pool(self._not_posted, tenant, reply)
+                    await respond(response_type="ephemeral", replace_original=replace,
+                                  **render.message(private))
+                elif not isinstance(exc, SlackApiError) or exc.response.get("error") not in (
+                        "not_in_channel", "channel_not_found", "is_archived") or respond is None:
                     raise
-                hint = await self.translate(tenant, NOT_IN_CHANNEL)
-                msg = render.message(reply)
-                msg["blocks"].append({"type": "context", "elements": [
-                    {"type": "mrkdwn", "text": render.escape(hint)}]})
-                await respond(response_type="ephemeral", replace_original=replace, **msg)
+                else:
+                    hint = await self.translate(tenant, NOT_IN_CHANNEL)
+                    msg = render.message(reply)
+                    msg["blocks"].append({"type": "context", "elements": [
+                        {"type": "mrkdwn", "text": render.escape(hint)}]})
+                    await respond(response_type="ephemeral", replace_original=replace, **msg)
         elif respond is not None:
             await respond(response_type="ephemeral", replace_original=replace,
                           **render.message(reply))
@@ -300,6 +312,11 @@ class SlackBot:
 
     async def notify(self, client: AsyncWebClient, tenant: str, notices: list[Notice]) -> None:
         await notify(client, notices)
+
+    def _not_posted(self, tenant: str, reply: Reply) -> Reply:
+        assert reply.item_id is not None
+        tr = gettext_for(self.hromada.language(tenant))
+        return cards.not_posted(tr, reply, self.hromada.item_ref(tenant, reply.item_id))
 
     # -- buttons ---------------------------------------------------------------------
 
@@ -472,12 +489,25 @@ async def fetch_message(client: AsyncWebClient, channel: str, ts: str) -> dict[s
 
 async def post_reply(client: AsyncWebClient, hromada: Hromada, tenant: str, channel: str,
                      reply: Reply, *, thread_ts: str | None = None,
-                     run: Callable[..., Awaitable[Any]] = asyncio.to_thread) -> str:
-    """Post a reply as a bot message; attach it to its item; upload its image. Returns the ts."""
+                     run: Callable[..., Awaitable[Any]] = asyncio.to_thread,
+                     tries: int = 1) -> str:
+    """Post a reply as a bot message; attach it to its item; upload its image. Returns the ts.
+
+    ``tries``: how often a transient failure of the post itself (a 5xx, a dropped connection)
+    is tried, with a short backoff; a refusal (``not_in_channel``, …) is never retried."""
     kwargs: dict[str, Any] = render.message(reply)
     if thread_ts:
         kwargs["thread_ts"] = thread_ts
-    posted = await client.chat_postMessage(channel=channel, unfurl_links=False, **kwargs)
+    for attempt in range(1, tries + 1):
+        try:
+            posted = await client.chat_postMessage(channel=channel, unfurl_links=False, **kwargs)
+            break
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            if attempt == tries or not _transient(exc):
+                raise
+            log.warning("post failed (try %d of %d), trying again: %s", attempt, tries,
+                        _describe(exc), extra={"tenant": tenant})
+            await asyncio.sleep(CARD_BACKOFF * 2 ** (attempt - 1))
     ts = str(posted["ts"])
     channel_id = str(posted.get("channel") or channel)
     if reply.item_id is not None:
@@ -485,6 +515,20 @@ async def post_reply(client: AsyncWebClient, hromada: Hromada, tenant: str, chan
     if reply.image is not None:
         await upload_image(client, channel_id, reply, thread_ts=thread_ts)
     return ts
+
+
+def _transient(exc: Exception) -> bool:
+    """A failure worth another try: the network, or Slack's own 5xx; never a refusal."""
+    if isinstance(exc, SlackApiError):
+        return exc.response.status_code >= 500 or exc.response.get("error") in (
+            "internal_error", "fatal_error", "service_unavailable", "request_timeout")
+    return True
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"{exc.response.status_code} {exc.response.get('error')}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 async def upload_image(client: AsyncWebClient, channel: str, reply: Reply, *,
