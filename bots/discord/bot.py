@@ -21,6 +21,7 @@ from discord import app_commands
 
 from bots.discord.commands import CatalogTranslator, build_tree
 from bots.discord.render import NO_MENTIONS, parse_custom_id, render
+from core import cards
 from core.app import Hromada
 from core.context import Actor
 from core.errors import HromadaError, InvalidInput
@@ -271,11 +272,20 @@ class Adapter:
         """
         if reply.visibility is Visibility.PUBLIC and interaction.channel_id is not None:
             # Both at once: on a real network each is a round trip to Discord.
+            tenant_id = f"discord:{interaction.guild_id}"
             results = await asyncio.gather(
                 self._send_private(interaction, ack, deferred),
-                self.delivery.post(f"discord:{interaction.guild_id}",
-                                   str(interaction.channel_id), reply),
+                self.delivery.post(tenant_id, str(interaction.channel_id), reply),
                 return_exceptions=True)
+            posted = results[1]
+            if isinstance(posted, discord.HTTPException) and reply.item_id is not None:
+                # The card did not reach the channel (discord.py already retried 5xx): its
+                # author gets it privately with "Post it again", never an unreachable item.
+                log.warning("item card not posted: %s", posted,
+                            extra={"request_id": str(interaction.id), "tenant": tenant_id})
+                private = await asyncio.to_thread(self._not_posted, tenant_id, reply)
+                await interaction.edit_original_response(**render(private).send_kwargs())
+                results[1] = None
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
@@ -285,6 +295,11 @@ class Adapter:
             await interaction.edit_original_response(**out.send_kwargs())
             return
         await interaction.response.send_message(ephemeral=True, **out.send_kwargs())
+
+    def _not_posted(self, tenant_id: str, reply: Reply) -> Reply:
+        assert reply.item_id is not None
+        tr = gettext_for(self.hromada.language(tenant_id))
+        return cards.not_posted(tr, reply, self.hromada.item_ref(tenant_id, reply.item_id))
 
     async def _send_private(self, interaction: discord.Interaction, text: str,
                             deferred: bool) -> None:
