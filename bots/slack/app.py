@@ -69,7 +69,8 @@ GROUP_DM_LIMIT = 8  # members of one Slack group DM besides the bot
 BOT_EVENTS = ("app_home_opened", "reaction_added", "reaction_removed")
 
 CARD_TRIES = 3  # an item card's post, before its author gets a "Post it again" button
-CARD_BACKOFF = 0.25  # seconds before the second try; doubling
+CARD_BACKOFF = 0.25  # seconds before the second try of a card or a notice; doubling
+NOTICE_TRIES = 3  # a direct message (a status notice, an introduction) within one delivery
 CANNOT_READ = N_("I could not read that message; invite me to the channel and try again.")
 NOT_IN_CHANNEL = N_("I am not in this channel, so only you see this. Invite me with "
                     "/invite @Hromada to post here.")
@@ -561,13 +562,27 @@ async def notify(client: AsyncWebClient, notices: list[Notice]) -> list[str]:
                 log.warning("group message failed, sending one each: %s",
                             exc.response.get("error"))
         for user_id in people:
-            try:
-                opened = await client.conversations_open(users=user_id)
-                await client.chat_postMessage(channel=opened["channel"]["id"], **message)
-            except SlackApiError as exc:
-                log.warning("direct message failed: %s", exc.response.get("error"))
+            if not await _direct_message(client, user_id, message):
                 missed.append(user_id)
     return missed
+
+
+async def _direct_message(client: AsyncWebClient, user_id: str, message: dict[str, Any]) -> bool:
+    """One direct message; a passing failure (5xx, the network) is tried again, bounded, and
+    every failure logged. True when it was delivered."""
+    for attempt in range(1, NOTICE_TRIES + 1):
+        try:
+            opened = await client.conversations_open(users=user_id)
+            await client.chat_postMessage(channel=opened["channel"]["id"], **message)
+            return True
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            final = attempt == NOTICE_TRIES or not _transient(exc)
+            log.warning("direct message failed (try %d of %d%s): %s", attempt, NOTICE_TRIES,
+                        ", given up" if final else "", _describe(exc))
+            if final:
+                return False
+            await asyncio.sleep(CARD_BACKOFF * 2 ** (attempt - 1))
+    return False
 
 
 class SlackDelivery:
