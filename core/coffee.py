@@ -175,9 +175,13 @@ def run_all(target: HasStore, when: datetime | None = None, *,
 
 
 def _run(session: Session, tenant_id: str, key: str, *, seed: int | str | None,
-         when: datetime | None, tr: NullTranslations | None = None,
+         when: datetime | None, tr: NullTranslations | None = None, inline: bool = False,
          ) -> tuple[list[list[int]], list[Notice]] | None:
-    """The round itself: (groups, notices); None when this tenant already ran this key."""
+    """The round itself: (groups, notices); None when this tenant already ran this key.
+
+    The introductions are recorded as owed, for the scheduler's coffee runner to send;
+    ``inline``: the caller's reply carries them and the adapter sends them now (``/coffee
+    pair``), so they are recorded as sent and the runner never sends them again."""
     when = when or datetime.now(UTC)
     tenant = repos.ensure_tenant(session, tenant_id)
     tr = tr or gettext_for(tenant.language)
@@ -198,7 +202,7 @@ def _run(session: Session, tenant_id: str, key: str, *, seed: int | str | None,
     # it later (this process or another, now or after a failure) finds it here.
     for n in range(1, len(groups) + 1):
         digests.pending(session, tenant_id=tenant_id, job=INTRODUCTION_JOB,
-                        period_key=f"{key}#{n}", now=when)
+                        period_key=f"{key}#{n}", now=when, settled=inline)
     notices = [introduction(tr, [members[i] for i in g]) for g in groups]
     if left:
         notices.append(Notice(tuple(members[i].user_id for i in left), Rich((tr.gettext(N_(
@@ -292,7 +296,8 @@ def status(ctx: Ctx) -> Reply:
 @REGISTRY.command("coffee pair", help=N_("Run this week's coffee round now."), moderator=True)
 def pair_now(ctx: Ctx) -> Reply:
     key = round_key(ctx.now)
-    done = _run(ctx.session, ctx.tenant_id, key, seed=None, when=ctx.now, tr=ctx.translations)
+    done = _run(ctx.session, ctx.tenant_id, key, seed=None, when=ctx.now, tr=ctx.translations,
+                inline=True)
     if done is None:
         return Reply(text=ctx.t(N_("This week's coffee round ({key}) already ran."), key=key))
     groups, notices = done

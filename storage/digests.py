@@ -255,12 +255,14 @@ def open_claims(session: Session, *, job: str, now: datetime,
 
 
 def pending(session: Session, *, tenant_id: str, job: str, period_key: str,
-            now: datetime) -> None:
-    """A claim for work still to do (a notice to send), due at once; kept if it exists."""
+            now: datetime, settled: bool = False) -> None:
+    """A claim for work still to do (a notice to send), due at once; kept if it exists.
+    ``settled``: the caller delivers it itself right now, so nobody else ever sends it."""
     due = now - timedelta(seconds=1)  # claimable by a tick at this same instant
     session.execute(_insert(session).values(
-        tenant_id=tenant_id, job=job, period_key=period_key, status=CLAIMED, owner="",
-        attempts=0, lease_until=due, claimed_at=now).on_conflict_do_nothing())
+        tenant_id=tenant_id, job=job, period_key=period_key,
+        status=POSTED if settled else CLAIMED, owner="", attempts=0, lease_until=due,
+        claimed_at=now, done_at=now if settled else None).on_conflict_do_nothing())
 
 
 def claim_row(session: Session, *, tenant_id: str, job: str, period_key: str) -> JobClaim | None:

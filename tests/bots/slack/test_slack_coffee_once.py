@@ -100,3 +100,17 @@ async def test_an_unreachable_person_is_given_up_after_bounded_tries(hromada: Hr
         assert len(opened) == (1 + 2 * slack_app.NOTICE_TRIES) * 7
         assert "given up after 7 tries" in caplog.text
         assert [c.status for c in _intro_claims(hromada)] == ["failed"]
+
+
+async def test_coffee_pair_now_introduces_once_and_the_runner_never_again(
+        hromada: Hromada) -> None:
+    deliveries = Deliveries()
+    async with SlackHarness.running(hromada, deliveries=deliveries) as slack:
+        slack.add_user("boss", admin=True)
+        await _join(slack, ("alice", "Eng"), ("bob", "Sales"))
+        await slack.command("boss", "/coffee", "pair")
+        await slack.settle()
+        assert len(slack.group_dms()) == 1
+        assert await CoffeeRunner(hromada, deliveries).tick() == {}
+        await slack.settle()
+        assert len(slack.group_dms()) == 1
