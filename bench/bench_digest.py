@@ -189,8 +189,7 @@ def plans(db: Database, period: schedule.Period) -> None:
     event.listen(db.engine, "before_cursor_execute", grab)
     try:
         with db.uow() as session:
-            build_digest(session, TENANT, period, image_dir=Path(tempfile.gettempdir()),
-                         now=period.end + timedelta(minutes=1))
+            build_digest(session, TENANT, period, now=period.end + timedelta(minutes=1))
     finally:
         event.remove(db.engine, "before_cursor_execute", grab)
     prefix = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "

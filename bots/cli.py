@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 
 import typer
@@ -25,6 +27,18 @@ def _settings() -> Settings:
     return settings
 
 
+@contextmanager
+def _refusing() -> Iterator[None]:
+    """A process whose key is not the deployment's stops here: one line, exit status 2."""
+    from core.keys import KeyMismatch
+
+    try:
+        yield
+    except KeyMismatch as exc:
+        typer.echo(f"hromada: refusing to start: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def serve() -> None:
     """Run every configured platform with the scheduler; the console chat when none is."""
@@ -35,7 +49,8 @@ def serve() -> None:
         return
     from bots.serve import serve as run_platforms
 
-    run_platforms(settings)
+    with _refusing():
+        run_platforms(settings)
 
 
 @app.command()
@@ -54,7 +69,8 @@ def _chat(settings: Settings, *, name: str, admin: bool, tenant: str,
     from bots.runtime import build
     from core.clock import OffsetClock
 
-    hromada = build(settings, clock=OffsetClock())
+    with _refusing():
+        hromada = build(settings, clock=OffsetClock())
     console = ConsoleChat(hromada, tenant=tenant, name=name, admin=admin)
     stop_ops = None
     if "port" in settings.model_fields_set:  # probes and metrics only when asked for
@@ -86,26 +102,19 @@ def _chat(settings: Settings, *, name: str, admin: bool, tenant: str,
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every migration to the configured store."""
-    from storage.db import upgrade
-
-    settings = _settings()
-    url = settings.effective_database_url
-    secret = settings.secret_bytes()
-    upgrade(url, secret=secret)
-    _encrypt_tokens(url, secret)
-    typer.echo("store is up to date")
-
-
-def _encrypt_tokens(url: str, secret: bytes) -> None:
+    """Apply every migration to the configured store (and seal tokens stored before)."""
+    from bots.runtime import deployment_secret
     from storage.db import Database
     from storage.tokens import TokenCipher
 
-    db = Database(url)
+    settings = _settings()
+    db = Database(settings.effective_database_url)
     try:
-        TokenCipher(db.engine, secret).encrypt_plaintext()
+        db.upgrade()
+        TokenCipher(db.engine, deployment_secret(settings, db)).encrypt_plaintext()
     finally:
         db.dispose()
+    typer.echo("store is up to date")
 
 
 keys_app = typer.Typer(no_args_is_help=True, help="The keys that encrypt stored tokens.")
@@ -115,6 +124,7 @@ app.add_typer(keys_app, name="keys")
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Re-encrypt every stored platform token under a fresh key and delete the old keys."""
+    from bots.runtime import deployment_secret
     from storage.db import Database
     from storage.tokens import TokenCipher, WrongSecret
 
@@ -122,7 +132,7 @@ def keys_rotate() -> None:
     db = Database(settings.effective_database_url)
     try:
         db.upgrade()
-        count = TokenCipher(db.engine, settings.secret_bytes()).rotate()
+        count = TokenCipher(db.engine, deployment_secret(settings, db)).rotate()
     except WrongSecret as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -176,7 +186,8 @@ def discord_sync(
     if settings.discord_token is None:
         typer.echo("DISCORD_TOKEN is not set", err=True)
         raise typer.Exit(2)
-    hromada = build(settings)
+    with _refusing():
+        hromada = build(settings)
     try:
         names = asyncio.run(sync_commands(hromada, settings, guild_id=guild))
     finally:

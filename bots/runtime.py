@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from core.app import Hromada
 from core.clock import Clock
 from core.config import Settings
+from core.keys import deployment_key
 from storage.db import Database
 from storage.tokens import TokenCipher
 
@@ -84,11 +85,24 @@ QUIET_LIBRARIES = {"slack_sdk": logging.INFO, "slack_bolt": logging.INFO,
                    "sqlalchemy": logging.WARNING}
 
 
+def deployment_secret(settings: Settings, db: Database) -> bytes:
+    """The one secret of the deployment: ``HROMADA_SECRET_KEY``, or the one in the store."""
+    configured = settings.secret_key.get_secret_value().encode() if settings.secret_key else None
+    return deployment_key(db, configured=configured,
+                          legacy_file=settings.data_dir / "secret.key", now=datetime.now(UTC))
+
+
 def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> Hromada:
+    """The store (migrated, once however many processes start) and the core with the
+    deployment's one key; ``KeyMismatch`` when this process's key is not the deployment's."""
     db = Database(settings.effective_database_url)
     if migrate:
         db.upgrade()
-    secret = settings.secret_bytes()
+    try:
+        secret = deployment_secret(settings, db)
+    except BaseException:
+        db.dispose()
+        raise
     if migrate:
         sealed = TokenCipher(db.engine, secret).encrypt_plaintext()
         if sealed:

@@ -16,6 +16,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,9 +24,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bots.delivery import Deliveries
-from core import coffee, schedule
+from core import coffee, outbox, schedule
 from core.app import Hromada
-from core.digest import scheduled_digest
+from core.digest import scheduled_digest, scheduled_picture
 from core.replies import Notice, Reply
 from core.schedule import Period
 
@@ -40,7 +41,14 @@ def owner_id() -> str:
 
 
 class DigestRunner:
-    """Finds due digests, claims them and posts them. ``tick`` is one pass, for any clock."""
+    """Finds due digests, claims them and posts them. ``tick`` is one pass, for any clock.
+
+    Exactly once: the digest's text goes first and its message id is recorded in the claim the
+    moment the platform accepted it; the picture follows as its own message (a reply to the
+    digest), retried on later ticks when it fails, never re-posting the digest. A failure before
+    the post backs off and is retried on later ticks, bounded (``core.outbox``), every try
+    logged.
+    """
 
     def __init__(self, hromada: Hromada, deliveries: Deliveries, *, owner: str | None = None,
                  lease: timedelta = schedule.LEASE, image_dir: Path | None = None,
@@ -64,22 +72,29 @@ class DigestRunner:
             return scheduled_digest(session, tenant_id, period, image_dir=self.image_dir,
                                     now=self.hromada.clock.now())
 
+    def _picture(self, tenant_id: str, key: str) -> Reply | None:
+        with self.hromada.db.uow() as session:
+            return scheduled_picture(session, tenant_id, key, image_dir=self.image_dir,
+                                     now=self.hromada.clock.now())
+
     async def tick(self) -> list[tuple[str, str]]:
-        """One pass: every due period claimed by us is posted. Returns (tenant, period key)s."""
+        """One pass: every due period claimed by us is posted; pictures still owed are sent.
+        Returns the (tenant, period key)s whose digest this pass posted."""
         async with self._lock:
             posted: list[tuple[str, str]] = []
             for tenant_id, period in await asyncio.to_thread(self._due):
                 if await self._run_one(tenant_id, period):
                     posted.append((tenant_id, period.key))
+            await self._follow_ups()
             return posted
 
     async def _run_one(self, tenant_id: str, period: Period) -> bool:
         delivery = self.deliveries.for_tenant(tenant_id)
         if delivery is None:
             return False
-        db, now = self.hromada.db, self.hromada.clock.now()
-        won = await asyncio.to_thread(schedule.claim, db, tenant_id, period, owner=self.owner,
-                                      now=now, lease=self.lease)
+        db, now, job = self.hromada.db, self.hromada.clock.now(), schedule.DIGEST_JOB
+        won = await asyncio.to_thread(outbox.claim, db, tenant_id, job, period.key,
+                                      owner=self.owner, now=now, lease=self.lease)
         if not won:
             return False
         try:
@@ -88,47 +103,180 @@ class DigestRunner:
                 await asyncio.to_thread(schedule.release, db, tenant_id, period,
                                         owner=self.owner, now=now)
                 return False
-            await delivery.post(tenant_id, channel, reply)
-        except Exception:
-            log.exception("digest not posted", extra={"tenant": tenant_id})
-            await asyncio.to_thread(schedule.release, db, tenant_id, period, owner=self.owner,
-                                    now=now)
+            message = await delivery.post(tenant_id, channel, replace(reply, image=None))
+        except Exception as exc:  # noqa: BLE001 - nothing was posted: back off, retry, log
+            await self._failed_before_post(tenant_id, period.key, now, exc)
             return False
-        done = await asyncio.to_thread(schedule.finish, db, tenant_id, period, owner=self.owner,
-                                       now=self.hromada.clock.now())
-        if not done:
-            log.warning("digest lease ran out while posting; another process may post it too",
-                        extra={"tenant": tenant_id})
+        # Nothing may run between the post and this record: it is what makes the post final.
+        message_ref = f"{channel}:{message}"
+        recorded = await asyncio.to_thread(
+            outbox.sent, db, tenant_id, job, period.key, owner=self.owner,
+            message_id=message_ref, now=self.hromada.clock.now(),
+            follow_up=reply.image is not None, lease=self.lease)
+        if not recorded:
+            log.warning("digest posted after its claim was settled elsewhere",
+                        extra={"tenant": tenant_id, "command": period.key})
         log.info("digest posted", extra={"tenant": tenant_id, "command": period.key})
+        if recorded and reply.image is not None:
+            await self._send_picture(tenant_id, period.key, message_ref, reply)
         return True
+
+    async def _failed_before_post(self, tenant_id: str, key: str, now: datetime,
+                                  exc: Exception) -> None:
+        outcome = await asyncio.to_thread(
+            outbox.failed, self.hromada.db, tenant_id, schedule.DIGEST_JOB, key,
+            owner=self.owner, now=now, error=_describe(exc))
+        extra = {"tenant": tenant_id, "command": key}
+        if outcome.gave_up:
+            log.error("digest not posted after %d tries, given up: %s", outcome.attempt,
+                      _describe(exc), extra=extra, exc_info=exc)
+        else:
+            log.warning("digest not posted (try %d of %d), next try at %s: %s",
+                        outcome.attempt, outbox.MAX_ATTEMPTS, outcome.next_try,
+                        _describe(exc), extra=extra, exc_info=exc)
+
+    async def _follow_ups(self) -> None:
+        """Pictures of digests already posted whose upload failed before: try again."""
+        db, now, job = self.hromada.db, self.hromada.clock.now(), schedule.DIGEST_JOB
+        owed = await asyncio.to_thread(outbox.follow_ups_due, db, job, now=now,
+                                       tenant_ids=self.tenant_ids)
+        for tenant_id, key in owed:
+            if self.deliveries.for_tenant(tenant_id) is None:
+                continue
+            message_ref = await asyncio.to_thread(outbox.claim_follow_up, db, tenant_id, job,
+                                                  key, owner=self.owner, now=now,
+                                                  lease=self.lease)
+            if message_ref is None:
+                continue
+            try:
+                reply = await asyncio.to_thread(self._picture, tenant_id, key)
+            except Exception as exc:  # noqa: BLE001 - counted as a failed picture try
+                await self._picture_failed(tenant_id, key, exc)
+                continue
+            if reply is None:
+                await asyncio.to_thread(outbox.follow_up_done, db, tenant_id, job, key,
+                                        owner=self.owner, now=now)
+                continue
+            await self._send_picture(tenant_id, key, message_ref, reply)
+
+    async def _send_picture(self, tenant_id: str, key: str, message_ref: str,
+                            reply: Reply) -> None:
+        delivery = self.deliveries.for_tenant(tenant_id)
+        channel, _, message = message_ref.partition(":")
+        try:
+            if delivery is None:
+                raise LookupError(f"no delivery for {tenant_id}")
+            await delivery.post_picture(tenant_id, channel, message, reply)
+        except Exception as exc:  # noqa: BLE001 - the digest stays posted once; retry the picture
+            await self._picture_failed(tenant_id, key, exc)
+            return
+        await asyncio.to_thread(outbox.follow_up_done, self.hromada.db, tenant_id,
+                                schedule.DIGEST_JOB, key, owner=self.owner,
+                                now=self.hromada.clock.now())
+
+    async def _picture_failed(self, tenant_id: str, key: str, exc: Exception) -> None:
+        outcome = await asyncio.to_thread(
+            outbox.follow_up_failed, self.hromada.db, tenant_id, schedule.DIGEST_JOB, key,
+            owner=self.owner, now=self.hromada.clock.now(), error=_describe(exc))
+        extra = {"tenant": tenant_id, "command": key}
+        if outcome.gave_up:
+            log.error("digest picture not posted after %d tries, given up (the digest is "
+                      "posted): %s", outcome.attempt, _describe(exc), extra=extra, exc_info=exc)
+        else:
+            log.warning("digest picture not posted (try %d of %d), next try at %s: %s",
+                        outcome.attempt, outbox.PICTURE_TRIES, outcome.next_try,
+                        _describe(exc), extra=extra, exc_info=exc)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 class CoffeeRunner:
-    """Weekly coffee rounds: the core runs each tenant's week once (a unique claim in the store),
-    and the process that ran it sends the introductions: a group DM per pair where the platform
-    has them (Slack), else one direct message per person."""
+    """Weekly coffee rounds: the core runs each tenant's week once (a unique claim in the store)
+    and records every introduction it owes in the same transaction; any process then sends the
+    owed ones: a group DM per pair where the platform has them (Slack), else one direct message
+    per person. An introduction that fails is retried on later ticks, bounded, for the people it
+    did not reach; it is never lost with the round, and never sent twice to the same person."""
 
-    def __init__(self, hromada: Hromada, deliveries: Deliveries) -> None:
+    def __init__(self, hromada: Hromada, deliveries: Deliveries, *,
+                 owner: str | None = None) -> None:
         self.hromada = hromada
         self.deliveries = deliveries
+        self.owner = owner or owner_id()
 
     async def tick(self) -> dict[str, int]:
-        """One pass; returns tenant id -> introductions sent."""
+        """One pass; returns tenant id -> people reached."""
         rounds = await asyncio.to_thread(coffee.run_all, self.hromada,
                                          platforms=self.deliveries.platforms())
         sent: dict[str, int] = {}
         for tenant_id, notices in rounds.items():
+            # "No match this week" goes straight out; introductions go through their claims.
             delivery = self.deliveries.for_tenant(tenant_id)
-            if delivery is None:
+            direct = [n for n in notices if not n.group]
+            if delivery is None or not direct:
                 continue
             try:
-                await delivery.notify(tenant_id, notices)
-            except Exception:
-                log.exception("coffee introductions not sent", extra={"tenant": tenant_id})
+                missed = await delivery.notify(tenant_id, direct) or []
+            except Exception:  # noqa: BLE001 - a courtesy message: logged, not retried
+                log.exception("coffee notice not sent", extra={"tenant": tenant_id})
                 continue
-            sent[tenant_id] = sum(len(n.recipients) for n in notices)
-            log.info("coffee round done", extra={"tenant": tenant_id})
+            reached = sum(len([r for r in n.recipients if r not in missed]) for n in direct)
+            if reached:
+                sent[tenant_id] = sent.get(tenant_id, 0) + reached
+        now, job = self.hromada.clock.now(), coffee.INTRODUCTION_JOB
+        owed = await asyncio.to_thread(outbox.open_claims, self.hromada.db, job, now=now,
+                                       platforms=self.deliveries.platforms())
+        for tenant_id, key in owed:
+            reached = await self._introduce(tenant_id, key, now)
+            if reached:
+                sent[tenant_id] = sent.get(tenant_id, 0) + reached
+        for tenant_id in sent:
+            log.info("coffee introductions sent", extra={"tenant": tenant_id})
         return sent
+
+    def _owed(self, tenant_id: str, key: str) -> Notice | None:
+        with self.hromada.db.uow() as session:
+            return coffee.owed_introduction(session, tenant_id, key)
+
+    async def _introduce(self, tenant_id: str, key: str, now: datetime) -> int:
+        """Send one owed introduction; the number of people it reached now."""
+        db, job = self.hromada.db, coffee.INTRODUCTION_JOB
+        delivery = self.deliveries.for_tenant(tenant_id)
+        if delivery is None or not await asyncio.to_thread(outbox.claim, db, tenant_id, job,
+                                                           key, owner=self.owner, now=now):
+            return 0
+        notice = await asyncio.to_thread(self._owed, tenant_id, key)
+        if notice is None:
+            await asyncio.to_thread(outbox.sent, db, tenant_id, job, key, owner=self.owner,
+                                    message_id="", now=now, follow_up=False)
+            return 0
+        error = ""
+        try:
+            missed = list(await delivery.notify(tenant_id, [notice]) or [])
+        except Exception as exc:  # noqa: BLE001 - nobody reached for sure: retry them all
+            missed, error = list(notice.recipients), _describe(exc)
+        got = [r for r in notice.recipients if r not in missed]
+        if not missed:
+            await asyncio.to_thread(outbox.sent, db, tenant_id, job, key, owner=self.owner,
+                                    message_id="", now=self.hromada.clock.now(),
+                                    follow_up=False)
+            return len(got)
+        if got:
+            await asyncio.to_thread(outbox.reached, db, tenant_id, job, key, owner=self.owner,
+                                    recipients=got)
+        outcome = await asyncio.to_thread(
+            outbox.failed, db, tenant_id, job, key, owner=self.owner, now=now,
+            error=error or f"not reached: {len(missed)} of {len(notice.recipients)}")
+        extra = {"tenant": tenant_id, "command": key}
+        if outcome.gave_up:
+            log.error("coffee introduction %s given up after %d tries; %d people not reached",
+                      key, outcome.attempt, len(missed), extra=extra)
+        else:
+            log.warning("coffee introduction %s not sent to %d people (try %d of %d), next "
+                        "try at %s", key, len(missed), outcome.attempt, outbox.MAX_ATTEMPTS,
+                        outcome.next_try, extra=extra)
+        return len(got)
 
 
 def batch_notices(notices: Iterable[Notice]) -> list[Notice]:

@@ -141,6 +141,10 @@ class Hromada:
                 return anonymous.ACTIONS[action_id](ctx, value)
             if action_id == "pulse.answer":
                 return pulses.press(ctx, value)
+            if action_id == "card.post":  # core.cards.REPOST: post a card that failed again
+                from core.cards import repost
+
+                return repost(ctx, value)
             if action_id == "forget-me.confirm":
                 return self._press_command(ctx, ("hromada", "forget-me"), {"confirm": value})
             if action_id == "status":

@@ -23,11 +23,12 @@ from core.context import Ctx
 from core.i18n import N_, gettext_for
 from core.replies import Field, Notice, Reply
 from core.text import Mention, Rich, UserText, fmt, join
-from storage import culture, repos
+from storage import culture, digests, repos
 from storage.culture import CoffeeMatch, CoffeeMember
 from storage.models import Member
 
 NO_REPEAT_ROUNDS = 4
+INTRODUCTION_JOB = "coffee-intro"  # one claim per group per round: sent once, retried
 ATTEMPTS = 40
 
 Pair = frozenset[int]
@@ -174,9 +175,13 @@ def run_all(target: HasStore, when: datetime | None = None, *,
 
 
 def _run(session: Session, tenant_id: str, key: str, *, seed: int | str | None,
-         when: datetime | None, tr: NullTranslations | None = None,
+         when: datetime | None, tr: NullTranslations | None = None, inline: bool = False,
          ) -> tuple[list[list[int]], list[Notice]] | None:
-    """The round itself: (groups, notices); None when this tenant already ran this key."""
+    """The round itself: (groups, notices); None when this tenant already ran this key.
+
+    The introductions are recorded as owed, for the scheduler's coffee runner to send;
+    ``inline``: the caller's reply carries them and the adapter sends them now (``/coffee
+    pair``), so they are recorded as sent and the runner never sends them again."""
     when = when or datetime.now(UTC)
     tenant = repos.ensure_tenant(session, tenant_id)
     tr = tr or gettext_for(tenant.language)
@@ -193,11 +198,36 @@ def _run(session: Session, tenant_id: str, key: str, *, seed: int | str | None,
             session.add(CoffeeMatch(round_id=round_id, member_id=member_id, tenant_id=tenant_id,
                                     group_no=n))
     session.flush()
+    # Each introduction is owed from now on, in the round's own transaction: whoever sends
+    # it later (this process or another, now or after a failure) finds it here.
+    for n in range(1, len(groups) + 1):
+        digests.pending(session, tenant_id=tenant_id, job=INTRODUCTION_JOB,
+                        period_key=f"{key}#{n}", now=when, settled=inline)
     notices = [introduction(tr, [members[i] for i in g]) for g in groups]
     if left:
         notices.append(Notice(tuple(members[i].user_id for i in left), Rich((tr.gettext(N_(
             "☕ No new coffee match for you this week; you are in the next round.")),))))
     return groups, notices
+
+
+def owed_introduction(session: Session, tenant_id: str, claim_key: str) -> Notice | None:
+    """An owed introduction (claim key ``<round>#<group>``) for the members it has not reached
+    yet; None when nobody is left to tell. Once some were told, the rest hear it one by one."""
+    round_key_, _, group = claim_key.partition("#")
+    if not group.isdigit():
+        return None
+    ids = culture.group_members(session, tenant_id, round_key_, int(group))
+    members = repos.members_by_ids(session, tenant_id, ids)
+    row = digests.claim_row(session, tenant_id=tenant_id, job=INTRODUCTION_JOB,
+                            period_key=claim_key)
+    reached = set(filter(None, (row.reached if row is not None else "").split(",")))
+    tenant = repos.ensure_tenant(session, tenant_id)
+    group_members = [members[i] for i in ids if i in members and not members[i].former]
+    notice = introduction(gettext_for(tenant.language), group_members)
+    left = tuple(r for r in notice.recipients if r not in reached)
+    if not left:
+        return None
+    return Notice(left, notice.text, group=notice.group and not reached)
 
 
 def introduction(tr: NullTranslations, group: list[Member]) -> Notice:
@@ -266,7 +296,8 @@ def status(ctx: Ctx) -> Reply:
 @REGISTRY.command("coffee pair", help=N_("Run this week's coffee round now."), moderator=True)
 def pair_now(ctx: Ctx) -> Reply:
     key = round_key(ctx.now)
-    done = _run(ctx.session, ctx.tenant_id, key, seed=None, when=ctx.now, tr=ctx.translations)
+    done = _run(ctx.session, ctx.tenant_id, key, seed=None, when=ctx.now, tr=ctx.translations,
+                inline=True)
     if done is None:
         return Reply(text=ctx.t(N_("This week's coffee round ({key}) already ran."), key=key))
     groups, notices = done

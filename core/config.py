@@ -53,19 +53,6 @@ class Settings(BaseSettings):
 
         return self.database_url or default_url(self.data_dir)
 
-    def secret_bytes(self) -> bytes:
-        """The key for anonymous-author hashes: from the environment, else the data dir."""
-        if self.secret_key is not None:
-            return self.secret_key.get_secret_value().encode()
-        import secrets
-
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        path = self.data_dir / "secret.key"
-        if not path.exists():
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
-        return path.read_text().strip().encode()
-
     def masked(self) -> dict[str, str]:
         """The effective configuration, secrets shown only as set or unset."""
         out: dict[str, str] = {}

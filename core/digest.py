@@ -1,8 +1,9 @@
 """The weekly digest: one platform-neutral reply that pulls every part of Hromada together.
 
-Sections, in this order, each left out when empty: top ideas of the week by net votes; status
-changes; new and escalated risks by likelihood × impact; new knowledge; open leadership
-questions by votes; pulse results that passed the threshold; kudos by value; participation.
+Sections, in this order, each left out when empty: top ideas of the week by net votes; the
+week's new ideas nobody has voted on yet (so somebody sees them and votes); status changes;
+new and escalated risks by likelihood × impact; new knowledge; open leadership questions by
+votes; pulse results that passed the threshold; kudos by value; participation.
 Every number comes from an SQL aggregate; no section loads every row of a table. A weekly build
 runs two statements, built once: the week's vote aggregate for the top ideas, and one UNION ALL
 of every other section (participation's stored weeks and its last week included); weeks not
@@ -73,6 +74,7 @@ _RATING = re.compile(r"^\s*(\?|\d)×(\?|\d)\s*→\s*(\d)×(\d)\s*$")
 
 SECTION_TITLES = (
     N_("Top ideas of the week"),
+    N_("New ideas waiting for your vote"),
     N_("Status changes"),
     N_("New and escalated risks"),
     N_("New knowledge"),
@@ -378,6 +380,12 @@ def _in_order(*keys: Any) -> Any:
 
 
 _WEEK = union_all(
+    # The week's new ideas nobody has voted on yet, so that someone sees them and votes.
+    _branch("unvoted", select(*_COLS, func.count().over().label("n1"))
+        .where(_I.tenant_id == _TID, _I.kind == "idea", _I.created_at >= _START,
+               _I.created_at < _END, _I.status.not_in(_consts(IDEA_GONE)),
+               ~select(_V.id).where(_V.item_id == _I.id).exists())
+        .order_by(_I.number).limit(LIST)),
     _branch("changes", select(
         *_COLS, _S.old_status.label("a"), _S.new_status.label("b"),
         func.count().over().label("n1"), _in_order(_S.created_at, _S.id).label("n2"))
@@ -435,6 +443,7 @@ _WEEK = union_all(
 class _Week:
     """The rows of every merged section, as the per-section functions would return them."""
 
+    unvoted: tuple[list[Any], int]
     changes: tuple[list[Any], int]
     risks: list[tuple[Any, str, int]]
     snippets: tuple[list[Any], int]
@@ -457,10 +466,12 @@ def _week(session: Session, tenant: Tenant, period: Period, bounds: list[datetim
             known[row.n2] = {str(k): int(v) for k, v in json.loads(row.a).items()}
     changes = sorted(by.get("changes", []), key=lambda r: r.n2)
     snippets = sorted(by.get("snippet", []), key=lambda r: r.number)
+    unvoted = sorted(by.get("unvoted", []), key=lambda r: r.number)
     grid = [[0] * 5 for _ in range(5)]
     for row in by.get("grid", []):
         grid[int(row.likelihood) - 1][int(row.impact) - 1] = int(row.n1)
     return _Week(
+        unvoted=(unvoted, int(unvoted[0].n1) if unvoted else 0),
         changes=(changes, int(changes[0].n1) if changes else 0),
         risks=_risk_list(by.get("risk", []),
                          sorted(by.get("rated", []), key=lambda r: r.n2), note="a"),
@@ -494,6 +505,19 @@ def scheduled_digest(session: Session, tenant_id: str, period: Period, *,
                                                now=now)
 
 
+def scheduled_picture(session: Session, tenant_id: str, key: str, *,
+                      image_dir: Path | None = None,
+                      now: datetime | None = None) -> Reply | None:
+    """The digest of a period already posted, drawn again for its picture (a follow-up that
+    failed before); None when the tenant or the period is gone or there is no picture."""
+    tenant = session.get(Tenant, tenant_id)
+    period = schedule.period_of_key(tenant, key) if tenant is not None else None
+    if tenant is None or period is None:
+        return None
+    reply = build_digest(session, tenant, period, image_dir=image_dir, now=now)
+    return reply if reply.image is not None else None
+
+
 def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
                  image_dir: Path | None = None, now: datetime | None = None) -> Reply:
     """The digest of one tenant for one period, in the tenant's language.
@@ -520,8 +544,11 @@ def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
     bounds = schedule.weeks_before(period, TREND_WEEKS)
     week = _week(session, tenant, period, bounds)
 
+    unvoted, total = week.unvoted
+    add(SECTION_TITLES[1], [_title(row) for row in unvoted] + _more(w, len(unvoted), total))
+
     changes, total = week.changes
-    add(SECTION_TITLES[1], [
+    add(SECTION_TITLES[2], [
         _title(row) + w.t(N_(": {old} → {new}"), old=w._(row.a), new=w._(row.b))
         for row in changes] + _more(w, len(changes), total))
 
@@ -532,25 +559,25 @@ def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
         tail = w._("new this week") if how == "new" else w.t(N_("escalated from {before}"),
                                                    before=how).plain()
         risk_rows.append(_title(item) + Rich((f" · {rating} · {tail}",)))
-    add(SECTION_TITLES[2], risk_rows)
+    add(SECTION_TITLES[3], risk_rows)
 
     snippets, total = week.snippets
-    add(SECTION_TITLES[3], [_title(s) for s in snippets] + _more(w, len(snippets), total))
+    add(SECTION_TITLES[4], [_title(s) for s in snippets] + _more(w, len(snippets), total))
 
-    add(SECTION_TITLES[4], [_title(q) + Rich((f" · {score:+d}",))
+    add(SECTION_TITLES[5], [_title(q) + Rich((f" · {score:+d}",))
                             for q, score in week.questions])
 
     pulse_rows = []
     for item, result in week.pulses:
         overall, _depts = pulses.describe(w.tr, result)
         pulse_rows.append(_title(item) + Rich((": ",)) + overall)
-    add(SECTION_TITLES[5], pulse_rows)
+    add(SECTION_TITLES[6], pulse_rows)
 
-    add(SECTION_TITLES[6], [Rich((f"#{value}: {n}",))
+    add(SECTION_TITLES[7], [Rich((f"#{value}: {n}",))
                             for value, n in week.kudos])
 
     weeks = participation(session, tid, bounds, now=now, read=week.participation)
-    add(SECTION_TITLES[7], _participation_rows(w, weeks[-1], weeks[-2], tenant.anonymity_k))
+    add(SECTION_TITLES[8], _participation_rows(w, weeks[-1], weeks[-2], tenant.anonymity_k))
 
     reply = Reply(
         title=w.t(N_("Weekly digest: {start} – {end}"),

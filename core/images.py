@@ -6,7 +6,10 @@ numbers always give the same bytes. Files are named by their content, so writing
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Sequence
@@ -143,8 +146,22 @@ def png_bytes(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+@cache
 def default_dir() -> Path:
-    return Path(tempfile.gettempdir()) / "hromada-images"
+    """This process's own picture directory: a fresh ``mkdtemp`` (mode 0700, unpredictable
+    name), so no other local user can plant or swap the picture a digest posts."""
+    path = Path(tempfile.mkdtemp(prefix="hromada-images-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+def _private(folder: Path) -> Path:
+    """Create ``folder`` for pictures as 0700; refuse one another user could write to."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = folder.stat()
+    if st.st_uid != os.getuid() or st.st_mode & 0o022:
+        raise PermissionError(f"picture directory {folder} is not private to this user")
+    return folder
 
 
 def key_of(*parts: object) -> str:
@@ -154,7 +171,7 @@ def key_of(*parts: object) -> str:
 
 def existing(name: str, key: str, directory: Path | None = None) -> Path | None:
     """The file already drawn from the same inputs, if any: drawing and encoding cost ~15 ms."""
-    path = (directory or default_dir()) / f"{name}-{key}.png"
+    path = _private(directory or default_dir()) / f"{name}-{key}.png"
     return path if path.exists() else None
 
 
@@ -162,8 +179,7 @@ def save(img: Image.Image, name: str, directory: Path | None = None, *,
          key: str | None = None) -> Path:
     """Write a PNG named by its inputs' ``key`` (or its content); the same picture once."""
     data = png_bytes(img)
-    folder = directory or default_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _private(directory or default_dir())
     path = folder / f"{name}-{key or hashlib.sha256(data).hexdigest()[:16]}.png"
     if not path.exists():
         tmp = path.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp")

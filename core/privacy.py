@@ -19,16 +19,17 @@ from sqlalchemy import delete, select, update
 from core import items, pulses
 from core.commands import REGISTRY
 from core.context import Ctx, split_list
-from core.i18n import N_
+from core.i18n import N_, available_languages, gettext_for
 from core.people import profile_fields
 from core.registry import P, Param
 from core.replies import Action, Field, Line, Reply
-from core.text import Rich, UserText
+from core.text import Rich, UserText, fmt
 from storage import culture, repos
 from storage.culture import CoffeeMember
 from storage.models import Draft, Item, Member, StatusChange, Vote
 
 FORMER = "former member"
+OWNER_NOTE = N_("owner: {name}")  # the note /risk owner records (core/risks.py)
 Eraser = Callable[[Ctx, Member], None]
 ERASERS: list[Eraser] = []  # extra "delete this member's data" hooks from other features
 
@@ -197,17 +198,29 @@ def erase(ctx: Ctx) -> int:
 
 
 def _scrub_name(ctx: Ctx, name: str) -> None:
-    """The name as the bot itself wrote it: snippet sources and status-history notes."""
+    """The name where the bot itself wrote it, and only there: a snippet's source author
+    (the whole field) and a risk's "owner: <name>" note (the whole note, in any language).
+
+    Never a substring of anyone's words: a moderator's note "Annual planning" stays as written
+    when Ann leaves.
+    """
     session, tenant_id = ctx.session, ctx.tenant_id
     session.execute(
         update(Item).where(Item.tenant_id == tenant_id,  # type: ignore[arg-type]
                            Item.source_author == name)  # type: ignore[arg-type]
         .values(source_author=FORMER))
+    owner_notes = {_owner_note(language, name): _owner_note(language, FORMER)
+                   for language in available_languages()}
     notes = session.execute(
-        select(StatusChange).where(StatusChange.tenant_id == tenant_id,
-                                   StatusChange.note.contains(name))  # type: ignore[attr-defined]
+        select(StatusChange).where(
+            StatusChange.tenant_id == tenant_id,  # type: ignore[arg-type]
+            StatusChange.note.in_(list(owner_notes)))  # type: ignore[attr-defined]
     ).scalars()
     for change in notes:
-        change.note = change.note.replace(name, FORMER)
+        change.note = owner_notes[change.note]
         session.add(change)
 
+
+def _owner_note(language: str, name: str) -> str:
+    """The note ``/risk owner`` records, as written in ``language``."""
+    return fmt(gettext_for(language).gettext(OWNER_NOTE), name=name).plain()

@@ -161,6 +161,16 @@ def current_period(tenant: Tenant, now: datetime) -> Period:
     return period_ending(end, tenant.digest_tz)
 
 
+def period_of_key(tenant: Tenant, key: str) -> Period | None:
+    """The scheduled period named ``key`` (its local end date), at the tenant's digest time."""
+    try:
+        day = date.fromisoformat(key)
+    except ValueError:
+        return None
+    return period_ending(local_at(day, tenant.digest_time, zone_of(tenant.digest_tz)),
+                         tenant.digest_tz)
+
+
 def preview_period(tenant: Tenant, now: datetime) -> Period:
     """The seven days up to now, for ``/digest preview``."""
     return period_ending(now, tenant.digest_tz, key="preview")

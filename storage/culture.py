@@ -249,6 +249,17 @@ def matches_of(session: Session, tenant_id: str, member_id: int) -> list[tuple[s
     return out
 
 
+def group_members(session: Session, tenant_id: str, round_key: str, group_no: int) -> list[int]:
+    """The members of one group of one round, by member id."""
+    return [int(m) for m in session.execute(
+        select(CoffeeMatch.member_id)
+        .join(CoffeeRound, CoffeeRound.id == CoffeeMatch.round_id)  # type: ignore[arg-type]
+        .where(CoffeeMatch.tenant_id == tenant_id, CoffeeRound.tenant_id == tenant_id,
+               CoffeeRound.round_key == round_key, CoffeeMatch.group_no == group_no)
+        .order_by(CoffeeMatch.member_id)
+    ).scalars()]
+
+
 def coffee_tenants(session: Session) -> list[str]:
     """Tenants where anyone takes part in coffee pairing: the ones a weekly round is for.
 

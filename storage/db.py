@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 log = logging.getLogger(__name__)
@@ -130,12 +132,14 @@ def at_head(engine: Engine) -> bool:
 
 
 def upgrade(url: str, revision: str = "heads", *, secret: bytes | None = None) -> None:
-    """``secret`` lets data migrations that need the deployment key (token encryption) run."""
+    """Migrate to ``revision``; processes starting together run each migration once.
+    ``secret`` lets data migrations that need the deployment key (token encryption) run."""
     from alembic import command
 
     cfg = alembic_config(url)
     cfg.attributes["secret"] = secret
-    command.upgrade(cfg, revision)
+    with migration_lock(url):
+        command.upgrade(cfg, revision)
 
 
 def downgrade(url: str, revision: str, *, secret: bytes | None = None) -> None:
@@ -143,4 +147,40 @@ def downgrade(url: str, revision: str, *, secret: bytes | None = None) -> None:
 
     cfg = alembic_config(url)
     cfg.attributes["secret"] = secret
-    command.downgrade(cfg, revision)
+    with migration_lock(url):
+        command.downgrade(cfg, revision)
+
+
+MIGRATION_LOCK = 0x68726D_6461  # "hrmda": the advisory lock id migrations take on PostgreSQL
+
+
+@contextmanager
+def migration_lock(url: str) -> Iterator[None]:
+    """Hold the store's migration lock: the next process waits, then finds nothing to do.
+
+    PostgreSQL: a session advisory lock on its own connection. SQLite: an exclusive ``flock``
+    on a file beside the database (a write transaction would block Alembic's own connection).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            yield
+            return
+        with open(f"{database}.migrate-lock", "a+b") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        return
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+    finally:
+        engine.dispose()

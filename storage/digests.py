@@ -2,6 +2,15 @@
 
 A process claims a period before it posts; the claim carries a lease. When the process dies
 before it marks the claim done, another process takes the claim over once the lease expired.
+
+Exactly once: the moment a post succeeded its message id is written into the claim (``sent``),
+before anything else that could fail; from then on the period is settled and the message is
+never posted again. What follows the post (the digest's picture) is retried on its own
+(status ``picture``), bounded, and given up with a logged error. A failure before the post gives
+the claim back with a backoff (``lease_until`` in the future), bounded by ``attempts``, then
+``failed``. The one window left: a process killed after the platform accepted the post and
+before that one UPDATE committed; its claim is taken over when the lease expires and posted
+again. The window is one round trip to the store.
 Every function here is one or two write statements, never a read then a write: on SQLite a
 read transaction that later writes can fail when another process wrote in between.
 """
@@ -10,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Column, DateTime, Index, UniqueConstraint, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,7 +28,9 @@ from sqlmodel import Field, Session, SQLModel
 from storage.models import _ts, utcnow
 
 CLAIMED = "claimed"
+PICTURE = "picture"  # the message is out and recorded; its picture follows (retried on its own)
 POSTED = "posted"
+FAILED = "failed"  # every attempt before the post failed: given up, logged
 SKIPPED = "skipped"  # a period that must not go out (the schedule was just set or moved)
 
 
@@ -39,6 +50,13 @@ class JobClaim(SQLModel, table=True):
     lease_until: datetime = Field(sa_column=_ts(nullable=False))
     claimed_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     done_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # The delivered message (Slack ts, Discord message id), recorded the moment the post
+    # succeeded: a claim that has one is never posted again.
+    message_id: str | None = Field(default=None, max_length=100)
+    # For a notice claim: recipients already reached, comma-separated, never messaged again.
+    reached: str = Field(default="", max_length=2000)
+    picture_tries: int = 0
+    error: str = Field(default="", max_length=200)
 
 
 class ParticipationWeek(SQLModel, table=True):
@@ -143,6 +161,125 @@ def finish(session: Session, *, tenant_id: str, job: str, period_key: str, owner
         .returning(JobClaim.id)  # type: ignore[arg-type]
     )
     return session.execute(stmt).first() is not None
+
+
+def sent(session: Session, *, tenant_id: str, job: str, period_key: str, owner: str,
+         message_id: str, now: datetime, lease_until: datetime, follow_up: bool) -> bool:
+    """Record the delivered message at once: the period is settled and never posted again.
+
+    ``follow_up``: something still goes after the message (the picture); the claim stays ours
+    until ``lease_until`` while we send it. Any process's live claim is recorded, so a lease
+    lost during a slow post still ends as one recorded message.
+    """
+    stmt = (
+        update(JobClaim)
+        .where(*_key(tenant_id, job, period_key))  # type: ignore[arg-type]
+        .where(JobClaim.status == CLAIMED)  # type: ignore[arg-type]
+        .values(status=PICTURE if follow_up else POSTED, message_id=message_id[:100],
+                owner=owner, lease_until=lease_until, done_at=None if follow_up else now,
+                error="")
+        .returning(JobClaim.id)  # type: ignore[arg-type]
+    )
+    return session.execute(stmt).first() is not None
+
+
+def retry_later(session: Session, *, tenant_id: str, job: str, period_key: str, owner: str,
+                now: datetime, until: datetime, error: str, give_up: bool) -> None:
+    """A failure before the post: try again after ``until``, or give up (``failed``)."""
+    values: dict[str, object] = {"lease_until": until, "error": error[:200]}
+    if give_up:
+        values.update(status=FAILED, done_at=now)
+    session.execute(
+        update(JobClaim)
+        .where(*_key(tenant_id, job, period_key))  # type: ignore[arg-type]
+        .where(JobClaim.status == CLAIMED, JobClaim.owner == owner)  # type: ignore[arg-type]
+        .values(**values)
+    )
+
+
+def claim_follow_up(session: Session, *, tenant_id: str, job: str, period_key: str,
+                    owner: str, now: datetime, lease_until: datetime) -> str | None:
+    """Take a posted claim whose picture is still due; its message id, or None when not ours."""
+    stmt = (
+        update(JobClaim)
+        .where(*_key(tenant_id, job, period_key))  # type: ignore[arg-type]
+        .where(JobClaim.status == PICTURE, JobClaim.lease_until < now)  # type: ignore[arg-type]
+        .values(owner=owner, lease_until=lease_until)
+        .returning(JobClaim.message_id)  # type: ignore[arg-type]
+    )
+    row = session.execute(stmt).first()
+    return None if row is None else str(row[0])
+
+
+def follow_up_done(session: Session, *, tenant_id: str, job: str, period_key: str, owner: str,
+                   now: datetime, error: str = "") -> None:
+    """The picture went out (or was given up, with ``error``): the claim is posted."""
+    session.execute(
+        update(JobClaim)
+        .where(*_key(tenant_id, job, period_key))  # type: ignore[arg-type]
+        .where(JobClaim.status == PICTURE, JobClaim.owner == owner)  # type: ignore[arg-type]
+        .values(status=POSTED, done_at=now, error=error[:200])
+    )
+
+
+def follow_up_failed(session: Session, *, tenant_id: str, job: str, period_key: str,
+                     owner: str, until: datetime, error: str) -> None:
+    """The picture failed: count it and try again after ``until``; the message stays."""
+    session.execute(
+        update(JobClaim)
+        .where(*_key(tenant_id, job, period_key))  # type: ignore[arg-type]
+        .where(JobClaim.status == PICTURE, JobClaim.owner == owner)  # type: ignore[arg-type]
+        .values(picture_tries=JobClaim.picture_tries + 1, lease_until=until,
+                error=error[:200])
+    )
+
+
+def follow_ups_due(session: Session, *, job: str, now: datetime,
+                   tenant_ids: Iterable[str] | None = None) -> list[JobClaim]:
+    """Posted claims whose follow-up (the picture) is due now, oldest first."""
+    stmt = select(JobClaim).where(JobClaim.job == job, JobClaim.status == PICTURE,
+                                  JobClaim.lease_until < now)  # type: ignore[arg-type]
+    if tenant_ids is not None:
+        stmt = stmt.where(JobClaim.tenant_id.in_(list(tenant_ids)))  # type: ignore[attr-defined]
+    return list(session.execute(stmt.order_by(JobClaim.id)).scalars())  # type: ignore[arg-type]
+
+
+def open_claims(session: Session, *, job: str, now: datetime,
+                tenant_ids: Iterable[str] | None = None) -> list[JobClaim]:
+    """Claims of ``job`` not settled and not held by a live lease (pending or to retry)."""
+    stmt = select(JobClaim).where(JobClaim.job == job, JobClaim.status == CLAIMED,
+                                  JobClaim.lease_until < now)  # type: ignore[arg-type]
+    if tenant_ids is not None:
+        stmt = stmt.where(JobClaim.tenant_id.in_(list(tenant_ids)))  # type: ignore[attr-defined]
+    return list(session.execute(stmt.order_by(JobClaim.id)).scalars())  # type: ignore[arg-type]
+
+
+def pending(session: Session, *, tenant_id: str, job: str, period_key: str,
+            now: datetime, settled: bool = False) -> None:
+    """A claim for work still to do (a notice to send), due at once; kept if it exists.
+    ``settled``: the caller delivers it itself right now, so nobody else ever sends it."""
+    due = now - timedelta(seconds=1)  # claimable by a tick at this same instant
+    session.execute(_insert(session).values(
+        tenant_id=tenant_id, job=job, period_key=period_key,
+        status=POSTED if settled else CLAIMED, owner="", attempts=0, lease_until=due,
+        claimed_at=now, done_at=now if settled else None).on_conflict_do_nothing())
+
+
+def claim_row(session: Session, *, tenant_id: str, job: str, period_key: str) -> JobClaim | None:
+    return session.execute(
+        select(JobClaim).where(*_key(tenant_id, job, period_key))  # type: ignore[arg-type]
+    ).scalars().first()
+
+
+def reached_some(session: Session, *, tenant_id: str, job: str, period_key: str, owner: str,
+                 reached: Iterable[str]) -> None:
+    """Remember who a notice already reached, so a retry never messages them again."""
+    session.execute(
+        update(JobClaim)
+        .where(*_key(tenant_id, job, period_key))  # type: ignore[arg-type]
+        .where(JobClaim.status == CLAIMED, JobClaim.owner == owner)  # type: ignore[arg-type]
+        .values(reached=",".join(reached)[:2000])
+    )
 
 
 def release(session: Session, *, tenant_id: str, job: str, period_key: str, owner: str,

@@ -26,11 +26,18 @@ class ConsoleDelivery:
         self._ = words
         self.posted: list[tuple[str, str, Reply]] = []
 
-    async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> None:
+    async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> str:
         self.posted.append((tenant_id, channel_id, reply))
         print(render_post(reply, channel_id, self._), file=self.out, flush=True)
+        return str(len(self.posted))
 
-    async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
+    async def post_picture(self, tenant_id: str, channel_id: str, message_id: str,
+                           reply: Reply) -> None:
+        if reply.image is not None:
+            print(f"[#{channel_id}] " + self._(N_("(picture written to {path})")).format(
+                path=reply.image), file=self.out, flush=True)
+
+    async def notify(self, tenant_id: str, notices: list[Notice]) -> list[str]:
         """A line per recipient; one line naming them all for a group notice (as a group DM)."""
         for notice in notices:
             if notice.sealed:  # to an anonymous author: never named
@@ -42,6 +49,7 @@ class ConsoleDelivery:
                 print(self._(N_("→ DM to {to}: {text}")).format(
                     to=", ".join(self.names.get(u, u) for u in people),
                     text=notice.text.plain()), file=self.out, flush=True)
+        return []
 
 
 def render_post(reply: Reply, channel_id: str, _: Callable[[str], str] = _same) -> str:

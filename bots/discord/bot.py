@@ -24,6 +24,7 @@ from bots.discord.commands import CatalogTranslator, build_tree
 from bots.discord.lifecycle import register_lifecycle
 from bots.discord.render import NO_MENTIONS, parse_custom_id, render
 from bots.words import discord_words
+from core import cards
 from core.app import Hromada
 from core.context import Actor
 from core.errors import HromadaError, InvalidInput
@@ -291,13 +292,23 @@ class Adapter:
         """
         if reply.visibility is Visibility.PUBLIC and interaction.channel_id is not None:
             # Both at once: on a real network each is a round trip to Discord.
+            tenant_id = f"discord:{interaction.guild_id}"
             private = render(reply.private).send_kwargs() if reply.private is not None else {
                 "content": ack}
             results = await asyncio.gather(
                 self._send_private(interaction, private, deferred),
-                self.delivery.post(f"discord:{interaction.guild_id}",
-                                   reply.channel or str(interaction.channel_id), reply),
+                self.delivery.post(tenant_id, reply.channel or str(interaction.channel_id),
+                                   reply),
                 return_exceptions=True)
+            posted = results[1]
+            if isinstance(posted, discord.HTTPException) and reply.item_id is not None:
+                # The card did not reach the channel (discord.py already retried 5xx): its
+                # author gets it privately with "Post it again", never an unreachable item.
+                log.warning("item card not posted: %s", posted,
+                            extra={"request_id": str(interaction.id), "tenant": tenant_id})
+                private = await asyncio.to_thread(self._not_posted, tenant_id, reply)
+                await interaction.edit_original_response(**render(private).send_kwargs())
+                results[1] = None
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
@@ -307,6 +318,11 @@ class Adapter:
             await interaction.edit_original_response(**out.send_kwargs())
             return
         await interaction.response.send_message(ephemeral=True, **out.send_kwargs())
+
+    def _not_posted(self, tenant_id: str, reply: Reply) -> Reply:
+        assert reply.item_id is not None
+        tr = gettext_for(self.hromada.language(tenant_id))
+        return cards.not_posted(tr, reply, self.hromada.item_ref(tenant_id, reply.item_id))
 
     async def _send_private(self, interaction: discord.Interaction, kwargs: dict[str, Any],
                             deferred: bool) -> None:

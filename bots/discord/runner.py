@@ -56,7 +56,7 @@ class DiscordDelivery:
         self.hromada = hromada
 
     async def post(self, tenant_id: str, channel_id: str, reply: Reply, *,
-                   reference: discord.Message | None = None) -> int:
+                   reference: discord.Message | None = None) -> str:
         """Post publicly; an item card is attached to its item so reactions on it count."""
         channel = self.client.get_partial_messageable(int(channel_id))
         kwargs: dict[str, Any] = render(reply).send_kwargs()
@@ -70,13 +70,28 @@ class DiscordDelivery:
         if reply.item_id is not None:
             await asyncio.to_thread(self.hromada.attach_message, tenant_id, reply.item_id,
                                     channel_id, str(message.id))
-        return message.id
+        return str(message.id)
 
-    async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
+    async def post_picture(self, tenant_id: str, channel_id: str, message_id: str,
+                           reply: Reply) -> None:
+        """The picture as its own message, replying to the posted one (the digest)."""
+        if reply.image is None:
+            return
+        channel = self.client.get_partial_messageable(int(channel_id))
+        reference = discord.MessageReference(message_id=int(message_id),
+                                             channel_id=int(channel_id),
+                                             fail_if_not_exists=False)
+        await channel.send(file=discord.File(reply.image, filename=reply.image.name),
+                           reference=reference, mention_author=False,
+                           allowed_mentions=NO_MENTIONS)
+
+    async def notify(self, tenant_id: str, notices: list[Notice]) -> list[str]:
         """One direct message per recipient per notice; one failure does not stop the rest.
+        Returns the recipients not reached.
 
         A group notice (a coffee introduction) goes the same way: Discord bots cannot open group
         DMs, and the text already names everyone in the group."""
+        missed: list[str] = []
         for notice in notices:
             text = notice_text(notice)
             for user_id in notice.recipients:
@@ -90,6 +105,8 @@ class DiscordDelivery:
                     log.warning("direct message to %s failed: %s",
                                 "an anonymous author" if notice.sealed else user_id, exc,
                                 extra={"tenant": tenant_id})
+                    missed.append(user_id)
+        return missed
 
 
 def _token(settings: Settings) -> str:

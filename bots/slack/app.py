@@ -41,6 +41,7 @@ from bots.slack import render
 from bots.slack.installations import DbInstallationStore, DbStateStore
 from bots.slack.lifecycle import register_lifecycle, reinstalled
 from bots.words import slack_words
+from core import cards
 from core.app import Hromada
 from core.config import Settings
 from core.context import Actor
@@ -77,6 +78,9 @@ GROUP_DM_LIMIT = 8  # members of one Slack group DM besides the bot
 BOT_EVENTS = ("app_home_opened", "reaction_added", "reaction_removed", "app_uninstalled",
               "tokens_revoked")
 
+CARD_TRIES = 3  # an item card's post, before its author gets a "Post it again" button
+CARD_BACKOFF = 0.25  # seconds before the second try of a card or a notice; doubling
+NOTICE_TRIES = 3  # a direct message (a status notice, an introduction) within one delivery
 CANNOT_READ = N_("I could not read that message; invite me to the channel and try again.")
 NOT_IN_CHANNEL = N_("I am not in this channel, so only you see this. Invite me with "
                     "/invite @Hromada to post here.")
@@ -354,19 +358,31 @@ class SlackBot:
         if reply.visibility is Visibility.PUBLIC and channel:
             try:
                 await post_reply(client, self.hromada, tenant, reply.channel or channel, reply,
-                                 run=self.in_pool)
+                                 run=self.in_pool,
+                                 tries=CARD_TRIES if reply.item_id is not None else 1)
                 if reply.private is not None and respond is not None:
                     await respond(response_type="ephemeral", replace_original=replace,
                                   **render.message(reply.private))
                 elif replace and respond is not None:
                     await respond(delete_original=True)
-            except SlackApiError as exc:
-                refused = refusal(exc)
-                if refused is None or (respond is None and user is None):
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                refused = refusal(exc) if isinstance(exc, SlackApiError) else None
+                if reply.item_id is not None and (respond is not None or user):
+                    # The card did not reach the channel: its author gets it privately with
+                    # "Post it again" (and Slack's reason), never an unreachable item.
+                    log.warning("item card not posted: %s", _describe(exc),
+                                extra={"tenant": tenant, "request_id": request_id})
+                    private = await self.in_pool(self._not_posted, tenant, reply)
+                    hint = await self.translate(tenant, REFUSALS[refused[1]]) if refused else ""
+                    await self.tell(client, tenant, private, user=user or "", channel=channel,
+                                    respond=respond, hint=hint, replace=replace,
+                                    request_id=request_id)
+                elif refused is None or (respond is None and user is None):
                     raise
-                await self.refused(client, tenant, refused, reply=reply, channel=channel,
-                                   user=user or "", respond=respond, replace=replace,
-                                   request_id=request_id)
+                else:
+                    await self.refused(client, tenant, refused, reply=reply, channel=channel,
+                                       user=user or "", respond=respond, replace=replace,
+                                       request_id=request_id)
         elif respond is not None:
             await respond(response_type="ephemeral", replace_original=replace,
                           **render.message(reply))
@@ -413,6 +429,11 @@ class SlackBot:
             await client.chat_postMessage(channel=opened["channel"]["id"], **msg)
         except SlackApiError as exc:
             log.warning("member not reached: %s", exc.response.get("error"), extra=extra)
+
+    def _not_posted(self, tenant: str, reply: Reply) -> Reply:
+        assert reply.item_id is not None
+        tr = gettext_for(self.hromada.language(tenant))
+        return cards.not_posted(tr, reply, self.hromada.item_ref(tenant, reply.item_id))
 
     # -- buttons ---------------------------------------------------------------------
 
@@ -620,30 +641,66 @@ async def fetch_message(client: AsyncWebClient, channel: str, ts: str) -> dict[s
 
 async def post_reply(client: AsyncWebClient, hromada: Hromada, tenant: str, channel: str,
                      reply: Reply, *, thread_ts: str | None = None,
-                     run: Callable[..., Awaitable[Any]] = asyncio.to_thread) -> str:
-    """Post a reply as a bot message; attach it to its item; upload its image. Returns the ts."""
+                     run: Callable[..., Awaitable[Any]] = asyncio.to_thread,
+                     tries: int = 1) -> str:
+    """Post a reply as a bot message; attach it to its item; upload its image. Returns the ts.
+
+    ``tries``: how often a transient failure of the post itself (a 5xx, a dropped connection)
+    is tried, with a short backoff; a refusal (``not_in_channel``, …) is never retried."""
     kwargs: dict[str, Any] = render.message(reply)
     if thread_ts:
         kwargs["thread_ts"] = thread_ts
-    posted = await client.chat_postMessage(channel=channel, unfurl_links=False, **kwargs)
+    for attempt in range(1, tries + 1):
+        try:
+            posted = await client.chat_postMessage(channel=channel, unfurl_links=False, **kwargs)
+            break
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            if attempt == tries or not _transient(exc):
+                raise
+            log.warning("post failed (try %d of %d), trying again: %s", attempt, tries,
+                        _describe(exc), extra={"tenant": tenant})
+            await asyncio.sleep(CARD_BACKOFF * 2 ** (attempt - 1))
     ts = str(posted["ts"])
     channel_id = str(posted.get("channel") or channel)
     if reply.item_id is not None:
         await run(hromada.attach_message, tenant, reply.item_id, channel_id, ts)
     if reply.image is not None:
-        await client.files_upload_v2(channel=channel_id, file=str(reply.image),
-                                     filename=reply.image.name,
-                                     title=reply.title.plain() if reply.title else reply.image.stem,
-                                     thread_ts=thread_ts)
+        await upload_image(client, channel_id, reply, thread_ts=thread_ts)
     return ts
 
 
-async def notify(client: AsyncWebClient, notices: list[Notice]) -> None:
+def _transient(exc: Exception) -> bool:
+    """A failure worth another try: the network, or Slack's own 5xx; never a refusal."""
+    if isinstance(exc, SlackApiError):
+        return exc.response.status_code >= 500 or exc.response.get("error") in (
+            "internal_error", "fatal_error", "service_unavailable", "request_timeout")
+    return True
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"{exc.response.status_code} {exc.response.get('error')}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+async def upload_image(client: AsyncWebClient, channel: str, reply: Reply, *,
+                       thread_ts: str | None) -> None:
+    """Upload ``reply.image``'s bytes (read here, so no path is handed on) into a channel."""
+    assert reply.image is not None
+    await client.files_upload_v2(channel=channel, file=reply.image.read_bytes(),
+                                 filename=reply.image.name,
+                                 title=reply.title.plain() if reply.title else reply.image.stem,
+                                 thread_ts=thread_ts)
+
+
+async def notify(client: AsyncWebClient, notices: list[Notice]) -> list[str]:
     """One direct message per recipient per notice, even when a recipient is listed twice.
 
     A group notice (a coffee introduction) is one message in a group DM of its recipients, so
     they can talk there; should Slack refuse the group DM (an install from before the
-    ``mpim:write`` scope), each gets it as a direct message instead."""
+    ``mpim:write`` scope), each gets it as a direct message instead. Returns the recipients
+    not reached."""
+    missed: list[str] = []
     for notice in notices:
         message = render.notice_message(notice)
         people = list(dict.fromkeys(notice.recipients))
@@ -656,11 +713,27 @@ async def notify(client: AsyncWebClient, notices: list[Notice]) -> None:
                 log.warning("group message failed, sending one each: %s",
                             exc.response.get("error"))
         for user_id in people:
-            try:
-                opened = await client.conversations_open(users=user_id)
-                await client.chat_postMessage(channel=opened["channel"]["id"], **message)
-            except SlackApiError as exc:
-                log.warning("direct message failed: %s", exc.response.get("error"))
+            if not await _direct_message(client, user_id, message):
+                missed.append(user_id)
+    return missed
+
+
+async def _direct_message(client: AsyncWebClient, user_id: str, message: dict[str, Any]) -> bool:
+    """One direct message; a passing failure (5xx, the network) is tried again, bounded, and
+    every failure logged. True when it was delivered."""
+    for attempt in range(1, NOTICE_TRIES + 1):
+        try:
+            opened = await client.conversations_open(users=user_id)
+            await client.chat_postMessage(channel=opened["channel"]["id"], **message)
+            return True
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            final = attempt == NOTICE_TRIES or not _transient(exc)
+            log.warning("direct message failed (try %d of %d%s): %s", attempt, NOTICE_TRIES,
+                        ", given up" if final else "", _describe(exc))
+            if final:
+                return False
+            await asyncio.sleep(CARD_BACKOFF * 2 ** (attempt - 1))
+    return False
 
 
 class SlackDelivery:
@@ -694,12 +767,20 @@ class SlackDelivery:
         return AsyncWebClient(token=bot.bot_token, base_url=base.base_url, session=base.session,
                               retry_handlers=list(base.retry_handlers))
 
-    async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> None:
+    async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> str:
         client = await self.client_for(tenant_id)
-        await post_reply(client, self.hromada, tenant_id, channel_id, reply)
+        return await post_reply(client, self.hromada, tenant_id, channel_id, reply)
 
-    async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
-        await notify(await self.client_for(tenant_id), notices)
+    async def post_picture(self, tenant_id: str, channel_id: str, message_id: str,
+                           reply: Reply) -> None:
+        """The picture in the thread of its message (the digest), as a separate upload."""
+        if reply.image is None:
+            return
+        client = await self.client_for(tenant_id)
+        await upload_image(client, channel_id, reply, thread_ts=message_id)
+
+    async def notify(self, tenant_id: str, notices: list[Notice]) -> list[str]:
+        return await notify(await self.client_for(tenant_id), notices)
 
 
 def make_client(settings: Settings, *, token: str | None) -> AsyncWebClient:

@@ -42,12 +42,17 @@ class RecordingDelivery:
     def __init__(self, path: str, *, die: bool = False) -> None:
         self.path, self.die = path, die
 
-    async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> None:
+    async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> str:
         if self.die:
             os.kill(os.getpid(), signal.SIGKILL)
         title = reply.title.plain() if reply.title else ""
         with open(self.path, "a", encoding="utf-8") as fh:
             fh.write(f"{tenant_id}|{channel_id}|{title}|{os.getpid()}\n")
+        return f"m-{os.getpid()}"
+
+    async def post_picture(self, tenant_id: str, channel_id: str, message_id: str,
+                           reply: Reply) -> None:
+        return None
 
     async def notify(self, tenant_id: str, notices: list[Notice]) -> None:
         raise AssertionError("no notices here")
@@ -160,11 +165,11 @@ class FlakyDelivery(RecordingDelivery):
         super().__init__(path)
         self.failures = 1
 
-    async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> None:
+    async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> str:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("platform down")
-        await super().post(tenant_id, channel_id, reply)
+        return await super().post(tenant_id, channel_id, reply)
 
 
 def test_a_failed_post_is_released_and_retried_on_the_next_tick(db: Database,
@@ -187,9 +192,10 @@ async def test_scheduler_posts_a_missed_period_at_start(db: Database, tmp_path: 
     posted = asyncio.Event()
 
     class Signal(RecordingDelivery):
-        async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> None:
-            await super().post(tenant_id, channel_id, reply)
+        async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> str:
+            message = await super().post(tenant_id, channel_id, reply)
             posted.set()
+            return message
 
     clock = ManualClock(FIRST + timedelta(weeks=6))  # everything was down for six weeks
     deliveries = Deliveries()

@@ -72,6 +72,7 @@ class FakeDiscord:
         self.interactions: dict[int, dict[str, Any]] = {}  # id -> the INTERACTION_CREATE sent
         self.callbacks: dict[str, Call] = {}  # interaction id -> its callback request
         self.failures: list[tuple[str, str, int, dict[str, Any]]] = []  # see ``fail_next``
+        self.failing_uploads = 0  # requests carrying files that still fail (413) before one works
         self.shard_count = 1
         self._seq: dict[int, int] = {}
         self._frames: dict[tuple[int, int], str] = {}  # (shard, seq) -> sent frame
@@ -308,6 +309,9 @@ class FakeDiscord:
         call = Call(request.method, path, dict(request.query), body, files)
         self.calls.append(call)
         try:
+            if files and self.failing_uploads:
+                self.failing_uploads -= 1
+                return _json({"message": "Request entity too large", "code": 40005}, 413)
             for i, (method, prefix, status, error) in enumerate(self.failures):
                 if method == call.method and path.startswith(prefix):
                     del self.failures[i]

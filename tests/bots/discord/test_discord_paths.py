@@ -179,15 +179,16 @@ async def test_cli_discord_sync_registers_in_a_guild(db_url: str, tmp_path: Path
 async def test_a_refused_post_is_logged_and_the_bot_keeps_serving(
     discord_h: DiscordHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """No access to the channel: the idea is saved, the member was acknowledged, the
-    failure is logged with the request id, and the next command works."""
+    """No access to the channel: the idea is saved, the member gets the card privately with
+    "Post it again", the failure is logged with the request id, and the next command works."""
     h = discord_h
     alice = h.user("alice")
     h.fake.fail_next("POST", f"/channels/{h.channel}/messages")
-    with caplog.at_level(logging.ERROR, logger="bots.discord.bot"):
+    with caplog.at_level(logging.WARNING, logger="bots.discord.bot"):
         call = await h.command(alice, "idea submit", {"text": "Posted nowhere"})
-    assert "I-1" in call.text
-    failed = [r for r in caplog.records if r.getMessage() == "discord answer failed"]
+    assert "I-1" in call.text and "Post it again" in h.buttons(call)
+    failed = [r for r in caplog.records
+              if r.getMessage().startswith("item card not posted")]
     assert failed and failed[0].request_id == call.callback.path.split("/")[2]  # type: ignore[attr-defined]
     listed = await h.command(alice, "idea list", {})
     assert "Posted nowhere" in listed.text

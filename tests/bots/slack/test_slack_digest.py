@@ -8,6 +8,8 @@ from pathlib import Path
 
 from bots.delivery import Deliveries
 from bots.scheduler import DigestRunner
+from core import outbox
+from storage import digests
 from tests.bots.slack.harness import SlackHarness, block_text
 
 
@@ -37,3 +39,96 @@ async def test_digest_here_then_scheduled_post(hromada, clock, tmp_path: Path) -
         assert "Quiet hours" in text and "I-1" in text and "R-1" in text
         assert "<!channel>" not in text
         assert slack.calls_of("files.completeUploadExternal"), "the heat map is uploaded"
+
+
+async def _seed(slack: SlackHarness) -> None:
+    slack.add_user("boss", admin=True)
+    await slack.command("alice", "/idea", "Quiet hours on Wednesdays")
+    card = slack.posted("C1")[-1]
+    await slack.react("bob", "C1", card.ts, "+1", event_id="Ev-d1")
+    await slack.command("alice", "/risk", "Only one person can renew TLS")
+    await slack.command("alice", "/risk", "rate R-1 4 5")
+    await slack.command("boss", "/digest", "here", channel="CDIGEST")
+
+
+def _digest_posts(slack: SlackHarness) -> list:
+    return [c for c in slack.calls_of("chat.postMessage") if c.params.get("channel") == "CDIGEST"]
+
+
+async def test_a_failing_upload_never_posts_the_digest_again(hromada, clock, tmp_path: Path,
+                                                             caplog) -> None:
+    deliveries = Deliveries()
+    async with SlackHarness.running(hromada, deliveries=deliveries) as slack:
+        await _seed(slack)
+        for _ in range(100):  # the upload is refused every time
+            slack.fake.fail_next("files.completeUploadExternal", status=500,
+                                 error="internal_error")
+        clock.advance(timedelta(days=7))
+        runner = DigestRunner(hromada, deliveries, image_dir=tmp_path)
+        ticks = []
+        for _ in range(60):  # an hour of scheduler ticks
+            ticks.append(await runner.tick())
+            clock.advance(timedelta(minutes=1))
+        await slack.settle()
+
+        assert len(_digest_posts(slack)) == 1, "posted once, however often the upload fails"
+        assert sum(len(t) for t in ticks) == 1
+        tries = slack.calls_of("files.completeUploadExternal")
+        assert len(tries) == outbox.PICTURE_TRIES  # bounded
+        ts = slack.posted("CDIGEST")[0].ts
+        assert all(c.params.get("thread_ts") == ts for c in tries), "a reply to the digest"
+        assert "digest picture not posted (try 1 of" in caplog.text
+        assert "given up (the digest is posted)" in caplog.text
+        with hromada.db.uow() as session:
+            (claim,) = [c for c in digests.claims_of(session, "slack:T1", "digest")
+                        if c.status != "skipped"]
+        assert claim.status == "posted" and claim.message_id == f"CDIGEST:{ts}"
+        assert "picture given up" in claim.error
+
+
+async def test_a_failure_before_the_post_is_retried_and_posts_once(hromada, clock,
+                                                                   tmp_path: Path,
+                                                                   caplog) -> None:
+    deliveries = Deliveries()
+    async with SlackHarness.running(hromada, deliveries=deliveries) as slack:
+        await _seed(slack)
+        slack.fake.fail_next("chat.postMessage", status=500, error="internal_error")
+        slack.fake.fail_next("chat.postMessage", status=200, error="fatal_error")
+        clock.advance(timedelta(days=7))
+        runner = DigestRunner(hromada, deliveries, image_dir=tmp_path)
+        posted = []
+        for _ in range(10):
+            posted += await runner.tick()
+            clock.advance(timedelta(minutes=1))
+        await slack.settle()
+
+        attempts = _digest_posts(slack)
+        assert len(attempts) == 3  # two refused, then the one that went out
+        assert len(slack.posted("CDIGEST")) == 1 and len(posted) == 1
+        assert len(slack.calls_of("files.completeUploadExternal")) == 1
+        assert "digest not posted (try 1 of" in caplog.text
+        assert "digest not posted (try 2 of" in caplog.text
+
+
+async def test_a_platform_that_stays_down_is_given_up_and_logged(hromada, clock,
+                                                                 tmp_path: Path,
+                                                                 caplog) -> None:
+    deliveries = Deliveries()
+    async with SlackHarness.running(hromada, deliveries=deliveries) as slack:
+        await _seed(slack)
+        for _ in range(100):
+            slack.fake.fail_next("chat.postMessage", status=500, error="internal_error")
+        clock.advance(timedelta(days=7))
+        runner = DigestRunner(hromada, deliveries, image_dir=tmp_path)
+        for _ in range(24 * 60 // 5):  # a day of ticks, five minutes apart
+            await runner.tick()
+            clock.advance(timedelta(minutes=5))
+        await slack.settle()
+
+        assert len(_digest_posts(slack)) == outbox.MAX_ATTEMPTS
+        assert slack.posted("CDIGEST") == []
+        assert "digest not posted after 7 tries, given up" in caplog.text
+        with hromada.db.uow() as session:
+            (claim,) = [c for c in digests.claims_of(session, "slack:T1", "digest")
+                        if c.status != "skipped"]
+        assert claim.status == "failed" and "internal_error" in claim.error

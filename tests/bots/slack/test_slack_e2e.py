@@ -313,8 +313,10 @@ async def test_slow_answers_ack_empty_and_follow_through_response_url(
 
 async def test_a_refused_post_is_answered_with_an_apology_and_a_ref(hromada: Hromada) -> None:
     async with SlackHarness.running(hromada) as slack:
+        slack.add_user("bob")
         slack.fake.fail_next("chat.postMessage", status=500)
-        await slack.command("alice", "/idea", "This post will fail")
+        await slack.command("alice", "/kudos", "<@UBOB|bob> #teamwork for the release")
+        await slack.settle()
         [sorry] = slack.calls_of("response_url")
         assert "Sorry" in sorry.params["text"] and "ref" in sorry.params["text"]
 
