@@ -23,6 +23,7 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bots import metrics
 from bots.delivery import Deliveries
 from core import coffee, outbox, schedule
 from core.app import Hromada
@@ -97,6 +98,7 @@ class DigestRunner:
                                       owner=self.owner, now=now, lease=self.lease)
         if not won:
             return False
+        metrics.DIGESTS.labels("claimed").inc()
         try:
             channel, reply = await asyncio.to_thread(self._build, tenant_id, period)
             if channel is None or reply is None:
@@ -116,6 +118,7 @@ class DigestRunner:
         if not recorded:
             log.warning("digest posted after its claim was settled elsewhere",
                         extra={"tenant": tenant_id, "command": period.key})
+        metrics.DIGESTS.labels("posted").inc()
         log.info("digest posted", extra={"tenant": tenant_id, "command": period.key})
         if recorded and reply.image is not None:
             await self._send_picture(tenant_id, period.key, message_ref, reply)
@@ -127,6 +130,7 @@ class DigestRunner:
             outbox.failed, self.hromada.db, tenant_id, schedule.DIGEST_JOB, key,
             owner=self.owner, now=now, error=_describe(exc))
         extra = {"tenant": tenant_id, "command": key}
+        metrics.DIGESTS.labels("failed").inc()
         if outcome.gave_up:
             log.error("digest not posted after %d tries, given up: %s", outcome.attempt,
                       _describe(exc), extra=extra, exc_info=exc)

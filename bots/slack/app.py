@@ -29,7 +29,13 @@ from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAutho
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -78,9 +84,6 @@ GROUP_DM_LIMIT = 8  # members of one Slack group DM besides the bot
 BOT_EVENTS = ("app_home_opened", "reaction_added", "reaction_removed", "app_uninstalled",
               "tokens_revoked")
 
-CARD_TRIES = 3  # an item card's post, before its author gets a "Post it again" button
-CARD_BACKOFF = 0.25  # seconds before the second try of a card or a notice; doubling
-NOTICE_TRIES = 3  # a direct message (a status notice, an introduction) within one delivery
 CANNOT_READ = N_("I could not read that message; invite me to the channel and try again.")
 NOT_IN_CHANNEL = N_("I am not in this channel, so only you see this. Invite me with "
                     "/invite @Hromada to post here.")
@@ -273,8 +276,7 @@ class SlackBot:
 
         async def respond(**body: Any) -> None:
             hook = AsyncWebhookClient(url, session=self.session,
-                                      retry_handlers=[AsyncRateLimitErrorRetryHandler(
-                                          max_retry_count=3)])
+                                      retry_handlers=retry_handlers())
             sent = await hook.send_dict({k: v for k, v in body.items() if v is not None})
             if sent.status_code != 200:
                 log.warning("response_url answered %s", sent.status_code)
@@ -358,8 +360,7 @@ class SlackBot:
         if reply.visibility is Visibility.PUBLIC and channel:
             try:
                 await post_reply(client, self.hromada, tenant, reply.channel or channel, reply,
-                                 run=self.in_pool,
-                                 tries=CARD_TRIES if reply.item_id is not None else 1)
+                                 run=self.in_pool)
                 if reply.private is not None and respond is not None:
                     await respond(response_type="ephemeral", replace_original=replace,
                                   **render.message(reply.private))
@@ -641,25 +642,15 @@ async def fetch_message(client: AsyncWebClient, channel: str, ts: str) -> dict[s
 
 async def post_reply(client: AsyncWebClient, hromada: Hromada, tenant: str, channel: str,
                      reply: Reply, *, thread_ts: str | None = None,
-                     run: Callable[..., Awaitable[Any]] = asyncio.to_thread,
-                     tries: int = 1) -> str:
+                     run: Callable[..., Awaitable[Any]] = asyncio.to_thread) -> str:
     """Post a reply as a bot message; attach it to its item; upload its image. Returns the ts.
 
-    ``tries``: how often a transient failure of the post itself (a 5xx, a dropped connection)
-    is tried, with a short backoff; a refusal (``not_in_channel``, …) is never retried."""
+    A passing failure (a 5xx, a dropped connection, a 429) is retried by the client's
+    ``retry_handlers``; what still fails, or is refused, raises."""
     kwargs: dict[str, Any] = render.message(reply)
     if thread_ts:
         kwargs["thread_ts"] = thread_ts
-    for attempt in range(1, tries + 1):
-        try:
-            posted = await client.chat_postMessage(channel=channel, unfurl_links=False, **kwargs)
-            break
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            if attempt == tries or not _transient(exc):
-                raise
-            log.warning("post failed (try %d of %d), trying again: %s", attempt, tries,
-                        _describe(exc), extra={"tenant": tenant})
-            await asyncio.sleep(CARD_BACKOFF * 2 ** (attempt - 1))
+    posted = await client.chat_postMessage(channel=channel, unfurl_links=False, **kwargs)
     ts = str(posted["ts"])
     channel_id = str(posted.get("channel") or channel)
     if reply.item_id is not None:
@@ -667,14 +658,6 @@ async def post_reply(client: AsyncWebClient, hromada: Hromada, tenant: str, chan
     if reply.image is not None:
         await upload_image(client, channel_id, reply, thread_ts=thread_ts)
     return ts
-
-
-def _transient(exc: Exception) -> bool:
-    """A failure worth another try: the network, or Slack's own 5xx; never a refusal."""
-    if isinstance(exc, SlackApiError):
-        return exc.response.status_code >= 500 or exc.response.get("error") in (
-            "internal_error", "fatal_error", "service_unavailable", "request_timeout")
-    return True
 
 
 def _describe(exc: BaseException) -> str:
@@ -719,21 +702,15 @@ async def notify(client: AsyncWebClient, notices: list[Notice]) -> list[str]:
 
 
 async def _direct_message(client: AsyncWebClient, user_id: str, message: dict[str, Any]) -> bool:
-    """One direct message; a passing failure (5xx, the network) is tried again, bounded, and
-    every failure logged. True when it was delivered."""
-    for attempt in range(1, NOTICE_TRIES + 1):
-        try:
-            opened = await client.conversations_open(users=user_id)
-            await client.chat_postMessage(channel=opened["channel"]["id"], **message)
-            return True
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            final = attempt == NOTICE_TRIES or not _transient(exc)
-            log.warning("direct message failed (try %d of %d%s): %s", attempt, NOTICE_TRIES,
-                        ", given up" if final else "", _describe(exc))
-            if final:
-                return False
-            await asyncio.sleep(CARD_BACKOFF * 2 ** (attempt - 1))
-    return False
+    """One direct message (passing failures retried by the client's ``retry_handlers``); a
+    failure is logged. True when it was delivered."""
+    try:
+        opened = await client.conversations_open(users=user_id)
+        await client.chat_postMessage(channel=opened["channel"]["id"], **message)
+        return True
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("direct message failed: %s", _describe(exc))
+        return False
 
 
 class SlackDelivery:
@@ -783,14 +760,27 @@ class SlackDelivery:
         return await notify(await self.client_for(tenant_id), notices)
 
 
+SERVER_ERROR_RETRIES = 2  # a 5xx or a dropped connection is tried this many more times
+RETRY_BACKOFF = 0.5  # seconds before the first of those; doubling
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """slack_sdk's own handlers for every Web API and response_url call: 429s after their
+    ``Retry-After``, 5xx answers and dropped connections with backoff, each bounded."""
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=RETRY_BACKOFF)
+    return [AsyncConnectionErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES,
+                                             interval_calculator=backoff),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES,
+                                         interval_calculator=backoff)]
+
+
 def make_client(settings: Settings, *, token: str | None) -> AsyncWebClient:
-    """The Web API client: ``SLACK_API_URL`` as base, 429s retried after ``Retry-After``."""
-    kwargs: dict[str, Any] = {"token": token}
+    """The Web API client: ``SLACK_API_URL`` as base, with ``retry_handlers``."""
+    kwargs: dict[str, Any] = {"token": token, "retry_handlers": retry_handlers()}
     if settings.slack_api_url:
         kwargs["base_url"] = settings.slack_api_url
-    client = AsyncWebClient(**kwargs)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
-    return client
+    return AsyncWebClient(**kwargs)
 
 
 def oauth_enabled(settings: Settings) -> bool:

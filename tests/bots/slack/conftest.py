@@ -13,3 +13,11 @@ SLACK_ENV = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_BOT_TOKEN", "SLACK
 def no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in SLACK_ENV:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """slack_sdk's retries of a 5xx still happen, without their backoff waits."""
+    import bots.slack.app as slack_app
+
+    monkeypatch.setattr(slack_app, "RETRY_BACKOFF", 0.0)

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 import bots.slack.app as slack_app
 from core.app import Hromada
 from tests.bots.slack.harness import SlackHarness, block_text, buttons
 from tests.bots.store_checks import score
 
+HTTP_TRIES = 1 + slack_app.SERVER_ERROR_RETRIES  # one call and slack_sdk's retries of a 5xx
 
-@pytest.fixture(autouse=True)
-def _quick_backoff(monkeypatch: Any) -> None:
-    monkeypatch.setattr(slack_app, "CARD_BACKOFF", 0.0)
 
 
 def _post_again(call: Any) -> dict[str, Any]:
@@ -25,11 +21,11 @@ def _post_again(call: Any) -> dict[str, Any]:
 
 async def test_a_card_that_keeps_failing_offers_post_it_again(hromada: Hromada) -> None:
     async with SlackHarness.running(hromada) as slack:
-        for _ in range(slack_app.CARD_TRIES):
+        for _ in range(HTTP_TRIES):
             slack.fake.fail_next("chat.postMessage", status=500, error="internal_error")
         await slack.command("alice", "/idea", "Standing desks for support")
         await slack.settle()
-        assert len(slack.calls_of("chat.postMessage")) == slack_app.CARD_TRIES  # bounded
+        assert len(slack.calls_of("chat.postMessage")) == HTTP_TRIES  # bounded
         assert slack.posted("C1") == []
         [private] = slack.calls_of("response_url")
         assert private.params.get("response_type") == "ephemeral"

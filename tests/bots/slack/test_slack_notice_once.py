@@ -3,18 +3,12 @@ person is told once; a lasting one is tried a bounded number of times and logged
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
 import bots.slack.app as slack_app
 from core.app import Hromada
 from tests.bots.slack.harness import SlackHarness
 
+HTTP_TRIES = 1 + slack_app.SERVER_ERROR_RETRIES  # one call and slack_sdk's retries of a 5xx
 
-@pytest.fixture(autouse=True)
-def _quick_backoff(monkeypatch: Any) -> None:
-    monkeypatch.setattr(slack_app, "CARD_BACKOFF", 0.0)
 
 
 async def _voted_idea(slack: SlackHarness) -> None:
@@ -40,8 +34,8 @@ async def test_a_lasting_failure_is_bounded_and_logged(hromada: Hromada, caplog)
             slack.fake.fail_next("chat.postMessage", status=500, error="internal_error")
         await slack.command("boss", "/idea", "status I-1 planned")
         await slack.settle()
-        # Two people, each tried NOTICE_TRIES times; nothing delivered, nothing endless.
+        # Two people, each tried HTTP_TRIES times; nothing delivered, nothing endless.
         dms = [c for c in slack.calls_of("chat.postMessage")
                if str(c.params.get("channel", "")).startswith("D")]
-        assert len(dms) == 2 * slack_app.NOTICE_TRIES
-        assert caplog.text.count("given up") == 2
+        assert len(dms) == 2 * HTTP_TRIES
+        assert caplog.text.count("direct message failed") == 2
