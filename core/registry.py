@@ -217,6 +217,21 @@ class Command:
             raise InvalidInput(N_("Unexpected text: {text}"), text=rest[:40])
         return args
 
+    def anchored(self, rest: str) -> bool:
+        """Whether the text after the words was plainly meant as this subcommand: it begins
+        with the reference or mention the first parameter takes, or holds its separator."""
+        first = next((p for p in self.params if p.kind is not P.TAGS), None)
+        token = rest.split(None, 1)[0] if rest.split() else ""
+        if first is None or not token:
+            return False
+        if first.kind is P.REF:
+            from core.refs import looks_like_ref
+
+            return looks_like_ref(token)
+        if first.kind is P.TEXT and first.until:
+            return first.until in rest  # "/kb add Title | body": the separator says so
+        return first.kind is P.MEMBER and token.startswith(("<@", "@"))
+
     def bind(self, options: dict[str, Any]) -> dict[str, Any]:
         """Convert typed options (Discord) into handler arguments, the same checks as text."""
         unknown = set(options) - {p.name for p in self.options}
@@ -287,37 +302,52 @@ class Registry:
                 return cmd
         raise KeyError(path)
 
-    def resolve(self, group_name: str, text: str) -> tuple[Command, str, bool]:
-        """Find the command a line of text names: (command, the rest, used the default)."""
+    def candidates(self, group: Group, text: str) -> list[tuple[Command, str]]:
+        """The subcommands whose words begin the line, longest first, each with its rest."""
+        words = [w.lower() for w in text.split()]
+        found: list[tuple[Command, str]] = []
+        for cmd in group.commands:
+            n = len(cmd.words)
+            if n and words[:n] == list(cmd.words):
+                pieces = text.strip().split(None, n)
+                found.append((cmd, pieces[n] if len(pieces) > n else ""))
+        return sorted(found, key=lambda c: -len(c[0].words))
+
+    def parse(self, group_name: str, text: str) -> tuple[Command, dict[str, Any]]:
+        """Read a line of text as the command it names, with its arguments.
+
+        A subcommand word applies only when the rest of the line parses as that subcommand;
+        otherwise the whole line goes to the group's default (``/idea status updates should
+        be weekly`` is an idea). Two lines are still that subcommand's bad input, answered
+        with its usage: the word alone (``/idea anon``), and a line whose next word is
+        already the reference or mention the subcommand begins with (``/idea status I-3
+        finished``): nobody writes an idea that way.
+        """
         group = self.groups.get(group_name.lower().lstrip("/"))
         if group is None:
             raise InvalidInput(N_("Unknown command /{name}. Try /hromada help."), name=group_name)
-        words = text.split()
-        best: Command | None = None
-        for cmd in group.commands:
-            n = len(cmd.words)
-            if n and [w.lower() for w in words[:n]] == list(cmd.words):
-                if best is None or n > len(best.words):
-                    best = cmd
-        if best is not None:
-            n = len(best.words)
-            pieces = text.strip().split(None, n)
-            return best, pieces[n] if len(pieces) > n else "", False
-        name = group.default if group.default is not None else ""
-        for cmd in group.commands:
-            if cmd.name == name:
-                if not text.strip() and cmd.params and cmd.params[0].required:
-                    raise InvalidInput(N_("Missing {name}."), name=cmd.params[0].name,
-                                       usage=self.group_usage(group))
-                return cmd, text, True
-        raise InvalidInput(N_("Unknown subcommand."), usage=self.group_usage(group))
-
-    def parse(self, group_name: str, text: str) -> tuple[Command, dict[str, Any]]:
-        cmd, rest, default = self.resolve(group_name, text)
+        refused: InvalidInput | None = None
+        for cmd, rest in self.candidates(group, text):
+            try:
+                return cmd, cmd.parse(rest)
+            except InvalidInput as exc:
+                exc.usage = exc.usage or cmd.usage()
+                if not rest.strip() or cmd.anchored(rest):
+                    raise  # "/idea anon" alone, "/idea status I-3 finished": meant as that
+                refused = refused or exc
+        default = next((c for c in group.commands if group.default is not None
+                        and c.name == group.default), None)
+        if default is None:
+            if refused is not None:
+                raise refused
+            raise InvalidInput(N_("Unknown subcommand."), usage=self.group_usage(group))
+        if not text.strip() and default.params and default.params[0].required:
+            raise InvalidInput(N_("Missing {name}."), name=default.params[0].name,
+                               usage=self.group_usage(group))
         try:
-            return cmd, cmd.parse(rest)
+            return default, default.parse(text)
         except InvalidInput as exc:
-            exc.usage = exc.usage or cmd.usage(default=default)
+            exc.usage = exc.usage or default.usage(default=True)
             raise
 
     def group_usage(self, group: Group) -> str:

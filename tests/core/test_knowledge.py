@@ -45,12 +45,14 @@ def test_add_needs_the_separator(hromada, actor, db):
     alice = actor("alice")
     hromada.run(alice, "kb", "onboarding")
     before = snapshot(db)
-    for bad in ("add Parking without a body", "add | only a body", "add", "add Title |",
-                "show K", "tag 1", "alias 1"):
+    for bad in ("add | only a body", "add", "add Title |", "show K-0", "tag 1", "alias 1"):
         with pytest.raises((InvalidInput, NotFound)) as exc:
             hromada.run(alice, "kb", bad)
         if isinstance(exc.value, InvalidInput):
             assert exc.value.usage and exc.value.usage.startswith("/kb ")
+    # A line that does not parse as the subcommand its first word names is a search.
+    for sentence in ("add Parking without a body", "show K"):
+        assert sentence in hromada.run(alice, "kb", sentence).plain()
     assert snapshot(db) == before
 
 

@@ -217,7 +217,7 @@ async def test_mentions_in_user_text_never_ping(hromada: Hromada) -> None:
 
 async def test_refusals_bad_input_and_unknown_buttons_answer_briefly(hromada: Hromada) -> None:
     async with SlackHarness.running(hromada) as slack:
-        bad = await slack.command("alice", "/idea", "show banana")
+        bad = await slack.command("alice", "/idea", "show R-9")
         assert "Usage: /idea show &lt;ref&gt;" in bad.body["text"]
         missing = await slack.command("alice", "/idea", "show I-9")
         assert "I-9" in missing.body["text"]
