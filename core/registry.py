@@ -37,6 +37,24 @@ class P(StrEnum):
     LITERAL = "literal"  # a fixed word in the text grammar (``into``); no option on Discord
 
 
+class Access(StrEnum):
+    """Who may run a command. Item-relative levels name the item by the command's first ref.
+
+    Checked by ``core.permissions.check`` before the handler runs; the README's table of who
+    may do what is generated from these declarations.
+    """
+
+    MEMBER = "member"  # anyone in the workspace; it acts on their own things only
+    AUTHOR = "author"  # only the item's author (anonymous authors by their keyed hash)
+    AUTHOR_OR_MODERATOR = "author-or-moderator"
+    RISK_OWNER = "risk-owner"  # the risk's owner, who reported it, or a moderator
+    MODERATOR = "moderator"  # workspace/server admins, members and roles named in settings
+    ADMIN = "admin"  # Slack workspace admins and owners, Discord members with Manage Server
+
+
+ITEM_ACCESS = (Access.AUTHOR, Access.AUTHOR_OR_MODERATOR, Access.RISK_OWNER)
+
+
 @dataclass(frozen=True, slots=True)
 class MemberArg:
     user_id: str | None
@@ -162,7 +180,18 @@ class Command:
     params: tuple[Param, ...]
     help: str
     handler: Handler
-    moderator: bool = False
+    moderator: bool = False  # kept for declarations that say ``moderator=True``
+    access: Access = Access.MEMBER
+
+    def __post_init__(self) -> None:
+        if self.moderator and self.access is Access.MEMBER:
+            self.access = Access.MODERATOR
+        self.moderator = self.access in (Access.MODERATOR, Access.ADMIN)
+
+    @property
+    def item_param(self) -> Param | None:
+        """The parameter naming the item an item-relative permission is about."""
+        return next((p for p in self.params if p.kind is P.REF), None)
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -274,6 +303,7 @@ class Registry:
         *params: Param,
         help: str,
         moderator: bool = False,
+        access: Access | None = None,
     ) -> Callable[[Handler], Handler]:
         group_name, _, name = path.partition(" ")
         group = self.groups[group_name]
@@ -285,9 +315,13 @@ class Registry:
             raise ValueError(f"repeated parameter in {path!r}")
         if any(c.name == name for c in group.commands):
             raise ValueError(f"repeated command {path!r}")
+        if access in ITEM_ACCESS and not any(p.kind is P.REF for p in params):
+            raise ValueError(f"{path!r}: {access} access needs a reference parameter")
+        chosen = access or (Access.MODERATOR if moderator else Access.MEMBER)
 
         def register(handler: Handler) -> Handler:
-            group.commands.append(Command(group_name, name, params, help, handler, moderator))
+            group.commands.append(Command(group_name, name, params, help, handler,
+                                          access=chosen))
             return handler
 
         return register

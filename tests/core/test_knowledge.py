@@ -75,7 +75,7 @@ def test_exact_title_comes_first_with_see_also(kb, actor):
 
 
 def test_alias_is_an_exact_match(kb, actor):
-    alice = actor("alice")
+    alice = actor("alice", admin=True)  # a moderator curates snippets others saved
     reply = kb.run(alice, "kb", "alias K-5 Guest   WiFi")
     assert "K-5 is also found as guest wifi" in reply.plain()
     found = kb.run(alice, "kb", "guest wifi")
@@ -89,7 +89,7 @@ def test_alias_is_an_exact_match(kb, actor):
 
 
 def test_alias_conflict_names_the_owner_and_writes_nothing(kb, actor, db):
-    alice = actor("alice")
+    alice = actor("alice", admin=True)  # a moderator curates snippets others saved
     kb.run(alice, "kb", "alias 1 vpn")
     before = snapshot(db)
     with pytest.raises(Conflict) as exc:
@@ -126,7 +126,7 @@ def test_did_you_mean_when_nothing_is_close(kb, actor):
 
 def test_search_order_exact_then_fuzzy(kb, actor):
     """An exact alias beats a better fuzzy title match."""
-    alice = actor("alice")
+    alice = actor("alice", admin=True)  # a moderator curates snippets others saved
     prompt = kb.run(alice, "kb", "add Expense report template | The spreadsheet is in the drive")
     assert [ln.ref for ln in prompt.lines] == ["K-3"]
     kb.press(alice, "dup.submit", prompt.actions[1].value)
@@ -141,7 +141,7 @@ def test_search_order_exact_then_fuzzy(kb, actor):
 
 
 def test_tags_and_onboarding_order(kb, actor):
-    alice = actor("alice")
+    alice = actor("alice", admin=True)  # a moderator curates snippets others saved
     assert [ln.ref for ln in kb.run(alice, "kb", "onboarding").lines] == ["K-1", "K-4"]
     reply = kb.run(alice, "kb", "tag K-3 #onboarding #Finance")
     assert "K-3 is tagged #finance #onboarding" in reply.plain()

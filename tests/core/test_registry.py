@@ -172,7 +172,8 @@ def test_long_member_tokens_reach_the_store_never(hromada, actor, db):
     from core.context import Actor
 
     # a platform may send a display name longer than the column: it is cut, not refused
-    reply = hromada.run(Actor("console:test", "u-long", "N" * 500), "risk", "owner 1 @" + "N" * 200)
+    long_name = Actor("console:test", "u-long", "N" * 500, is_admin=True)
+    reply = hromada.run(long_name, "risk", "owner 1 @" + "N" * 200)
     assert "N" * 200 in reply.plain()
 
 
