@@ -102,7 +102,8 @@ class Param:
                 raise InvalidInput(N_("Missing {name}."), name=self.name)
             return [] if self.kind is P.TAGS else None
         if self.kind is P.TEXT:
-            text = str(raw).strip()
+            # A mention written in free text reads as the name it shows: <@U1|ann> -> @ann.
+            text = NAMED_MENTION.sub(lambda m: "@" + m.group(1), str(raw)).strip()
             if len(text) > MAX_TEXT:
                 raise InvalidInput(N_("That text is too long (at most {n} characters)."),
                                    n=MAX_TEXT)
@@ -151,6 +152,7 @@ class Param:
 MEMBER_RE = re.compile(
     r"^<@([A-Z0-9a-z]{1,64})(?:\|([^>]{0,200}))?>$|^<@!?(\d{1,64})>$|^@?([\w.\-]{1,200})$"
 )
+NAMED_MENTION = re.compile(r"<@[A-Za-z0-9]{1,64}\|([^>\s]{1,200})>")
 TAG_RE = re.compile(r"^#?([\w][\w\-]{0,49})$")
 
 

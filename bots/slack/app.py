@@ -34,6 +34,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bots.delivery import Deliveries
 from bots.slack import render
+from bots.slack.command_text import command_text
 from bots.slack.installations import DbInstallationStore, DbStateStore
 from core.app import Hromada
 from core.config import Settings
@@ -259,7 +260,8 @@ class SlackBot:
         actor = await self.actor(client, tenant, command["user_id"], command.get("user_name", ""))
         actor = replace(actor, channel_id=command.get("channel_id"))
         return await self.core(tenant, request_id, self.hromada.run, actor,
-                               command["command"].lstrip("/"), command.get("text") or "")
+                               command["command"].lstrip("/"),
+                               command_text(command.get("text") or ""))
 
     async def _answer_later(self, task: asyncio.Future[Reply], client: AsyncWebClient,
                             tenant: str, request_id: str, channel: str,

@@ -128,3 +128,11 @@ def test_lines_plainly_meant_as_a_subcommand_get_its_usage_and_write_nothing(
         hromada.run(mod, group, line)
     assert isinstance(exc.value, InvalidInput) and exc.value.usage, line
     assert snapshot(db) == before
+
+
+def test_a_mention_in_free_text_reads_as_the_name_it_shows():
+    """Stored as people read it; a member parameter still gets the id."""
+    assert REGISTRY.parse("idea", "Pair <@U0ANN|ann> with <@U0BOB> on it")[1] == {
+        "text": "Pair @ann with <@U0BOB> on it"}
+    _, args = REGISTRY.parse("risk", "owner R-1 <@U0ANN|ann>")
+    assert (args["member"].user_id, args["member"].name) == ("U0ANN", "ann")
