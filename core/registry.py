@@ -14,13 +14,16 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from core.errors import InvalidInput
-from core.i18n import N_
+from core.i18n import DEFAULT_LANGUAGE, N_, available_languages, gettext_for
 
 if TYPE_CHECKING:
     from core.context import Ctx
     from core.replies import Reply
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+# The catalog context that holds the translated names of command words (Discord shows them;
+# text commands accept them too, so "/idea статус I-3 зроблено" reads as in English).
+WORD_CONTEXT = "discord name"
 MAX_TEXT = 3000
 
 
@@ -128,6 +131,7 @@ class Param:
             return value
         if self.kind is P.CHOICE:
             value = str(raw).strip().lower()
+            value = translated_choices(self.choices).get(value, value)
             if value not in self.choices:
                 raise InvalidInput(
                     N_("{name} must be one of: {choices}."),
@@ -154,6 +158,34 @@ MEMBER_RE = re.compile(
 )
 NAMED_MENTION = re.compile(r"<@[A-Za-z0-9]{1,64}\|([^>\s]{1,200})>")
 TAG_RE = re.compile(r"^#?([\w][\w\-]{0,49})$")
+
+
+def other_languages() -> list[str]:
+    return [lang for lang in available_languages() if lang != DEFAULT_LANGUAGE]
+
+
+def translated_choices(choices: tuple[str, ...]) -> dict[str, str]:
+    """A choice as the other languages' replies show it (``зроблено``) -> the choice."""
+    out: dict[str, str] = {}
+    for lang in other_languages():
+        tr = gettext_for(lang)
+        for choice in choices:
+            shown = tr.gettext(choice).lower()
+            if shown != choice and " " not in shown:
+                out.setdefault(shown, choice)
+    return out
+
+
+def word_aliases(words: set[str]) -> dict[str, str]:
+    """Command words in the other languages (``статус``) -> the English word."""
+    out: dict[str, str] = {}
+    for lang in other_languages():
+        tr = gettext_for(lang)
+        for word in sorted(words):
+            shown = tr.pgettext(WORD_CONTEXT, word).lower()
+            if shown != word and " " not in shown and shown not in words:
+                out.setdefault(shown, word)
+    return out
 
 
 def parse_member(token: str) -> MemberArg:
@@ -292,6 +324,7 @@ class Group:
 class Registry:
     def __init__(self) -> None:
         self.groups: dict[str, Group] = {}
+        self._aliases: tuple[int, dict[str, str]] = (-1, {})
 
     def group(self, name: str, help: str, *, default: str | None = None) -> Group:
         if not NAME_RE.match(name) or name in self.groups:
@@ -339,8 +372,13 @@ class Registry:
         raise KeyError(path)
 
     def candidates(self, group: Group, text: str) -> list[tuple[Command, str]]:
-        """The subcommands whose words begin the line, longest first, each with its rest."""
-        words = [w.lower() for w in text.split()]
+        """The subcommands whose words begin the line (in any language), longest first,
+        each with its rest."""
+        known = {w for c in self.commands for w in c.words}
+        if self._aliases[0] != len(known):
+            self._aliases = (len(known), word_aliases(known))
+        aliases = self._aliases[1]
+        words = [aliases.get(w.lower(), w.lower()) for w in text.split()]
         found: list[tuple[Command, str]] = []
         for cmd in group.commands:
             n = len(cmd.words)
