@@ -310,7 +310,6 @@ class Hromada:
                               id=request_id), error=True)
 
 
-
 def _int(value: str) -> int:
     try:
         return int(value)

@@ -393,9 +393,9 @@ class Registry:
         A subcommand word applies only when the rest of the line parses as that subcommand;
         otherwise the whole line goes to the group's default (``/idea status updates should
         be weekly`` is an idea). Two lines are still that subcommand's bad input, answered
-        with its usage: the word alone (``/idea anon``), and a line whose next word is
-        already the reference or mention the subcommand begins with (``/idea status I-3
-        finished``): nobody writes an idea that way.
+        with its usage: the word alone (``/idea anon``), and a line plainly meant as it
+        (``Command.anchored``: ``/idea status I-3 finished``, ``/kb add Title |``); nobody
+        writes an idea that way.
         """
         group = self.groups.get(group_name.lower().lstrip("/"))
         if group is None:
