@@ -7,7 +7,7 @@ from core.context import Ctx, split_list
 from core.errors import InvalidInput
 from core.i18n import N_, available_languages
 from core.lifecycle import MAX_RETENTION_DAYS
-from core.registry import MemberArg, P, Param
+from core.registry import Access, MemberArg, P, Param
 from core.replies import Field, Line, Reply
 from core.text import Rich, UserText
 
@@ -100,7 +100,7 @@ def set_values(ctx: Ctx, values: str) -> Reply:
 @REGISTRY.command("hromada settings moderators",
                   Param("change", P.CHOICE, N_("add or remove"), choices=("add", "remove")),
                   Param("member", P.MEMBER, N_("the member")),
-                  help=N_("Add or remove a moderator."), moderator=True)
+                  help=N_("Add or remove a moderator."), access=Access.ADMIN)
 def set_moderators(ctx: Ctx, change: str, member: MemberArg) -> Reply:
     from core.risks import resolve_member
 
@@ -119,7 +119,7 @@ def set_moderators(ctx: Ctx, change: str, member: MemberArg) -> Reply:
 
 @REGISTRY.command("hromada settings roles",
                   Param("roles", P.TEXT, N_("comma-separated role names")),
-                  help=N_("Discord roles whose members moderate."), moderator=True)
+                  help=N_("Discord roles whose members moderate."), access=Access.ADMIN)
 def set_roles(ctx: Ctx, roles: str) -> Reply:
     names = [r.strip().lstrip("@") for r in roles.split(",") if r.strip()]
     ctx.tenant.moderator_roles = ",".join(names)

@@ -29,7 +29,7 @@ from core.context import Ctx
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import N_
 from core.privacy import ERASERS
-from core.registry import P, Param
+from core.registry import Access, P, Param
 from core.replies import Action, Notice, Reply, Visibility
 from core.text import Channel, Rich, UserText
 from storage import repos
@@ -192,21 +192,21 @@ QUESTION_REF = Param("ref", P.REF, N_("the question, like Q-5"), ref_kind="quest
 REPLY_TEXT = Param("text", P.TEXT, N_("what you want to say"))
 
 
-@REGISTRY.command("idea reply", IDEA_REF, REPLY_TEXT,
+@REGISTRY.command("idea reply", IDEA_REF, REPLY_TEXT, access=Access.AUTHOR_OR_MODERATOR,
                   help=N_("Write privately to an idea's author (moderators), or answer a "
                           "moderator (the author)."))
 def reply_idea(ctx: Ctx, ref: int, text: str) -> Reply:
     return converse(ctx, items.get(ctx, "idea", ref), text)
 
 
-@REGISTRY.command("risk reply", RISK_REF, REPLY_TEXT,
+@REGISTRY.command("risk reply", RISK_REF, REPLY_TEXT, access=Access.AUTHOR_OR_MODERATOR,
                   help=N_("Write privately to a risk's author (moderators), or answer a "
                           "moderator (the author)."))
 def reply_risk(ctx: Ctx, ref: int, text: str) -> Reply:
     return converse(ctx, items.get(ctx, "risk", ref), text)
 
 
-@REGISTRY.command("ask reply", QUESTION_REF, REPLY_TEXT,
+@REGISTRY.command("ask reply", QUESTION_REF, REPLY_TEXT, access=Access.AUTHOR_OR_MODERATOR,
                   help=N_("Write privately to a question's asker (moderators), or answer a "
                           "moderator (the asker)."))
 def reply_question(ctx: Ctx, ref: int, text: str) -> Reply:

@@ -30,6 +30,8 @@ from core.commands import REGISTRY
 from core.context import Actor, Ctx
 from core.errors import Conflict, HromadaError, InvalidInput, NotFound
 from core.i18n import N_, gettext_for
+from core.permissions import MODERATORS_ONLY  # noqa: F401 - where callers found it
+from core.permissions import check as check_permission
 from core.registry import Command, Registry
 from core.replies import Reply, Visibility
 from core.text import UserText, fmt
@@ -110,8 +112,7 @@ class Hromada:
 
     def _call(self, actor: Actor, cmd: Command, args: dict[str, Any]) -> Reply:
         with self.context(actor) as ctx:
-            if cmd.moderator:
-                ctx.require_moderator(MODERATORS_ONLY)
+            check_permission(ctx, cmd, args)
             reply = cmd.handler(ctx, **args)
             log.debug("command", extra={"tenant": actor.tenant_id, "command": " ".join(cmd.path)})
             return reply
@@ -159,7 +160,7 @@ class Hromada:
         if action_id:
             return action_id in anonymous.AUDIENCE_ACTIONS
         try:
-            cmd, _rest, _default = self.registry.resolve(group, text)
+            cmd, _args = self.registry.parse(group, text)
         except HromadaError:
             return False
         return cmd.path in anonymous.AUDIENCE_COMMANDS
@@ -171,9 +172,9 @@ class Hromada:
 
     def _press_command(self, ctx: Ctx, path: tuple[str, ...], options: dict[str, Any]) -> Reply:
         cmd = self.registry.find(path)
-        if cmd.moderator:
-            ctx.require_moderator(MODERATORS_ONLY)
-        return cmd.handler(ctx, **cmd.bind(options))
+        args = cmd.bind(options)
+        check_permission(ctx, cmd, args)
+        return cmd.handler(ctx, **args)
 
     # -- reactions and messages ------------------------------------------------------
 
@@ -347,10 +348,6 @@ class Hromada:
         tr = gettext_for(self.language(tenant_id)) if tenant_id else gettext_for("en")
         return Reply(text=fmt(tr.gettext("Sorry, something went wrong on our side (ref {id})."),
                               id=request_id), error=True)
-
-
-MODERATORS_ONLY = N_("Only moderators can do that: workspace or server admins, and the members "
-                     "or roles named in /hromada settings.")
 
 
 def _int(value: str) -> int:

@@ -7,7 +7,7 @@ from core.commands import IDEA_REF, NOTE, PAGE, REGISTRY
 from core.context import Ctx
 from core.errors import Forbidden, InvalidInput
 from core.i18n import N_
-from core.registry import P, Param
+from core.registry import Access, P, Param
 from core.replies import Action, Field, Reply
 from core.search import ranked
 from core.text import Rich, UserText
@@ -155,7 +155,8 @@ def merge(ctx: Ctx, ref: int, target: int) -> Reply:
                  notices=notices)
 
 
-@REGISTRY.command("idea withdraw", IDEA_REF, help=N_("Withdraw your own idea."))
+@REGISTRY.command("idea withdraw", IDEA_REF, help=N_("Withdraw your own idea."),
+                  access=Access.AUTHOR)
 def withdraw(ctx: Ctx, ref: int) -> Reply:
     item = items.get(ctx, "idea", ref)
     if not items.is_author(ctx, item):

@@ -10,7 +10,7 @@ from core.commands import REGISTRY, SNIPPET_REF
 from core.context import Ctx
 from core.errors import Conflict, InvalidInput
 from core.i18n import N_
-from core.registry import P, Param
+from core.registry import Access, P, Param
 from core.replies import Field, Line, Reply, Visibility
 from core.search import SUGGEST_THRESHOLD, normalise, ranked
 from core.text import Rich, UserText
@@ -171,7 +171,7 @@ def show(ctx: Ctx, ref: int) -> Reply:
 
 
 @REGISTRY.command("kb tag", SNIPPET_REF, Param("tags", P.TAGS, N_("tags like #onboarding")),
-                  help=N_("Tag a snippet."))
+                  help=N_("Tag a snippet."), access=Access.AUTHOR_OR_MODERATOR)
 def tag(ctx: Ctx, ref: int, tags: list[str]) -> Reply:
     item = items.get(ctx, "snippet", ref)
     added = repos.add_tags(ctx.session, ctx.tenant_id, item.id or 0, tags)
@@ -193,7 +193,8 @@ def _place_in_onboarding(ctx: Ctx, item: Item) -> None:
 
 
 @REGISTRY.command("kb alias", SNIPPET_REF, Param("name", P.TEXT, N_("another name for it")),
-                  help=N_("Give a snippet another name that search finds exactly."))
+                  help=N_("Give a snippet another name that search finds exactly."),
+                  access=Access.AUTHOR_OR_MODERATOR)
 def alias(ctx: Ctx, ref: int, name: str) -> Reply:
     item = items.get(ctx, "snippet", ref)
     name = " ".join(name.split()).lower()

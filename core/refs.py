@@ -16,6 +16,11 @@ def format_ref(kind: str, number: int) -> str:
     return f"{PREFIX[kind]}-{number}"
 
 
+def looks_like_ref(raw: str) -> bool:
+    """Whether a word is written as a reference of some kind (``I-3``, ``12``, ``X-1``)."""
+    return bool(_REF.match(raw.strip()))
+
+
 def parse_ref(kind: str, raw: str) -> int:
     """The number of a reference of the given kind; a wrong letter is bad input."""
     m = _REF.match(raw.strip())

@@ -14,13 +14,16 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from core.errors import InvalidInput
-from core.i18n import N_
+from core.i18n import DEFAULT_LANGUAGE, N_, available_languages, gettext_for
 
 if TYPE_CHECKING:
     from core.context import Ctx
     from core.replies import Reply
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+# The catalog context that holds the translated names of command words (Discord shows them;
+# text commands accept them too, so "/idea статус I-3 зроблено" reads as in English).
+WORD_CONTEXT = "discord name"
 MAX_TEXT = 3000
 
 
@@ -35,6 +38,24 @@ class P(StrEnum):
     MEMBER = "member"  # <@U123|name>, <@U123>, @name
     TAGS = "tags"  # trailing #tag words
     LITERAL = "literal"  # a fixed word in the text grammar (``into``); no option on Discord
+
+
+class Access(StrEnum):
+    """Who may run a command. Item-relative levels name the item by the command's first ref.
+
+    Checked by ``core.permissions.check`` before the handler runs; the README's table of who
+    may do what is generated from these declarations.
+    """
+
+    MEMBER = "member"  # anyone in the workspace; it acts on their own things only
+    AUTHOR = "author"  # only the item's author (anonymous authors by their keyed hash)
+    AUTHOR_OR_MODERATOR = "author-or-moderator"
+    RISK_OWNER = "risk-owner"  # the risk's owner, who reported it, or a moderator
+    MODERATOR = "moderator"  # workspace/server admins, members and roles named in settings
+    ADMIN = "admin"  # Slack workspace admins and owners, Discord members with Manage Server
+
+
+ITEM_ACCESS = (Access.AUTHOR, Access.AUTHOR_OR_MODERATOR, Access.RISK_OWNER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +105,8 @@ class Param:
                 raise InvalidInput(N_("Missing {name}."), name=self.name)
             return [] if self.kind is P.TAGS else None
         if self.kind is P.TEXT:
-            text = str(raw).strip()
+            # A mention written in free text reads as the name it shows: <@U1|ann> -> @ann.
+            text = NAMED_MENTION.sub(lambda m: "@" + m.group(1), str(raw)).strip()
             if len(text) > MAX_TEXT:
                 raise InvalidInput(N_("That text is too long (at most {n} characters)."),
                                    n=MAX_TEXT)
@@ -109,6 +131,7 @@ class Param:
             return value
         if self.kind is P.CHOICE:
             value = str(raw).strip().lower()
+            value = translated_choices(self.choices).get(value, value)
             if value not in self.choices:
                 raise InvalidInput(
                     N_("{name} must be one of: {choices}."),
@@ -133,7 +156,36 @@ class Param:
 MEMBER_RE = re.compile(
     r"^<@([A-Z0-9a-z]{1,64})(?:\|([^>]{0,200}))?>$|^<@!?(\d{1,64})>$|^@?([\w.\-]{1,200})$"
 )
+NAMED_MENTION = re.compile(r"<@[A-Za-z0-9]{1,64}\|([^>\s]{1,200})>")
 TAG_RE = re.compile(r"^#?([\w][\w\-]{0,49})$")
+
+
+def other_languages() -> list[str]:
+    return [lang for lang in available_languages() if lang != DEFAULT_LANGUAGE]
+
+
+def translated_choices(choices: tuple[str, ...]) -> dict[str, str]:
+    """A choice as the other languages' replies show it (``зроблено``) -> the choice."""
+    out: dict[str, str] = {}
+    for lang in other_languages():
+        tr = gettext_for(lang)
+        for choice in choices:
+            shown = tr.gettext(choice).lower()
+            if shown != choice and " " not in shown:
+                out.setdefault(shown, choice)
+    return out
+
+
+def word_aliases(words: set[str]) -> dict[str, str]:
+    """Command words in the other languages (``статус``) -> the English word."""
+    out: dict[str, str] = {}
+    for lang in other_languages():
+        tr = gettext_for(lang)
+        for word in sorted(words):
+            shown = tr.pgettext(WORD_CONTEXT, word).lower()
+            if shown != word and " " not in shown and shown not in words:
+                out.setdefault(shown, word)
+    return out
 
 
 def parse_member(token: str) -> MemberArg:
@@ -162,7 +214,18 @@ class Command:
     params: tuple[Param, ...]
     help: str
     handler: Handler
-    moderator: bool = False
+    moderator: bool = False  # kept for declarations that say ``moderator=True``
+    access: Access = Access.MEMBER
+
+    def __post_init__(self) -> None:
+        if self.moderator and self.access is Access.MEMBER:
+            self.access = Access.MODERATOR
+        self.moderator = self.access in (Access.MODERATOR, Access.ADMIN)
+
+    @property
+    def item_param(self) -> Param | None:
+        """The parameter naming the item an item-relative permission is about."""
+        return next((p for p in self.params if p.kind is P.REF), None)
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -217,6 +280,21 @@ class Command:
             raise InvalidInput(N_("Unexpected text: {text}"), text=rest[:40])
         return args
 
+    def anchored(self, rest: str) -> bool:
+        """Whether the text after the words was plainly meant as this subcommand: it begins
+        with the reference or mention the first parameter takes, or holds its separator."""
+        first = next((p for p in self.params if p.kind is not P.TAGS), None)
+        token = rest.split(None, 1)[0] if rest.split() else ""
+        if first is None or not token:
+            return False
+        if first.kind is P.REF:
+            from core.refs import looks_like_ref
+
+            return looks_like_ref(token)
+        if first.kind is P.TEXT and first.until:
+            return first.until in rest  # "/kb add Title | body": the separator says so
+        return first.kind is P.MEMBER and token.startswith(("<@", "@"))
+
     def bind(self, options: dict[str, Any]) -> dict[str, Any]:
         """Convert typed options (Discord) into handler arguments, the same checks as text."""
         unknown = set(options) - {p.name for p in self.options}
@@ -246,6 +324,7 @@ class Group:
 class Registry:
     def __init__(self) -> None:
         self.groups: dict[str, Group] = {}
+        self._aliases: tuple[int, dict[str, str]] = (-1, {})
 
     def group(self, name: str, help: str, *, default: str | None = None) -> Group:
         if not NAME_RE.match(name) or name in self.groups:
@@ -259,6 +338,7 @@ class Registry:
         *params: Param,
         help: str,
         moderator: bool = False,
+        access: Access | None = None,
     ) -> Callable[[Handler], Handler]:
         group_name, _, name = path.partition(" ")
         group = self.groups[group_name]
@@ -270,9 +350,13 @@ class Registry:
             raise ValueError(f"repeated parameter in {path!r}")
         if any(c.name == name for c in group.commands):
             raise ValueError(f"repeated command {path!r}")
+        if access in ITEM_ACCESS and not any(p.kind is P.REF for p in params):
+            raise ValueError(f"{path!r}: {access} access needs a reference parameter")
+        chosen = access or (Access.MODERATOR if moderator else Access.MEMBER)
 
         def register(handler: Handler) -> Handler:
-            group.commands.append(Command(group_name, name, params, help, handler, moderator))
+            group.commands.append(Command(group_name, name, params, help, handler,
+                                          access=chosen))
             return handler
 
         return register
@@ -287,37 +371,57 @@ class Registry:
                 return cmd
         raise KeyError(path)
 
-    def resolve(self, group_name: str, text: str) -> tuple[Command, str, bool]:
-        """Find the command a line of text names: (command, the rest, used the default)."""
+    def candidates(self, group: Group, text: str) -> list[tuple[Command, str]]:
+        """The subcommands whose words begin the line (in any language), longest first,
+        each with its rest."""
+        known = {w for c in self.commands for w in c.words}
+        if self._aliases[0] != len(known):
+            self._aliases = (len(known), word_aliases(known))
+        aliases = self._aliases[1]
+        words = [aliases.get(w.lower(), w.lower()) for w in text.split()]
+        found: list[tuple[Command, str]] = []
+        for cmd in group.commands:
+            n = len(cmd.words)
+            if n and words[:n] == list(cmd.words):
+                pieces = text.strip().split(None, n)
+                found.append((cmd, pieces[n] if len(pieces) > n else ""))
+        return sorted(found, key=lambda c: -len(c[0].words))
+
+    def parse(self, group_name: str, text: str) -> tuple[Command, dict[str, Any]]:
+        """Read a line of text as the command it names, with its arguments.
+
+        A subcommand word applies only when the rest of the line parses as that subcommand;
+        otherwise the whole line goes to the group's default (``/idea status updates should
+        be weekly`` is an idea). Two lines are still that subcommand's bad input, answered
+        with its usage: the word alone (``/idea anon``), and a line plainly meant as it
+        (``Command.anchored``: ``/idea status I-3 finished``, ``/kb add Title |``); nobody
+        writes an idea that way.
+        """
         group = self.groups.get(group_name.lower().lstrip("/"))
         if group is None:
             raise InvalidInput(N_("Unknown command /{name}. Try /hromada help."), name=group_name)
-        words = text.split()
-        best: Command | None = None
-        for cmd in group.commands:
-            n = len(cmd.words)
-            if n and [w.lower() for w in words[:n]] == list(cmd.words):
-                if best is None or n > len(best.words):
-                    best = cmd
-        if best is not None:
-            n = len(best.words)
-            pieces = text.strip().split(None, n)
-            return best, pieces[n] if len(pieces) > n else "", False
-        name = group.default if group.default is not None else ""
-        for cmd in group.commands:
-            if cmd.name == name:
-                if not text.strip() and cmd.params and cmd.params[0].required:
-                    raise InvalidInput(N_("Missing {name}."), name=cmd.params[0].name,
-                                       usage=self.group_usage(group))
-                return cmd, text, True
-        raise InvalidInput(N_("Unknown subcommand."), usage=self.group_usage(group))
-
-    def parse(self, group_name: str, text: str) -> tuple[Command, dict[str, Any]]:
-        cmd, rest, default = self.resolve(group_name, text)
+        refused: InvalidInput | None = None
+        for cmd, rest in self.candidates(group, text):
+            try:
+                return cmd, cmd.parse(rest)
+            except InvalidInput as exc:
+                exc.usage = exc.usage or cmd.usage()
+                if not rest.strip() or cmd.anchored(rest):
+                    raise  # "/idea anon" alone, "/idea status I-3 finished": meant as that
+                refused = refused or exc
+        default = next((c for c in group.commands if group.default is not None
+                        and c.name == group.default), None)
+        if default is None:
+            if refused is not None:
+                raise refused
+            raise InvalidInput(N_("Unknown subcommand."), usage=self.group_usage(group))
+        if not text.strip() and default.params and default.params[0].required:
+            raise InvalidInput(N_("Missing {name}."), name=default.params[0].name,
+                               usage=self.group_usage(group))
         try:
-            return cmd, cmd.parse(rest)
+            return default, default.parse(text)
         except InvalidInput as exc:
-            exc.usage = exc.usage or cmd.usage(default=default)
+            exc.usage = exc.usage or default.usage(default=True)
             raise
 
     def group_usage(self, group: Group) -> str:

@@ -9,7 +9,7 @@ from core.commands import NOTE, REGISTRY, RISK_REF
 from core.context import Ctx
 from core.errors import Forbidden, NotFound
 from core.i18n import N_
-from core.registry import MemberArg, P, Param
+from core.registry import Access, MemberArg, P, Param
 from core.replies import Field, Notice, Reply, Visibility
 from core.text import Mention, Rich, UserText
 from storage import repos
@@ -58,7 +58,8 @@ def submit_draft(ctx: Ctx, payload: dict[str, object]) -> Reply:
 @REGISTRY.command("risk rate", RISK_REF,
                   Param("likelihood", P.INT, N_("how likely, 1-5"), minimum=1, maximum=5),
                   Param("impact", P.INT, N_("how bad, 1-5"), minimum=1, maximum=5),
-                  help=N_("Rate a risk: likelihood and impact, 1 to 5 each."))
+                  help=N_("Rate a risk: likelihood and impact, 1 to 5 each."),
+                  access=Access.RISK_OWNER)
 def rate(ctx: Ctx, ref: int, likelihood: int, impact: int) -> Reply:
     item = items.get(ctx, "risk", ref)
     before = f"{item.likelihood or '?'}×{item.impact or '?'}"
@@ -134,7 +135,7 @@ def resolve_member(ctx: Ctx, who: MemberArg) -> Member:
 
 
 @REGISTRY.command("risk owner", RISK_REF, Param("member", P.MEMBER, N_("who owns it")),
-                  help=N_("Give a risk an owner."))
+                  help=N_("Give a risk an owner."), access=Access.RISK_OWNER)
 def owner(ctx: Ctx, ref: int, member: MemberArg) -> Reply:
     item = items.get(ctx, "risk", ref)
     person = resolve_member(ctx, member)
@@ -153,7 +154,8 @@ def owner(ctx: Ctx, ref: int, member: MemberArg) -> Reply:
 
 @REGISTRY.command("risk status", RISK_REF,
                   Param("status", P.CHOICE, N_("the new status"), choices=STATUSES), NOTE,
-                  help=N_("Change a risk's status: moderators, its owner or who raised it."))
+                  help=N_("Change a risk's status: moderators, its owner or who raised it."),
+                  access=Access.RISK_OWNER)
 def set_status(ctx: Ctx, ref: int, status: str, note: str | None) -> Reply:
     item = items.get(ctx, "risk", ref)
     allowed = ctx.is_moderator or ctx.member.id in (item.owner_id, item.author_id)

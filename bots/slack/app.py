@@ -44,6 +44,7 @@ from bots import metrics
 from bots.delivery import Deliveries
 from bots.metrics import Seen
 from bots.slack import render
+from bots.slack.command_text import command_text
 from bots.slack.installations import DbInstallationStore, DbStateStore
 from bots.slack.lifecycle import register_lifecycle, reinstalled
 from bots.words import slack_words
@@ -326,7 +327,7 @@ class SlackBot:
                              command: dict[str, Any]) -> Reply:
         actor = await self.actor(client, tenant, command["user_id"], command.get("user_name", ""))
         actor = replace(actor, channel_id=command.get("channel_id"))
-        group, text = command["command"].lstrip("/"), command.get("text") or ""
+        group, text = command["command"].lstrip("/"), command_text(command.get("text") or "")
         if self.hromada.needs_audience(group, text):
             actor = replace(actor, channel_size=await self.channel_size(
                 client, tenant, command.get("channel_id")))

@@ -38,7 +38,8 @@ def usage_hint(registry: Registry, group_name: str) -> str:
     """``<text> | anon | list | show ...``: the default form first, then each subcommand word."""
     group = registry.groups[group_name]
     parts: list[str] = []
-    for cmd in group.commands:
+    # Sorted, not in registration order: that follows import order, which tests vary.
+    for cmd in sorted(group.commands, key=lambda c: c.path):
         if cmd.name == group.default:
             shown = " ".join(p.placeholder() for p in cmd.params)
             if shown:

@@ -44,7 +44,7 @@ def test_bad_input_writes_nothing(hromada, actor, db):
     alice = actor("alice")
     hromada.run(alice, "idea", "Something to keep the tenant alive")
     before = snapshot(db)
-    for text in ["show", "show X-1", "status 1", "merge 1 onto 2", "list nonsense", "show 0",
+    for text in ["show", "show X-1", "status 1", "merge 1 onto 2", "status I-1 nonsense", "show 0",
                  "withdraw", "search", "", "anon", "show 99"]:
         with pytest.raises((InvalidInput, NotFound, Forbidden)) as exc:
             hromada.run(alice, "idea", text)

@@ -17,19 +17,22 @@ def echo(ctx, **kw):  # pragma: no cover - never called, the parser is under tes
 
 @pytest.fixture
 def reg() -> Registry:
+    """Group ``t`` has a default (``say``); group ``s`` the same commands and no default."""
     r = Registry()
-    r.group("t", "test group", default="say")
-    r.command("t say", Param("text", P.TEXT), help="say")(echo)
-    r.command("t me skills", Param("skills", P.TEXT), help="skills")(echo)
-    r.command("t me", help="me")(echo)
-    r.command("t move", Param("ref", P.REF, ref_kind="idea"), Param("into", P.LITERAL),
-              Param("target", P.REF, ref_kind="idea"), help="move")(echo)
-    r.command("t rate", Param("n", P.INT, minimum=1, maximum=5),
-              Param("how", P.CHOICE, choices=("up", "down"), required=False), help="rate")(echo)
-    r.command("t add", Param("title", P.TEXT, until="|"), Param("body", P.TEXT),
-              Param("tags", P.TAGS, required=False), help="add")(echo)
-    r.command("t give", Param("who", P.MEMBER), Param("why", P.TEXT, required=False),
-              help="give")(echo)
+    for g, default in (("t", "say"), ("s", None)):
+        r.group(g, "test group", default=default)
+        r.command(f"{g} say", Param("text", P.TEXT), help="say")(echo)
+        r.command(f"{g} me skills", Param("skills", P.TEXT), help="skills")(echo)
+        r.command(f"{g} me", help="me")(echo)
+        r.command(f"{g} move", Param("ref", P.REF, ref_kind="idea"), Param("into", P.LITERAL),
+                  Param("target", P.REF, ref_kind="idea"), help="move")(echo)
+        r.command(f"{g} rate", Param("n", P.INT, minimum=1, maximum=5),
+                  Param("how", P.CHOICE, choices=("up", "down"), required=False),
+                  help="rate")(echo)
+        r.command(f"{g} add", Param("title", P.TEXT, until="|"), Param("body", P.TEXT),
+                  Param("tags", P.TAGS, required=False), help="add")(echo)
+        r.command(f"{g} give", Param("who", P.MEMBER), Param("why", P.TEXT, required=False),
+                  help="give")(echo)
     return r
 
 
@@ -72,8 +75,8 @@ def test_missing_and_unexpected_text_give_the_usage(reg):
         reg.parse("t", "")
     assert exc.value.usage and "/t <text>" in exc.value.usage
     with pytest.raises(InvalidInput) as exc:
-        reg.parse("t", "me extra words")
-    assert exc.value.usage == "/t me"
+        reg.parse("s", "me extra words")
+    assert exc.value.usage == "/s me"
     assert exc.value.message == "Unexpected text: {text}"
     with pytest.raises(InvalidInput) as exc:
         reg.parse("nope", "x")
@@ -88,7 +91,7 @@ def test_literal_words_and_refs(reg):
     assert exc.value.usage == "/t move <ref> into <target>"
     for bad in ("move R-3 into 4", "move 0 into 4", "move x into 4", "move 1234567890 into 4"):
         with pytest.raises(InvalidInput):
-            reg.parse("t", bad)
+            reg.parse("s", bad)
 
 
 def test_int_and_choice_bounds(reg):
@@ -96,8 +99,8 @@ def test_int_and_choice_bounds(reg):
     assert reg.parse("t", "rate 1")[1] == {"n": 1, "how": None}
     for bad in ("rate 0", "rate 6", "rate 2.5", "rate two", "rate 3 sideways"):
         with pytest.raises(InvalidInput) as exc:
-            reg.parse("t", bad)
-        assert exc.value.usage == "/t rate <n> [up|down]"
+            reg.parse("s", bad)
+        assert exc.value.usage == "/s rate <n> [up|down]"
 
 
 def test_separator_and_trailing_tags(reg):
@@ -109,15 +112,48 @@ def test_separator_and_trailing_tags(reg):
     _, args = reg.parse("t", "add A | b")
     assert args["tags"] == []
     with pytest.raises(InvalidInput) as exc:
-        reg.parse("t", "add no separator here")
+        reg.parse("s", "add no separator here")
     assert exc.value.params["sep"] == "|"
+
+
+@pytest.mark.parametrize(("line", "path"), [
+    ("move on to the next thing", ("t", "say")),       # not a ref: a sentence
+    ("move 1234567890 into 4", ("t", "say")),          # too long to be a ref
+    ("rate my manager", ("t", "say")),
+    ("rate 6 sideways", ("t", "say")),                  # ints out of range: a sentence
+    ("add no separator here", ("t", "say")),
+    ("me and my team", ("t", "say")),
+    ("Me skills matter more than titles", ("t", "me", "skills")),  # any text is skills
+    ("give cookies to everyone", ("t", "give")),        # a bare word is a member name
+    ("rate 5 up", ("t", "rate")),
+    ("move I-3 into 4", ("t", "move")),
+])
+def test_a_subcommand_word_applies_only_when_the_line_parses_as_it(reg, line, path):
+    cmd, args = reg.parse("t", line)
+    assert cmd.path == path, line
+    if path == ("t", "say"):
+        assert args == {"text": line}  # the whole line, as written
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("move", "Missing {name}."),                        # the word alone: its usage
+    ("move 3 onto 4", "Expected the word {word}."),       # begins with a ref: meant as move
+    ("move X-3 into 4", "{raw} is not a reference like {example}."),
+    ("add Title |", "Missing {name}."),                # holds the separator: meant as add
+    ("me skills", "Missing {name}."),
+])
+def test_a_line_plainly_meant_as_the_subcommand_gets_its_usage(reg, line, message):
+    with pytest.raises(InvalidInput) as exc:
+        reg.parse("t", line)
+    assert exc.value.message == message
+    assert exc.value.usage and exc.value.usage.startswith("/t " + line.split()[0])
 
 
 def test_nul_characters_are_dropped(reg):
     """PostgreSQL text cannot hold NUL; it never reaches the store."""
     assert reg.parse("t", "hel\x00lo")[1] == {"text": "hello"}
     with pytest.raises(InvalidInput):
-        reg.parse("t", "say \x00")
+        reg.parse("s", "say \x00")
     cmd = reg.find(("t", "give"))
     assert cmd.bind({"who": "<@U1|A\x00B>", "why": "\x00x"}) == {"who": MemberArg("U1", "AB"),
                                                                 "why": "x"}
@@ -136,7 +172,8 @@ def test_long_member_tokens_reach_the_store_never(hromada, actor, db):
     from core.context import Actor
 
     # a platform may send a display name longer than the column: it is cut, not refused
-    reply = hromada.run(Actor("console:test", "u-long", "N" * 500), "risk", "owner 1 @" + "N" * 200)
+    long_name = Actor("console:test", "u-long", "N" * 500, is_admin=True)
+    reply = hromada.run(long_name, "risk", "owner 1 @" + "N" * 200)
     assert "N" * 200 in reply.plain()
 
 
@@ -268,7 +305,7 @@ def test_unknown_subcommand_of_a_group_without_default(hromada, actor):
     ("group", "line"),
     [
         ("idea", "show 1 <!channel>"),
-        ("idea", "show @everyone"),
+        ("idea", "show 1 @everyone"),
         ("risk", "owner 1 @here-and-now"),
         ("hromada", "help <!here>"),
         ("risk", "rate 1 2 3 <@U123> @everyone"),

@@ -102,11 +102,17 @@ def test_owner_is_told_and_shown(hromada, actor):
     assert "You now own R-1" in reply.notices[0].text.plain()
     assert Mention("bob", "Bob") in reply.text.parts
     assert "Owner: Bob" in hromada.run(bob, "risk", "show 1").plain()
-    # by display name, and taking ownership oneself tells nobody
+    # a member who neither reported nor owns it cannot take it
     hromada.run(actor("carol"), "risk", "list")
-    reply = hromada.run(actor("carol"), "risk", "owner 1 @Carol")
-    assert reply.notices == []
+    with pytest.raises(Forbidden):
+        hromada.run(actor("carol"), "risk", "owner 1 @Carol")
+    # the owner hands it over, by display name
+    reply = hromada.run(bob, "risk", "owner 1 @Carol")
+    assert [n.recipients for n in reply.notices] == [("carol",)]
     assert "Owner: Carol" in hromada.run(bob, "risk", "show 1").plain()
+    # taking ownership oneself tells nobody
+    assert hromada.run(alice, "risk", "owner 1 @Alice").notices == []
+    assert "Owner: Alice" in hromada.run(bob, "risk", "show 1").plain()
     with pytest.raises(NotFound):
         hromada.run(alice, "risk", "owner 1 @nobody-here")
     with pytest.raises(InvalidInput):

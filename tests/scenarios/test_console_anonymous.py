@@ -48,7 +48,7 @@ def story(author: str) -> list[Step]:
             "The author of I-2 is anonymous and did not ask to hear back, so nothing can reach "
             "them. Nothing was sent."]),
         ("as Bob", ["(you are now Bob)"]),
-        ("/idea reply I-1 me too", ["! Only moderators, and the author of I-1, can reply"]),
+        ("/idea reply I-1 me too", ["! Only the author of I-1 or a moderator can use /idea reply"]),
     ]
 
 

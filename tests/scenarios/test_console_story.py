@@ -73,7 +73,8 @@ ENGLISH: list[Step] = [
                                   "admins, and the members or roles named in /hromada "
                                   "settings."]),
     ("/idea merge I-4 into I-1", ["! Only moderators can do that"]),
-    ("/idea withdraw I-2", ["! Only the author of I-2 can withdraw it."]),
+    ("/idea withdraw I-2", ["! Only the author of I-2 can use /idea withdraw, and you did not "
+                            "write it."]),
     ("as Alice", ["(you are now Alice)"]),
     ("/idea show I-2", ["💡 I-2 · Free fruit on Fridays\nFrom: anonymous\nScore: +0"]),
     ("/idea withdraw I-2", ["I-2 is withdrawn."]),
@@ -104,7 +105,7 @@ ENGLISH: list[Step] = [
                               "! Usage: /idea merge <ref> into <target>"]),
     ("/idea anon", ["! Missing text.\n! Usage: /idea anon <text>"]),
     ("/idea withdraw 99", ["! There is no I-99."]),
-    ("/idea list sideways", ["! order must be one of:", "! Usage: /idea list [order] [page]"]),
+    ("/idea withdraw X-1", ["! X-1 is not a reference like I-12.\n! Usage: /idea withdraw <ref>"]),
     ("react +1 nothing", ["! Say which emoji and item: react +1 I-3.\n"
                           "! Usage: react <emoji> <ref>"]),
     ("press 9", ["! There is no such button.\n! Usage: press <n>"]),
@@ -131,8 +132,14 @@ ENGLISH: list[Step] = [
     ("press 1", ["Your vote went to R-1 instead."]),
     ("/risk Support backlog grows faster than we hire", [
         "⚠️ R-2 · Support backlog grows faster than we hire"]),
-    ("/risk rate R-1 4 5", ["[#general] R-1 is rated 4×5 = 20."]),
     ("/risk rate R-2 3 3", ["R-2 is rated 3×3 = 9."]),
+    # Bob only voted for R-1: he may not rate it, nor make himself its owner.
+    ("/risk rate R-1 4 5", ["! Only the owner of R-1, who reported it, or a moderator can use "
+                            "/risk rate; you are none of them."]),
+    ("/risk owner R-1 @Bob", ["! Only the owner of R-1, who reported it, or a moderator can use "
+                              "/risk owner; you are none of them."]),
+    ("as Dave", ["(you are now Dave)"]),
+    ("/risk rate R-1 4 5", ["[#general] R-1 is rated 4×5 = 20."]),
     ("/risk rate R-1 9 5", ["! likelihood must be from 1 to 5.\n"
                             "! Usage: /risk rate <ref> <likelihood> <impact>"]),
     ("/risk rate R-1 four", ["! likelihood must be a whole number."]),
@@ -140,8 +147,9 @@ ENGLISH: list[Step] = [
         "@Carol now owns R-1 “Only one person knows how to renew the TLS certificates”.",
         "→ DM to Carol: You now own R-1"]),
     ("/risk owner R-1 @nobody", ["! No single member is called nobody."]),
-    ("/risk status R-1 closed", ["! Only moderators, the owner or who raised R-1 can change "
-                                 "its status."]),
+    ("as Bob", ["(you are now Bob)"]),
+    ("/risk status R-1 closed", ["! Only the owner of R-1, who reported it, or a moderator can "
+                                 "use /risk status; you are none of them."]),
     ("/risk status R-1 solved", ["! status must be one of: open, mitigating, accepted, closed."]),
     ("as Carol", ["(you are now Carol)"]),
     ("/risk status R-1 mitigating Runbook in progress", [
@@ -159,8 +167,8 @@ ENGLISH: list[Step] = [
     ("/risk show R-1", ["⚠️ R-1 · Only one person knows how to renew the TLS certificates",
                         "Likelihood × impact: 4×5 = 20", "Status: mitigating", "Owner: Carol",
                         "I see it too: 1", "• open → mitigating: Runbook in progress"]),
-    ("/risk status R-2 closed", ["! Only moderators, the owner or who raised R-2 can change "
-                                 "its status."]),
+    ("/risk status R-2 closed", ["! Only the owner of R-2, who reported it, or a moderator can "
+                                 "use /risk status; you are none of them."]),
     ("as Bob", ["(you are now Bob)"]),
     ("/risk status R-2 closed", ["R-2 “Support backlog grows faster than we hire” is now closed "
                                  "(was open)."]),
@@ -191,8 +199,8 @@ ENGLISH: list[Step] = [
     ("/kb zzzz qqqq", ["Nothing found for zzzz qqqq. Save what you know with /kb add."]),
     ("/kb onboarding", ["Start here, in this order:", "• K-1 VPN access (1)",
                         "• K-2 Vacation requests (2)"]),
-    ("/kb add no separator here", ["! Separate the parts with |.\n"
-                                   "! Usage: /kb add <title> | <body> [#tag ...]"]),
+    # a subcommand word whose line does not parse as it: the line is a search
+    ("/kb add no separator here", ["Nothing close to add no separator here."]),
     ("as Bob", ["(you are now Bob)"]),
     ("save Deploys happen on Tuesdays after the standup", [
         "[#general] Saved as K-3: Deploys happen on Tuesdays after the standup",
@@ -279,7 +287,8 @@ UKRAINIAN: list[Step] = [
     ("/idea status I-1 planned", ["! Це можуть лише модератори: адміністратори робочого "
                                   "простору чи сервера, а також учасники або ролі, названі "
                                   "в /hromada settings."]),
-    ("/idea withdraw I-2", ["! Відкликати I-2 може лише автор."]),
+    ("/idea withdraw I-2", ["! Лише автор I-2 може використати /idea withdraw, а ви цього не "
+                            "писали."]),
     ("as Olena", ["(тепер ви — Olena)"]),
     ("/idea withdraw I-2", ["I-2 відкликано."]),
     ("/idea status I-1 in-progress Почали в березні", [
@@ -325,16 +334,20 @@ UKRAINIAN: list[Step] = [
     ("press 1", ["Натомість ваш голос віддано за R-1."]),
     ("/risk Постачальник хмари піднімає ціни з січня", [
         "⚠️ R-2 · Постачальник хмари піднімає ціни з січня"]),
-    ("/risk rate R-1 4 5", ["R-1 оцінено: 4×5 = 20."]),
     ("/risk rate R-2 3 3", ["R-2 оцінено: 3×3 = 9."]),
+    ("/risk rate R-1 4 5", ["! Лише власник R-1, той, хто про нього повідомив, або модератор "
+                            "може використати /risk rate; ви ніхто з них."]),
+    ("as Olena", ["(тепер ви — Olena)"]),
+    ("/risk rate R-1 4 5", ["R-1 оцінено: 4×5 = 20."]),
     ("/risk rate R-1 0 5", ["! likelihood має бути від 1 до 5.\n"
                             "! Використання: /risk rate <ref> <likelihood> <impact>"]),
     ("/risk owner R-1 @Bohdan", [
         "@Bohdan тепер відповідає за R-1 «Лише одна людина вміє оновлювати TLS-сертифікати».",
         "→ особисте повідомлення для Bohdan: Тепер ви відповідаєте за R-1"]),
     ("/risk owner R-1 @никого", ["! Немає єдиного учасника на ім’я никого."]),
-    ("/risk status R-1 closed", ["! Змінити статус R-1 можуть лише модератори, відповідальний "
-                                 "або той, хто його повідомив."]),
+    ("as Oksana", ["(тепер ви — Oksana)"]),
+    ("/risk status R-1 closed", ["! Лише власник R-1, той, хто про нього повідомив, або "
+                                 "модератор може використати /risk status; ви ніхто з них."]),
     ("as Bohdan", ["(тепер ви — Bohdan)"]),
     ("/risk status R-1 mitigating Пишемо інструкцію", [
         "R-1 «Лише одна людина вміє оновлювати TLS-сертифікати» тепер має статус «пом’якшуємо» "
@@ -376,8 +389,7 @@ UKRAINIAN: list[Step] = [
                        "через /kb add."]),
     ("/kb onboarding", ["Почніть звідси, в такому порядку:", "• K-1 VPN: доступ (1)",
                         "• K-2 Відпустка (2)"]),
-    ("/kb add без роздільника", ["! Розділіть частини знаком |.\n"
-                                 "! Використання: /kb add <title> | <body> [#tag ...]"]),
+    ("/kb add без роздільника", ["За запитом add без роздільника нічого не знайдено."]),
     ("save Деплой щовівторка після стендапу", [
         "Збережено як K-3: Деплой щовівторка після стендапу", "Джерело: console://"]),
     ("clock +7d", ["(на годиннику "]),

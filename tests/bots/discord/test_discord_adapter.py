@@ -213,7 +213,7 @@ async def test_member_without_rights_is_refused_and_nothing_changes(
     assert status_of(h, "I-1") == "new"
     assert len(h.posted()) == calls_before and h.dms(alice) == []
     settings = await h.command(bob, "hromada settings roles", {"roles": "Visitors"})
-    assert "Only moderators" in callback_text(settings)
+    assert "Only workspace or server admins" in callback_text(settings)
 
 
 async def test_bad_input_gets_a_usage_line(discord_h: DiscordHarness) -> None:
