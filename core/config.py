@@ -55,8 +55,9 @@ class Settings(BaseSettings):
     discord_max_concurrency: int | None = Field(
         default=None, ge=1, validation_alias=_env("DISCORD_MAX_CONCURRENCY")
     )
-    scheduler_tick_seconds: int = Field(
-        default=60, ge=1, le=3600, validation_alias=_env("HROMADA_SCHEDULER_TICK_SECONDS")
+    # How often each process looks for due digests (tests run it fast).
+    scheduler_tick_seconds: float = Field(
+        default=60, ge=0.1, le=3600, validation_alias=_env("HROMADA_SCHEDULER_TICK_SECONDS")
     )
 
     @field_validator("discord_shard_ids", mode="before")

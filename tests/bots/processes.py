@@ -35,7 +35,7 @@ def base_env(db_url: str, data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(CLEARED)}
     env.update({
         "HROMADA_DATABASE_URL": db_url, "HROMADA_SECRET_KEY": SECRET,
-        "HROMADA_DATA_DIR": str(data_dir), "HROMADA_SCHEDULER_TICK_SECONDS": "1",
+        "HROMADA_DATA_DIR": str(data_dir), "HROMADA_SCHEDULER_TICK_SECONDS": "0.2",
         "HROMADA_LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
     })
     return env

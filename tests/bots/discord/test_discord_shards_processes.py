@@ -57,13 +57,22 @@ def guilds_on_every_shard(fake: FakeDiscord) -> list[tuple[FakeGuild, int, int]]
     return out
 
 
-def due_tenants(db: Database, guilds: list[tuple[FakeGuild, int, int]]) -> None:
-    """Each guild a tenant for a month, digest channel set: its last weekly period is due."""
+def tenants(db: Database, guilds: list[tuple[FakeGuild, int, int]]) -> None:
+    """Each guild a tenant for a month already, no digest channel yet."""
+    with db.uow() as session:
+        for guild, _, _ in guilds:
+            session.add(Tenant(id=f"discord:{guild.id}", name=guild.name,
+                               created_at=utcnow() - timedelta(days=30)))
+
+
+def make_digests_due(db: Database, guilds: list[tuple[FakeGuild, int, int]]) -> None:
+    """Name every digest channel at once: the last weekly period of each tenant is due now,
+    while both processes are ticking, so both schedulers see the same due digests."""
     with db.uow() as session:
         for guild, _, digest_channel in guilds:
-            session.add(Tenant(id=f"discord:{guild.id}", name=guild.name,
-                               digest_channel=str(digest_channel),
-                               created_at=utcnow() - timedelta(days=30)))
+            tenant = session.get(Tenant, f"discord:{guild.id}")
+            assert tenant is not None
+            tenant.digest_channel = str(digest_channel)
 
 
 def command_payload(fake: FakeDiscord, guild: FakeGuild, channel: int,
@@ -100,7 +109,7 @@ async def test_two_processes_share_the_shards(db: Database, db_url: str, tmp_pat
     fake.hello_after = len(PROCESS_SHARDS)
     guilds = guilds_on_every_shard(fake)
     assert {(g.id >> 22) % SHARDS for g, _, _ in guilds} == set(range(SHARDS))
-    due_tenants(db, guilds)
+    tenants(db, guilds)
     await fake.start()
     envs = []
     for i, ids in enumerate(PROCESS_SHARDS):
@@ -114,6 +123,8 @@ async def test_two_processes_share_the_shards(db: Database, db_url: str, tmp_pat
             try:
                 await fake.wait_for(lambda: len(fake.identify_log) >= SHARDS
                                     and len(fake.sockets) >= SHARDS, timeout=DEADLINE)
+                await wait_ticks(served, 1)  # both schedulers run
+                make_digests_due(db, guilds)
                 alice = fake.add_user("alice")
                 sent = []
                 for guild, channel, _ in guilds:
@@ -133,8 +144,8 @@ async def test_two_processes_share_the_shards(db: Database, db_url: str, tmp_pat
                 await fake.wait_for(lambda: answered() and digested(), timeout=DEADLINE)
             except TimeoutError:
                 pytest.fail("not everything happened in time\n" + logs(served))
-            # Every process ticks its scheduler each second: a second claim of a period
-            # would post within the same tick. Wait until both processes have ticked again.
+            # Every process ticks its scheduler five times a second: a second claim of a
+            # period would post within a tick. Wait until both processes have ticked again.
             await wait_ticks(served, 2)
             process_logs = [s.text() for s in served]
     finally:
@@ -142,9 +153,9 @@ async def test_two_processes_share_the_shards(db: Database, db_url: str, tmp_pat
 
     shards = Counter(shard for _, shard in fake.identify_log)
     assert shards == dict.fromkeys(range(SHARDS), 1), "each shard identified once"
-    assert [identified_by(text) for text in process_logs] == [{0, 1}, {2, 3}]
     assert all(i["shard"][1] == SHARDS for i in fake.identifies)
     assert fake.identify_violations() == [], fake.identify_log
+    assert [identified_by(text) for text in process_logs] == [{0, 1}, {2, 3}]
 
     callbacks = Counter(c.path.split("/")[2] for c in fake.rest("POST", "/interactions/"))
     assert callbacks == dict.fromkeys(sent, 1), "each command answered once"
