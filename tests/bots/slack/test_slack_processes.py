@@ -33,7 +33,7 @@ from tests.bots.slack.harness import CLIENT_ID, CLIENT_SECRET, SIGNING_SECRET, u
 from tests.bots.store_checks import score
 from tests.fakes.slack_api import FakeSlack
 
-TEAMS = ("T1", "T2")
+TEAMS = ("T1", "T2", "T3")
 DIGEST_CHANNEL = "CDIGEST"
 DEADLINE = 60.0  # seconds for anything to happen; a bound, not a measurement
 
@@ -180,7 +180,9 @@ async def test_two_processes_behind_one_balancer(db: Database, db_url: str, hrom
         env = base_env(db_url, tmp_path / f"data-{i}")
         env.update({"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET,
                     "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.api_url,
-                    "PORT": "0", "HROMADA_SLACK_CORE_WORKERS": "1"})
+                    "PORT": "0", "HROMADA_SLACK_CORE_WORKERS": "1",
+                    # Ticks close together, so both schedulers meet the due digests at once.
+                    "HROMADA_SCHEDULER_TICK_SECONDS": "0.1"})
         envs.append(env)
     alice, bob, carol = (user_id(n) for n in people)
     session = aiohttp.ClientSession()
@@ -189,8 +191,8 @@ async def test_two_processes_behind_one_balancer(db: Database, db_url: str, hrom
             ports = await until(lambda: all(port_of(s.text()) for s in served) and
                                 [port_of(s.text()) for s in served], "both listening", served)
             lb = Balancer(session, fake, ports)
-            await lb.install("T1", start=0, finish=1)
-            await lb.install("T2", start=1, finish=0)
+            for i, team in enumerate(TEAMS):
+                await lb.install(team, start=i % 2, finish=(i + 1) % 2)
 
             # Each workspace: an idea through each process, then a look at I-1 through the
             # process that did not store it.
