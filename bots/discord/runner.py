@@ -113,7 +113,7 @@ class IdentifyTurns:
             try:
                 limits = await client.fetch_session_start_limits()
                 self.max_concurrency = max(1, int(limits.max_concurrency))
-            except (discord.DiscordException, KeyError, TypeError, ValueError) as exc:
+            except (discord.DiscordException, OSError, KeyError, TypeError, ValueError) as exc:
                 log.warning("session start limits unknown (%s); one IDENTIFY per window", exc)
                 return 1
         return self.max_concurrency

@@ -34,7 +34,7 @@ SHARDS = 4
 MAX_CONCURRENCY = 2
 # The processes' identify window (DISCORD_IDENTIFY_WINDOW); the fake checks a slightly shorter
 # one, so loopback and scheduling jitter on a busy machine cannot look like a violation.
-WINDOW = 1.5
+WINDOW = 2.0
 FAKE_WINDOW = 1.0
 PROCESS_SHARDS = ("0,1", "2,3")
 GUILDS_PER_SHARD = (2, 1, 1, 2)
