@@ -68,7 +68,7 @@ class Settings(BaseSettings):
             parts = [p.strip() for p in value.split(",") if p.strip()]
             if not parts:
                 return None
-            if not all(p.isdigit() for p in parts):
+            if not all(p.isascii() and p.isdigit() for p in parts):
                 raise ValueError("DISCORD_SHARD_IDS must be shard numbers separated by commas, "
                                  f"like 0,1 (got {value!r})")
             return tuple(int(p) for p in parts)

@@ -35,6 +35,7 @@ def test_shard_ids_from_the_environment(monkeypatch):
     ({"discord_shard_ids": "1,4", "discord_shard_count": "4"}, "[4] must be below"),
     ({"discord_shard_ids": "0;1", "discord_shard_count": "4"}, "separated by commas"),
     ({"discord_shard_ids": "-1", "discord_shard_count": "4"}, "separated by commas"),
+    ({"discord_shard_ids": "²", "discord_shard_count": "4"}, "separated by commas"),
     ({"discord_shard_ids": "1,1", "discord_shard_count": "4"}, "names a shard twice"),
 ])
 def test_wrong_shard_ids_are_refused_with_the_reason(env, says):
