@@ -20,9 +20,16 @@ app.add_typer(discord_app, name="discord")
 
 
 def _settings() -> Settings:
+    from pydantic import ValidationError
+
     from bots.runtime import setup_logging
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # a bad setting: one line each, no traceback
+        for error in exc.errors():
+            typer.echo(f"hromada: {str(error['msg']).removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(2) from None
     setup_logging(settings.log_level, settings.log_format)
     return settings
 

@@ -309,7 +309,7 @@ async def send_notices(deliveries: Deliveries, tenant_id: str,
 
 
 def start_scheduler(runner: DigestRunner, *, coffee_runner: CoffeeRunner | None = None,
-                    seconds: int = TICK_SECONDS) -> AsyncIOScheduler:
+                    seconds: float = TICK_SECONDS) -> AsyncIOScheduler:
     """An in-memory AsyncIOScheduler on the running loop; its first ticks run at once."""
     scheduler = AsyncIOScheduler()
     scheduler.add_job(runner.tick, IntervalTrigger(seconds=seconds), id="digests",

@@ -43,7 +43,8 @@ async def serve_async(settings: Settings) -> None:
     from bots.scheduler import CoffeeRunner, DigestRunner, start_scheduler
 
     scheduler = start_scheduler(DigestRunner(hromada, deliveries),
-                                coffee_runner=CoffeeRunner(hromada, deliveries))
+                                coffee_runner=CoffeeRunner(hromada, deliveries),
+                                seconds=settings.scheduler_tick_seconds)
     schedule_housekeeping(scheduler, hromada)
     try:
         await asyncio.gather(*runners)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,6 +46,53 @@ class Settings(BaseSettings):
     discord_shard_count: int | None = Field(
         default=None, validation_alias=_env("DISCORD_SHARD_COUNT")
     )
+    # The shards this process runs (e.g. "0,1"); the others run elsewhere on the same store.
+    discord_shard_ids: tuple[int, ...] | None = Field(
+        default=None, validation_alias=_env("DISCORD_SHARD_IDS")
+    )
+    # Discord allows one IDENTIFY per rate-limit bucket per 5 s; tests shorten the window.
+    discord_identify_window: float = Field(
+        default=5.0, gt=0, le=60, validation_alias=_env("DISCORD_IDENTIFY_WINDOW")
+    )
+    # Unset: asked from GET /gateway/bot (session_start_limit.max_concurrency).
+    discord_max_concurrency: int | None = Field(
+        default=None, ge=1, validation_alias=_env("DISCORD_MAX_CONCURRENCY")
+    )
+    # How often each process looks for due digests (tests run it fast).
+    scheduler_tick_seconds: float = Field(
+        default=60, ge=0.1, le=3600, validation_alias=_env("HROMADA_SCHEDULER_TICK_SECONDS")
+    )
+
+    @field_validator("discord_shard_ids", mode="before")
+    @classmethod
+    def _shard_id_list(cls, value: object) -> object:
+        """``DISCORD_SHARD_IDS=0,1`` (or a list); an empty value means every shard."""
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            if not parts:
+                return None
+            if not all(p.isascii() and p.isdigit() for p in parts):
+                raise ValueError("DISCORD_SHARD_IDS must be shard numbers separated by commas, "
+                                 f"like 0,1 (got {value!r})")
+            return tuple(int(p) for p in parts)
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        ids = self.discord_shard_ids
+        if ids is None:
+            return self
+        count = self.discord_shard_count
+        if not count:
+            raise ValueError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT (the total number of "
+                             "shards over all processes)")
+        wrong = [i for i in ids if i >= count]
+        if wrong:
+            raise ValueError(f"DISCORD_SHARD_IDS {list(wrong)} must be below DISCORD_SHARD_COUNT "
+                             f"{count} (shards are numbered from 0)")
+        if len(set(ids)) != len(ids):
+            raise ValueError("DISCORD_SHARD_IDS names a shard twice")
+        return self
 
     @property
     def effective_database_url(self) -> str:

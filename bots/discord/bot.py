@@ -44,10 +44,13 @@ REACTION_EVENTS = ("raw_reaction_add", "raw_reaction_remove", "raw_reaction_clea
 INTENTS = discord.Intents(guilds=True, guild_reactions=True, guild_messages=True)
 
 
-def make_client(*, shard_count: int | None = None, http_trace: Any = None,
+def make_client(*, shard_count: int | None = None, shard_ids: tuple[int, ...] | None = None,
+                identify_gate: IdentifyGate | None = None, http_trace: Any = None,
                 guild_ready_timeout: float = 2.0) -> discord.Client:
     """The gateway client: auto-sharded when a shard count is configured (0: Discord's advice).
 
+    ``shard_ids``: the shards this process runs (the rest run in other processes);
+    ``identify_gate``: waits for this shard's IDENTIFY turn, shared with those processes.
     Every message it sends defaults to ``AllowedMentions.none()`` as well; renderers pass it
     explicitly too."""
     kwargs: dict[str, Any] = {"intents": INTENTS, "allowed_mentions": NO_MENTIONS,
@@ -55,7 +58,10 @@ def make_client(*, shard_count: int | None = None, http_trace: Any = None,
     if http_trace is not None:
         kwargs["http_trace"] = http_trace
     if shard_count is not None:
-        return ShardedHromadaClient(shard_count=shard_count or None, **kwargs)
+        if shard_ids is not None:
+            kwargs["shard_ids"] = list(shard_ids)
+        return ShardedHromadaClient(shard_count=shard_count or None,
+                                    identify_gate=identify_gate, **kwargs)
     return HromadaClient(**kwargs)
 
 
@@ -100,11 +106,26 @@ class HromadaClient(_Sequenced, discord.Client):
         self._running = set()
 
 
+# Waits until the shard may IDENTIFY: (client, shard id) -> returns when its turn came.
+IdentifyGate = Callable[[discord.AutoShardedClient, int], Awaitable[None]]
+
+
 class ShardedHromadaClient(_Sequenced, discord.AutoShardedClient):
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, identify_gate: IdentifyGate | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.event_keys = {}
         self._running = set()
+        self.identify_gate = identify_gate
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Take this shard's IDENTIFY turn from the gate shared by every process of the bot.
+
+        discord.py's own hook only spaces this process's shards (5 s, none before the first),
+        so two processes would start their first shards at once; without a gate it stays."""
+        if self.identify_gate is None or shard_id is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        await self.identify_gate(self, shard_id)
 
     def _socket_for(self, guild_id: int | None) -> Any:
         if guild_id is None or not self.shard_count:

@@ -18,6 +18,8 @@ from bots.ops import Ops
 from core.app import Hromada
 from core.config import Settings
 from core.replies import Notice, Reply
+from storage.db import Database
+from storage.gateway import reserve_identify
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +117,45 @@ def _token(settings: Settings) -> str:
     return settings.discord_token.get_secret_value()
 
 
+class IdentifyTurns:
+    """The identify gate over the store: every process of the bot shares each bucket's turns.
+
+    The bucket is ``shard_id % max_concurrency`` (Discord's rate-limit key); max_concurrency
+    comes from ``DISCORD_MAX_CONCURRENCY`` or, once, from ``GET /gateway/bot``."""
+
+    def __init__(self, db: Database, *, window: float, max_concurrency: int | None = None) -> None:
+        self.db = db
+        self.window = window
+        self.max_concurrency = max_concurrency
+
+    async def _concurrency(self, client: discord.AutoShardedClient) -> int:
+        if self.max_concurrency is None:
+            try:
+                limits = await client.fetch_session_start_limits()
+                self.max_concurrency = max(1, int(limits.max_concurrency))
+            except (discord.DiscordException, OSError, KeyError, TypeError, ValueError) as exc:
+                log.warning("session start limits unknown (%s); one IDENTIFY per window", exc)
+                return 1
+        return self.max_concurrency
+
+    async def __call__(self, client: discord.AutoShardedClient, shard_id: int) -> None:
+        bucket = shard_id % await self._concurrency(client)
+        wait = await asyncio.to_thread(reserve_identify, self.db, bucket, self.window)
+        log.info("shard %d identifies in %.1f s (bucket %d)", shard_id, wait, bucket)
+        if wait > 0:
+            await asyncio.sleep(wait)  # the reserved turn: Discord's limit, not a sync guess
+
+
 async def start_discord(hromada: Hromada, settings: Settings, deliveries: Deliveries, *,
                         http_trace: Any = None,
                         guild_ready_timeout: float = 2.0) -> tuple[discord.Client, Adapter]:
     """Log in and build the adapter; the caller runs ``client.connect()``."""
     configure_api(settings.discord_api_url)
-    client = make_client(shard_count=settings.discord_shard_count, http_trace=http_trace,
-                         guild_ready_timeout=guild_ready_timeout)
+    gate = IdentifyTurns(hromada.db, window=settings.discord_identify_window,
+                         max_concurrency=settings.discord_max_concurrency)
+    client = make_client(shard_count=settings.discord_shard_count,
+                         shard_ids=settings.discord_shard_ids, identify_gate=gate,
+                         http_trace=http_trace, guild_ready_timeout=guild_ready_timeout)
     adapter = Adapter(hromada, client)
     await adapter.set_translator()
     deliveries.add(adapter.delivery)

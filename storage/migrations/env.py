@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import storage.culture  # noqa: F401 - registers the culture tables
 import storage.digests  # noqa: F401 - registers the job claim table
+import storage.gateway  # noqa: F401 - registers the identify turn table
 import storage.keys  # noqa: F401 - registers the deployment key table
 import storage.models  # noqa: F401 - registers the tables
 import storage.tokens  # noqa: F401 - registers the token key table

@@ -74,6 +74,16 @@ class FakeDiscord:
         self.failures: list[tuple[str, str, int, dict[str, Any]]] = []  # see ``fail_next``
         self.failing_uploads = 0  # requests carrying files that still fail (413) before one works
         self.shard_count = 1
+        # Discord's session start limit: one IDENTIFY per bucket (shard % max_concurrency) per
+        # window. Every IDENTIFY is logged with its arrival time; ``identify_violations`` lists
+        # those that came too soon after the previous one of their bucket.
+        self.max_concurrency = 1
+        self.identify_window = 5.0
+        self.identify_log: list[tuple[float, int]] = []  # (monotonic arrival, shard id)
+        # HELLO waits until this many gateway sockets are open, so their IDENTIFYs race.
+        self.hello_after = 0
+        self._opened = 0
+        self._all_open = asyncio.Event()
         self._seq: dict[int, int] = {}
         self._frames: dict[tuple[int, int], str] = {}  # (shard, seq) -> sent frame
         self._changed = asyncio.Event()
@@ -92,8 +102,9 @@ class FakeDiscord:
         return {"id": str(uid), "username": name, "global_name": name.capitalize(),
                 "discriminator": "0", "avatar": None, "bot": bot, "public_flags": 0}
 
-    def add_guild(self, name: str = "Acme", *, owner_id: int | None = None) -> FakeGuild:
-        gid = self.snowflake()
+    def add_guild(self, name: str = "Acme", *, owner_id: int | None = None,
+                  guild_id: int | None = None) -> FakeGuild:
+        gid = guild_id or self.snowflake()
         guild = FakeGuild(gid, name, owner_id or self.snowflake(), {gid: ("@everyone",
                                                                         EVERYONE_PERMS)},
                           {})
@@ -225,6 +236,10 @@ class FakeDiscord:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(compress=False)
         await ws.prepare(request)
+        self._opened += 1
+        if self._opened >= self.hello_after:
+            self._all_open.set()
+        await self._all_open.wait()
         await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250},
                                       "s": None, "t": None}))
         shard = 0
@@ -239,6 +254,7 @@ class FakeDiscord:
                 ident = data["d"]
                 self.identifies.append(ident)
                 shard, count = ident.get("shard") or [0, 1]
+                self.identify_log.append((time.monotonic(), shard))
                 self.shard_count = count
                 await self._ready(ws, shard)
             elif op == 6:
@@ -285,6 +301,17 @@ class FakeDiscord:
         """Send an already sent frame again, unchanged, as a resumed session replays it."""
         shard = self.shard_for(guild_id)
         await self.sockets[shard].send_str(self._frames[(shard, seq)])
+
+    def identify_violations(self) -> list[tuple[int, float]]:
+        """(bucket, gap) for each IDENTIFY that followed its bucket's previous one too soon."""
+        last: dict[int, float] = {}
+        out = []
+        for at, shard in sorted(self.identify_log):
+            bucket = shard % self.max_concurrency
+            if bucket in last and at - last[bucket] < self.identify_window:
+                out.append((bucket, at - last[bucket]))
+            last[bucket] = at
+        return out
 
     def connected(self) -> bool:
         return len(self.sockets) >= self.shard_count and bool(self.identifies)
@@ -333,7 +360,8 @@ class FakeDiscord:
         if call.path in ("/gateway", "/gateway/bot"):
             return _json({"url": f"ws://127.0.0.1:{self.port}/", "shards": self.shard_count,
                           "session_start_limit": {"total": 1000, "remaining": 1000,
-                                                  "reset_after": 0, "max_concurrency": 1}})
+                                                  "reset_after": 0,
+                                                  "max_concurrency": self.max_concurrency}})
         if parts[0] == "applications" and parts[-1] == "commands" and m == "PUT":
             scope = parts[3] if len(parts) > 3 and parts[2] == "guilds" else "global"
             stored = []

@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 
 import storage.culture  # noqa: F401 - every modelled table is registered
 import storage.digests  # noqa: F401
+import storage.gateway  # noqa: F401
 import storage.keys  # noqa: F401
 import storage.models  # noqa: F401
 from core.errors import Conflict
