@@ -540,12 +540,23 @@ class SlackBot:
         try:
             await post_reply(client, self.hromada, tenant, channel, reply, thread_ts=thread,
                              run=self.in_pool)
-        except SlackApiError as exc:
-            refused = refusal(exc)
-            if refused is None:
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            refused = refusal(exc) if isinstance(exc, SlackApiError) else None
+            if reply.item_id is None and refused is None:
                 raise
-            await self.refused(client, tenant, refused, reply=reply, channel=channel,
-                               user=actor.user_id, respond=respond, request_id=request_id)
+            if reply.item_id is None:
+                assert refused is not None
+                await self.refused(client, tenant, refused, reply=reply, channel=channel,
+                                   user=actor.user_id, respond=respond, request_id=request_id)
+                return
+            # The saved item's answer did not reach the thread: its saver gets it privately
+            # with "Post it again", so the item never stays where no reaction reaches it.
+            log.warning("item card not posted: %s", _describe(exc),
+                        extra={"tenant": tenant, "request_id": request_id})
+            private = await self.in_pool(self._not_posted, tenant, reply)
+            hint = await self.translate(tenant, REFUSALS[refused[1]]) if refused else ""
+            await self.tell(client, tenant, private, user=actor.user_id, channel=channel,
+                            respond=respond, hint=hint, request_id=request_id)
 
     async def readable(self, client: AsyncWebClient, tenant: str, text: str) -> str:
         """Slack markup to the words people saw: links, @names, #channels, unescaped."""

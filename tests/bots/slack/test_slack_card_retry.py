@@ -73,3 +73,24 @@ async def test_not_in_channel_is_not_retried_and_offers_post_it_again(hromada: H
         await slack.settle()
         [card] = slack.posted("C1")
         assert "I-1" in card.text
+
+
+async def test_a_risk_saved_by_reaction_whose_answer_fails_offers_post_it_again(
+        hromada: Hromada) -> None:
+    """⚠️ registers a risk; its answer in the thread is what people react to. When Slack stays
+    down through every retry, the reactor gets it privately with "Post it again"."""
+    async with SlackHarness.running(hromada) as slack:
+        said = slack.say("carol", "C5", "Only one person can renew the TLS certificates")
+        for _ in range(HTTP_TRIES):
+            slack.fake.fail_next("chat.postMessage", status=500, error="internal_error")
+        await slack.react("dan", "C5", said, "warning")
+        await slack.settle()
+        [private] = slack.calls_of("chat.postEphemeral")
+        assert private.params["user"] == "UDAN"
+        assert "R-1" in block_text(private.params["blocks"])
+        button = _post_again(private)
+        await slack.press("dan", button, channel="C5")
+        await slack.settle()
+        [card] = [m for m in slack.posted("C5") if "R-1" in m.text]
+        await slack.react("erin", "C5", card.ts, "+1")
+        assert score(hromada, "risk", 1) == 1  # the risk is reachable by reactions now
