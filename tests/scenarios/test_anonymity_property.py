@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -39,6 +40,8 @@ anon_step = st.one_of(
     st.tuples(st.just("withdraw"), st.sampled_from(ANON), refs),
     st.tuples(st.just("press-last"), st.sampled_from(ANON), st.integers(0, 1)),
     st.tuples(st.just("vote"), st.sampled_from(ANON), refs),
+    st.tuples(st.just("hear-back"), st.sampled_from(ANON), st.just(0)),
+    st.tuples(st.just("author-reply"), st.sampled_from(ANON), refs),
 )
 named_step = st.one_of(
     st.tuples(st.just("idea"), st.sampled_from(NAMED), st.sampled_from(TEXTS)),
@@ -48,6 +51,8 @@ named_step = st.one_of(
               st.tuples(refs, st.sampled_from(("reviewing", "planned", "declined", "done")))),
     st.tuples(st.just("merge"), st.just(MOD), st.tuples(refs, refs)),
     st.tuples(st.just("answer"), st.just(MOD), refs),
+    st.tuples(st.just("mod-reply"), st.just(MOD), st.tuples(st.sampled_from(("idea", "ask")),
+                                                            refs)),
     st.tuples(st.just("clock"), st.just(MOD), st.integers(1, 8)),
 )
 read_step = st.tuples(
@@ -57,7 +62,12 @@ read_step = st.tuples(
                      ("ask", "list"), ("ask", "show {r}"), ("digest", "preview"),
                      ("hromada", "stats"), ("idea", "list merged"), ("idea", "list declined"))),
 )
-steps = st.lists(st.one_of(anon_step, named_step, read_step), min_size=4, max_size=22)
+steps = st.lists(st.one_of(anon_step, anon_step, named_step, read_step), min_size=8,
+                 max_size=24)
+# Every day starts with each anonymous author speaking: an idea and a question each.
+PRELUDE = [(kind, who, text) for who in ANON for kind, text in (
+    ("anon-idea", TEXTS[ANON.index(who)]), ("anon-ask", TEXTS[2 + ANON.index(who)]))]
+PRELUDE += [("hear-back", ANON[0], 0)]  # one of them asks to hear back about the question
 
 
 class Records(logging.Handler):
@@ -90,8 +100,10 @@ def records():
 
 
 def shown(reply: Reply) -> list[str]:
-    """The reply as every platform would show it, and the notices it sends."""
-    out = [everything(reply), console_render.render(reply), slack_render.fallback(reply),
+    """The reply as every platform would show it, and the notices it sends (with the private
+    words beside a public card)."""
+    out = shown(reply.private) if reply.private is not None else []
+    out += [everything(reply), console_render.render(reply), slack_render.fallback(reply),
            json.dumps(slack_render.blocks(reply), ensure_ascii=False)]
     rendered = discord_render.render(reply)
     out.append(json.dumps(rendered.embed.to_dict(), ensure_ascii=False))
@@ -112,23 +124,30 @@ def leaks(text: str) -> list[str]:
 @given(plan=steps)
 def test_no_output_export_or_log_names_an_anonymous_author(
         hromada, actor, clock, db, records, plan) -> None:
-    people = {name: actor(name) for name in (*ANON, *NAMED)}
-    people[MOD] = actor(MOD, admin=True)
+    # A tenant of its own per example: Hypothesis runs them all on one store.
+    day = f"console:day-{uuid.uuid4().hex[:8]}"
+    people = {name: actor(name, tenant=day) for name in (*ANON, *NAMED)}
+    people[MOD] = actor(MOD, admin=True, tenant=day)
     tenant = people[MOD].tenant_id
     seen: list[str] = []
     anon_items: set[int] = set()  # ids of items that were submitted anonymously
     last_prompt: dict[str, Reply] = {}
+    offers: dict[str, Reply] = {}  # each anonymous author's latest "hear back" offer
+    heard: set[tuple[str, int]] = set()  # (author, item id) that opted in
 
     def keep(reply: Reply, who: str) -> Reply:
         seen.extend(shown(reply))
         for notice in reply.notices:
             if notice.item_id in anon_items:
-                # nobody opted in to hear back here: nothing reaches an anonymous author
-                assert not set(notice.recipients) & set(ANON), notice
+                # only a sealed notice reaches an anonymous author, and only one who opted in
+                for author in set(notice.recipients) & set(ANON):
+                    assert notice.sealed and (author, notice.item_id) in heard, notice
         if reply.item_id is not None:
             hromada.attach_message(tenant, reply.item_id, "C-test", f"msg-{reply.item_id}")
         if reply.actions:
             last_prompt[who] = reply
+        if reply.private is not None and reply.private.actions:
+            offers[who] = reply.private
         return reply
 
     def run(who: str, group: str, text: str) -> Reply | None:
@@ -139,9 +158,14 @@ def test_no_output_export_or_log_names_an_anonymous_author(
             return None
         return keep(reply, who)
 
-    def track_anon(reply: Reply | None) -> None:
+    own: dict[str, list[tuple[str, str]]] = {}  # author -> [(group, ref)] of their anon items
+
+    def track_anon(reply: Reply | None, who: str = "", group: str = "idea") -> None:
         if reply is not None and reply.item_id is not None:
             anon_items.add(reply.item_id)
+            if who:
+                own.setdefault(who, []).append(
+                    (group, hromada.item_ref(tenant, reply.item_id)))
 
     def item_id(kind_ref: int) -> int | None:
         from storage import repos
@@ -150,11 +174,33 @@ def test_no_output_export_or_log_names_an_anonymous_author(
             found = repos.item_by_ref(session, tenant, "idea", kind_ref)
             return found.id if found else None
 
-    for kind, who, arg in plan:
+    for kind, who, arg in [*PRELUDE, *plan]:
         if kind == "anon-idea":
-            track_anon(run(who, "idea", f"anon {arg}"))
+            track_anon(run(who, "idea", f"anon {arg}"), who, "idea")
         elif kind == "anon-ask":
-            track_anon(run(who, "ask", f"anon {arg}"))
+            track_anon(run(who, "ask", f"anon {arg}"), who, "ask")
+        elif kind == "hear-back" and who in offers:
+            offer = offers.pop(who)
+            action = offer.actions[0]
+            try:
+                reply = hromada.press(people[who], action.action_id, action.value)
+            except HromadaError as exc:
+                seen.extend(shown(hromada.error_reply(tenant, exc)))
+            else:
+                keep(reply, who)
+                if action.value.isdigit():
+                    heard.add((who, int(action.value)))
+        elif kind == "author-reply" and own.get(who):
+            group, ref = own[who][arg % len(own[who])]
+            run(who, group, f"reply {ref} Thank you, I can say more about it")
+        elif kind == "mod-reply":
+            group, n = arg
+            mine = [r for items_ in own.values() for r in items_]
+            if mine and n % 2:  # half the time one of the anonymous items
+                group, ref = mine[n % len(mine)]
+                run(who, group, f"reply {ref} Could you tell us more?")
+            else:
+                run(who, group, f"reply {n} Could you tell us more?")
         elif kind == "withdraw":
             run(who, "idea", f"withdraw {arg}")
         elif kind == "press-last" and who in last_prompt:
