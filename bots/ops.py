@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+import socket
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
@@ -27,6 +29,25 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Check = Callable[[], Awaitable[bool]]
 
 PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+def listening_socket(host: str, port: int, *, backlog: int) -> socket.socket:
+    """Bound before uvicorn starts, so the port (0: any free one) is known at once."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    sock.setblocking(False)
+    return sock
+
+
+class Server(uvicorn.Server):
+    """uvicorn, without its own SIGINT/SIGTERM handlers: ``hromada serve`` decides how a
+    process stops (finish the digest in flight, then close the connections it needs)."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 class Ops:
@@ -102,16 +123,10 @@ class OpsServer:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> int:
-        import socket
-
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        sock.listen(128)
-        sock.setblocking(False)
+        sock = listening_socket(self.host, self.port, backlog=128)
         self.port = sock.getsockname()[1]
-        self._server = uvicorn.Server(uvicorn.Config(self.ops, lifespan="off",
-                                                     log_level="warning", access_log=False))
+        self._server = Server(uvicorn.Config(self.ops, lifespan="off",
+                                             log_level="warning", access_log=False))
         self._task = asyncio.ensure_future(self._server.serve(sockets=[sock]))
         while not self._server.started and not self._task.done():
             await asyncio.sleep(0.01)

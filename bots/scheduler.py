@@ -62,6 +62,20 @@ class DigestRunner:
         self.tenant_ids = list(tenant_ids) if tenant_ids is not None else None
         self._lock = asyncio.Lock()
 
+    async def quiesce(self, timeout: float) -> bool:
+        """Waits until no tick is running (a digest mid-post finishes); False on timeout."""
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._lock:
+                    return True
+        except TimeoutError:
+            return False
+
+    def release_held(self) -> int:
+        """Gives back every claim this process holds, for another process to take now."""
+        return outbox.release_held(self.hromada.db, owner=self.owner,
+                                   now=self.hromada.clock.now())
+
     def _due(self) -> list[tuple[str, Period]]:
         now = self.hromada.clock.now()
         with self.hromada.db.uow() as session:

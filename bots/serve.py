@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 
@@ -13,6 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bots.delivery import Deliveries
 from bots.ops import Ops, OpsServer
 from bots.runtime import build
+from bots.scheduler import DigestRunner
 from core import housekeeping
 from core.app import Hromada
 from core.config import Settings
@@ -40,19 +42,57 @@ async def serve_async(settings: Settings) -> None:
     log.info("serving: %s", ", ".join(p for p, on in (
         ("slack", settings.slack_bot_token or settings.slack_client_id),
         ("discord", settings.discord_token)) if on))
-    from bots.scheduler import CoffeeRunner, DigestRunner, start_scheduler
+    from bots.scheduler import CoffeeRunner, start_scheduler
 
-    scheduler = start_scheduler(DigestRunner(hromada, deliveries),
-                                coffee_runner=CoffeeRunner(hromada, deliveries),
+    digests = DigestRunner(hromada, deliveries)
+    scheduler = start_scheduler(digests, coffee_runner=CoffeeRunner(hromada, deliveries),
                                 seconds=settings.scheduler_tick_seconds)
     schedule_housekeeping(scheduler, hromada)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    tasks = [asyncio.ensure_future(r) for r in runners]
+    waiting = asyncio.ensure_future(stopping.wait())
     try:
-        await asyncio.gather(*runners)
+        await asyncio.wait([*tasks, waiting], return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task.done() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        log.info("stopping: finishing the work in flight (at most %d s)", GRACE_SECONDS)
     finally:
-        scheduler.shutdown(wait=False)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        waiting.cancel()
+        await stop_gracefully(tasks, scheduler, digests)
         if ops_server is not None:
             await ops_server.stop()
         hromada.db.dispose()
+        log.info("stopped")
+
+
+GRACE_SECONDS = 10
+
+
+async def stop_gracefully(tasks: list[asyncio.Future[None]], scheduler: AsyncIOScheduler,
+                          digests: DigestRunner) -> None:
+    """SIGTERM: no new ticks; platforms stop taking work and finish what they hold (answers
+    already acked, a digest being posted), all within ``GRACE_SECONDS``; then every claim this
+    process still holds is given back, so another process (or the restart) takes it at once."""
+    scheduler.pause()  # no new tick; shutting down now would cancel the running one
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + GRACE_SECONDS
+    # First the digest being posted, while the platforms' connections are still open.
+    if not await digests.quiesce(GRACE_SECONDS):
+        log.warning("a digest was still being posted when the grace period ended")
+    scheduler.shutdown(wait=False)
+    for task in tasks:
+        task.cancel()  # each runner's own ``finally`` closes its server and drains its work
+    if tasks:
+        await asyncio.wait(tasks, timeout=max(0.5, deadline - loop.time()))
+    released = await asyncio.to_thread(digests.release_held)
+    if released:
+        log.info("gave back %d claims for another process to take", released)
 
 
 SWEEP_SECONDS = 3600

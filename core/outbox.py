@@ -126,3 +126,10 @@ def reached(db: Database, tenant_id: str, job: str, key: str, *, owner: str,
         before = [r for r in (row.reached if row is not None else "").split(",") if r]
         digests.reached_some(session, tenant_id=tenant_id, job=job, period_key=key, owner=owner,
                              reached=list(dict.fromkeys(before + recipients)))
+
+
+def release_held(db: Database, *, owner: str, now: datetime) -> int:
+    """Every claim ``owner`` still holds (unposted, or its picture owed) becomes takeable now:
+    a stopping process hands its work on instead of making others wait out its lease."""
+    with db.uow() as session:
+        return digests.release_held(session, owner=owner, now=now)

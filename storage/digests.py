@@ -293,6 +293,19 @@ def release(session: Session, *, tenant_id: str, job: str, period_key: str, owne
     )
 
 
+def release_held(session: Session, *, owner: str, now: datetime) -> int:
+    """Every live claim of ``owner`` (not yet posted, or its picture owed) expires now."""
+    rows = session.execute(
+        update(JobClaim)
+        .where(JobClaim.owner == owner,  # type: ignore[arg-type]
+               JobClaim.status.in_((CLAIMED, PICTURE)),  # type: ignore[attr-defined]
+               JobClaim.lease_until > now)  # type: ignore[arg-type]
+        .values(lease_until=now)
+        .returning(JobClaim.id)  # type: ignore[arg-type]
+    ).all()
+    return len(rows)
+
+
 def skip(session: Session, *, tenant_id: str, job: str, period_key: str, now: datetime) -> None:
     """Settle a period without posting it, unless it was already posted."""
     stmt = _insert(session).values(

@@ -7,6 +7,7 @@ parallel runs never meet; between tests every table is truncated.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -101,3 +102,40 @@ def actor():
         return Actor(tenant, name.lower(), name.capitalize(), is_admin=admin, roles=roles)
 
     return make
+
+
+class Everything(logging.Handler):
+    """Keeps every record of every logger, formatted with its arguments and extras.
+
+    Our loggers run at DEBUG; SQLAlchemy keeps its own default (WARNING), as in production,
+    where echoing SQL would print bound parameters by design.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        extras = {k: v for k, v in record.__dict__.items()
+                  if k not in logging.LogRecord("", 0, "", 0, "", None, None).__dict__}
+        text = record.getMessage()
+        if record.exc_info:
+            text += logging.Formatter().formatException(record.exc_info)
+        self.lines.append(f"{record.name} {text} {extras!r}")
+
+
+@pytest.fixture
+def all_logs():
+    handler = Everything()
+    root = logging.getLogger()
+    old = root.level
+    ours = [logging.getLogger(name) for name in ("core", "storage", "bots")]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    for logger in ours:
+        logger.setLevel(logging.DEBUG)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(old)
+    for logger in ours:
+        logger.setLevel(logging.NOTSET)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import sys
 
 import aiohttp
@@ -22,7 +21,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bots.delivery import Deliveries
-from bots.ops import Ops, Receive, Scope, Send, respond
+from bots.ops import Ops, Receive, Scope, Send, Server, listening_socket, respond
 from bots.slack.app import Background, bot_of, build_app, oauth_enabled
 from bots.slack.lifecycle import reinstalled
 from core.app import Hromada
@@ -90,15 +89,11 @@ class SlackServer:
         self.session = aiohttp.ClientSession()
         self.app.client.session = self.session
         bot_of(self.app).session = self.session
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        sock.listen(1024)
-        sock.setblocking(False)
+        sock = listening_socket(self.host, self.port, backlog=1024)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(self, lifespan="off", log_level="warning", access_log=False,
                                 timeout_keep_alive=30, backlog=1024)
-        self._server = uvicorn.Server(config)
+        self._server = Server(config)
         self._serving = asyncio.ensure_future(self._server.serve(sockets=[sock]))
         await self._check_token()
         if self.socket_mode:

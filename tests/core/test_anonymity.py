@@ -32,43 +32,6 @@ def cli_env(db_url: str, tmp_path, monkeypatch):
     root.setLevel(level)
 
 
-class Everything(logging.Handler):
-    """Keeps every record of every logger, formatted with its arguments and extras.
-
-    Our loggers run at DEBUG; SQLAlchemy keeps its own default (WARNING), as in production,
-    where echoing SQL would print bound parameters by design.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        extras = {k: v for k, v in record.__dict__.items()
-                  if k not in logging.LogRecord("", 0, "", 0, "", None, None).__dict__}
-        text = record.getMessage()
-        if record.exc_info:
-            text += logging.Formatter().formatException(record.exc_info)
-        self.lines.append(f"{record.name} {text} {extras!r}")
-
-
-@pytest.fixture
-def all_logs():
-    handler = Everything()
-    root = logging.getLogger()
-    old = root.level
-    ours = [logging.getLogger(name) for name in ("core", "storage", "bots")]
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    for logger in ours:
-        logger.setLevel(logging.DEBUG)
-    yield handler
-    root.removeHandler(handler)
-    root.setLevel(old)
-    for logger in ours:
-        logger.setLevel(logging.NOTSET)
-
-
 def test_anonymous_author_never_shows(hromada, actor, all_logs, cli_env, clock):
     author = actor(AUTHOR_ID)
     assert author.display_name == AUTHOR_NAME

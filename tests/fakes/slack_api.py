@@ -76,6 +76,7 @@ class FakeSlack:
         self.app_token = "xapp-1-test"
         self._ts = itertools.count(1)
         self._failures: dict[str, list[tuple[int, int, str]]] = {}
+        self.slow: dict[str, float] = {}  # method -> seconds before it answers
         self._changed = asyncio.Condition()
         self._socket: web.WebSocketResponse | None = None
         self._socket_ready = asyncio.Event()
@@ -200,6 +201,9 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else params.get("token")
         await self._record(Call(method, params, token))
+        delay = self.slow.get(method)
+        if delay:
+            await asyncio.sleep(delay)  # a slow Slack: the call is in flight meanwhile
         failures = self._failures.get(method)
         if failures:
             status, retry_after, error = failures.pop(0)

@@ -10,11 +10,9 @@ every log record is read, and the anonymous authors' ids and names must appear i
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from datetime import timedelta
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,35 +68,6 @@ PRELUDE = [(kind, who, text) for who in ANON for kind, text in (
 PRELUDE += [("hear-back", ANON[0], 0)]  # one of them asks to hear back about the question
 
 
-class Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = f"{record.name} {record.getMessage()} {record.__dict__!r}"
-        if record.exc_info:
-            text += logging.Formatter().formatException(record.exc_info)
-        self.lines.append(text)
-
-
-@pytest.fixture
-def records():
-    handler = Records()
-    root = logging.getLogger()
-    old = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    ours = [logging.getLogger(n) for n in ("core", "storage", "bots")]
-    for logger in ours:
-        logger.setLevel(logging.DEBUG)
-    yield handler
-    root.removeHandler(handler)
-    root.setLevel(old)
-    for logger in ours:
-        logger.setLevel(logging.NOTSET)
-
-
 def shown(reply: Reply) -> list[str]:
     """The reply as every platform would show it, and the notices it sends (with the private
     words beside a public card)."""
@@ -123,7 +92,7 @@ def leaks(text: str) -> list[str]:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(plan=steps)
 def test_no_output_export_or_log_names_an_anonymous_author(
-        hromada, actor, clock, db, records, plan) -> None:
+        hromada, actor, clock, db, all_logs, plan) -> None:
     # A tenant of its own per example: Hypothesis runs them all on one store.
     day = f"console:day-{uuid.uuid4().hex[:8]}"
     people = {name: actor(name, tenant=day) for name in (*ANON, *NAMED)}
@@ -243,5 +212,5 @@ def test_no_output_export_or_log_names_an_anonymous_author(
 
     leaked = [(text, leaks(text)) for text in seen if leaks(text)]
     assert leaked == [], leaked[:3]
-    logged = [line for line in records.lines if leaks(line)]
+    logged = [line for line in all_logs.lines if leaks(line)]
     assert logged == [], logged[:3]
