@@ -38,3 +38,16 @@ async def test_removed_from_a_server_then_back(discord_h: DiscordHarness) -> Non
     await h._until_finished(f"guild_join:{h.guild.id}", 1)
     back = state(h)
     assert back.uninstalled_at is None and back.items == 1
+
+
+async def test_the_discord_token_is_never_stored(discord_h: DiscordHarness) -> None:
+    """The bot token lives in DISCORD_TOKEN only: no table holds it, after real traffic."""
+    from tests.bots.slack.test_slack_tokens import raw_dump
+
+    h = discord_h
+    await submit(h, h.user("alice"), "Quiet hours on Wednesday mornings")
+    token = h.settings().discord_token
+    assert token is not None
+    dump = raw_dump(h.hromada)
+    assert "Quiet hours" in dump  # the store was read, and it is the one the bot wrote to
+    assert token.get_secret_value() not in dump
