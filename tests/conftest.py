@@ -104,28 +104,10 @@ def actor():
     return make
 
 
-class Everything(logging.Handler):
-    """Keeps every record of every logger, formatted with its arguments and extras.
-
-    Our loggers run at DEBUG; SQLAlchemy keeps its own default (WARNING), as in production,
-    where echoing SQL would print bound parameters by design.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        extras = {k: v for k, v in record.__dict__.items()
-                  if k not in logging.LogRecord("", 0, "", 0, "", None, None).__dict__}
-        text = record.getMessage()
-        if record.exc_info:
-            text += logging.Formatter().formatException(record.exc_info)
-        self.lines.append(f"{record.name} {text} {extras!r}")
-
-
 @pytest.fixture
 def all_logs():
+    from tests.core.support import Everything
+
     handler = Everything()
     root = logging.getLogger()
     old = root.level

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from sqlalchemy import inspect, text
@@ -86,3 +87,23 @@ def snapshot(db: Database) -> dict[str, object]:
             rows = conn.execute(text(f'SELECT * FROM "{name}"')).all()
             out[name] = sorted((tuple(r) for r in rows), key=repr)
     return out
+
+
+class Everything(logging.Handler):
+    """Keeps every record of every logger, formatted with its arguments and extras.
+
+    Our loggers run at DEBUG; SQLAlchemy keeps its own default (WARNING), as in production,
+    where echoing SQL would print bound parameters by design.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        extras = {k: v for k, v in record.__dict__.items()
+                  if k not in logging.LogRecord("", 0, "", 0, "", None, None).__dict__}
+        text = record.getMessage()
+        if record.exc_info:
+            text += logging.Formatter().formatException(record.exc_info)
+        self.lines.append(f"{record.name} {text} {extras!r}")

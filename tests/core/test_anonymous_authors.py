@@ -19,8 +19,7 @@ from core.errors import Forbidden, InvalidInput
 from core.export import export
 from storage.db import Database, StoreConflict
 from storage.models import Member, SealedRef
-from tests.core.support import everything, submit
-from tests.core.test_anonymity import Everything
+from tests.core.support import Everything, everything, submit
 
 AUTHOR = "zoryana"
 NAME = "Zoryana"
