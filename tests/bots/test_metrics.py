@@ -202,3 +202,69 @@ async def test_console_chat_serves_metrics_when_port_is_set(serve_env: dict[str,
             stop(proc)
     assert value(text, "hromada_requests_total", platform="console", command="/idea") == 2
     assert value(text, "hromada_errors_total", platform="console", error="NotFound") == 1
+
+
+class _Flaky:
+    """A console delivery whose first post fails, then works."""
+
+    platform = "console"
+
+    def __init__(self) -> None:
+        self.posts = 0
+
+    async def post(self, tenant_id: str, channel_id: str, reply) -> str:
+        self.posts += 1
+        if self.posts == 1:
+            raise ConnectionError("the platform is down")
+        return f"m{self.posts}"
+
+    async def post_picture(self, *args: object) -> None:
+        return None
+
+    async def notify(self, tenant_id: str, notices: list) -> list[str]:
+        return []
+
+
+async def test_digests_are_counted_claimed_posted_failed(hromada: Hromada, actor, clock,
+                                                         tmp_path: Path) -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from bots.delivery import Deliveries
+    from bots.scheduler import DigestRunner
+
+    mod = replace(actor("mod", admin=True), channel_id="C-digest")
+    hromada.run(mod, "idea", "Quiet hours on Wednesday mornings")
+    hromada.run(mod, "digest", "here")
+    deliveries = Deliveries()
+    deliveries.add(_Flaky())
+    runner = DigestRunner(hromada, deliveries, image_dir=tmp_path / "pictures")
+
+    def count(outcome: str) -> float:
+        return metrics.REGISTRY.get_sample_value("hromada_digests_total",
+                                                 {"outcome": outcome}) or 0.0
+
+    before = {o: count(o) for o in ("claimed", "posted", "failed")}
+    clock.advance(timedelta(days=7))
+    for _ in range(20):  # the failed try backs off; later ticks post it once
+        await runner.tick()
+        clock.advance(timedelta(minutes=1))
+    assert {o: count(o) - before[o] for o in before} == {"claimed": 2, "posted": 1, "failed": 1}
+
+
+def test_database_errors_are_counted(db_url: str) -> None:
+    from sqlalchemy import text
+
+    from storage.db import Database
+
+    db = Database(db_url)
+    metrics.watch_database(db.engine)
+    before = sum(s.value for s in metrics.DB_ERRORS.collect()[0].samples
+                 if s.name.endswith("_total"))
+    with pytest.raises(Exception):  # noqa: B017 - any driver error will do
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT * FROM no_such_table"))
+    after = sum(s.value for s in metrics.DB_ERRORS.collect()[0].samples
+                if s.name.endswith("_total"))
+    db.dispose()
+    assert after - before == 1
