@@ -13,6 +13,7 @@ from core import (  # noqa: F401 - registers commands
     anonymous,
     coffee,
     digest,
+    freshness,
     ideas,
     knowledge,
     kudos,
@@ -260,8 +261,10 @@ class Hromada:
         source_author: str | None,
         event_key: str | None = None,
         as_risk: bool = False,
+        source_message: str | None = None,
     ) -> Reply | None:
-        """📚 (or ⚠️ with ``as_risk``) on any message. None when the event was seen before."""
+        """📚 (or ⚠️ with ``as_risk``) on any message. None when the event was seen before.
+        ``source_message`` ("<channel>:<message id>") lets the snippet follow later edits."""
         # A platform's JSON may carry U+0000, which PostgreSQL text cannot hold.
         text = text.replace("\x00", "")
         source_author = source_author.replace("\x00", "") if source_author else source_author
@@ -281,7 +284,34 @@ class Hromada:
                                      visibility=Visibility.PUBLIC)
                 first = text.strip().splitlines()[0] if text.strip() else ""
                 return risks.register(ctx, first, body=text.strip(), link=link, force=True)
-            return knowledge.save_message(ctx, text=text, link=link, source_author=source_author)
+            return knowledge.save_message(ctx, text=text, link=link, source_author=source_author,
+                                          source_message=source_message)
+
+    def source_edited(self, tenant_id: str, *, channel_id: str, message_id: str, text: str,
+                      event_key: str | None = None) -> int:
+        """A chat message was edited: snippets saved from it follow (``core.freshness``).
+        Returns how many changed; a message no snippet came from leaves no trace at all."""
+        return self._source_changed(tenant_id, channel_id, message_id, text, event_key)
+
+    def source_deleted(self, tenant_id: str, *, channel_id: str, message_id: str,
+                       event_key: str | None = None) -> int:
+        """A chat message was deleted: snippets saved from it say so."""
+        return self._source_changed(tenant_id, channel_id, message_id, None, event_key)
+
+    def _source_changed(self, tenant_id: str, channel_id: str, message_id: str,
+                        text: str | None, event_key: str | None) -> int:
+        key = freshness.source_key(channel_id, message_id)
+        now = self.clock.now()
+        with self.db.uow() as session:
+            if not freshness.sourced(session, tenant_id, key):
+                return 0  # not a snippet's message: nothing is kept, not even the event id
+            if event_key and not repos.claim_event(session, tenant_id, event_key, now):
+                signals.duplicate_event.send(tenant_id)
+                return 0
+            if text is None:
+                return freshness.follow_delete(session, tenant_id, key, now)
+            return freshness.follow_edit(session, tenant_id, key,
+                                         text.replace("\x00", ""), now)
 
     def attach_message(self, tenant_id: str, item_id: int, channel_id: str,
                        message_id: str) -> None:

@@ -42,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from core import images, pulses, schedule
+from core import freshness, images, pulses, schedule
 from core.commands import REGISTRY
 from core.context import Ctx
 from core.errors import InvalidInput
@@ -72,6 +72,7 @@ RISK_CLOSED = ("closed",)
 QUESTION_CLOSED = ("answered", "withdrawn", "merged", "closed")
 _RATING = re.compile(r"^\s*(\?|\d)×(\?|\d)\s*→\s*(\d)×(\d)\s*$")
 
+NEEDS_A_LOOK = N_("Needs a look")  # stale knowledge snippets (core.freshness)
 SECTION_TITLES = (
     N_("Top ideas of the week"),
     N_("New ideas waiting for your vote"),
@@ -563,6 +564,10 @@ def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
 
     snippets, total = week.snippets
     add(SECTION_TITLES[4], [_title(s) for s in snippets] + _more(w, len(snippets), total))
+
+    # Snippets past their verify-by date when the period ended: their owners were reminded.
+    stale, total = freshness.stale_snippets(session, tenant, period.end, limit=LIST)
+    add(NEEDS_A_LOOK, [_title(s) for s in stale] + _more(w, len(stale), total))
 
     add(SECTION_TITLES[5], [_title(q) + Rich((f" · {score:+d}",))
                             for q, score in week.questions])

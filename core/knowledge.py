@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
+from sqlmodel import Session
 
-from core import items, search_index
+from core import freshness, items, search_index
 from core.commands import REGISTRY, SNIPPET_REF
 from core.context import Ctx
 from core.errors import Conflict, InvalidInput
@@ -24,10 +25,14 @@ TITLE_FROM_MESSAGE = 80
 
 
 def _refresh_search_text(ctx: Ctx, item: Item) -> None:
-    aliases = repos.aliases_of(ctx.session, ctx.tenant_id, item.id or 0)
-    tags = repos.tags_of(ctx.session, ctx.tenant_id, item.id or 0)
+    refresh_search_text(ctx.session, item)
+
+
+def refresh_search_text(session: Session, item: Item) -> None:
+    aliases = repos.aliases_of(session, item.tenant_id, item.id or 0)
+    tags = repos.tags_of(session, item.tenant_id, item.id or 0)
     item.search_text = normalise(" ".join([item.title, *aliases, *tags]))
-    ctx.session.add(item)
+    session.add(item)
 
 
 @REGISTRY.command("kb search", Param("query", P.TEXT, N_("what you are looking for")),
@@ -49,7 +54,7 @@ def search(ctx: Ctx, query: str) -> Reply:
     byid = repos.items_by_ids(ctx.session, ctx.tenant_id,
                               [i for i, _ in found] + ([exact_id] if exact_id else []))
     exact = byid.get(exact_id) if exact_id else None
-    others = [items.item_line(ctx, byid[i]) for i, _ in found
+    others = [freshness.mark(ctx, items.item_line(ctx, byid[i]), byid[i]) for i, _ in found
               if i in byid and (exact is None or i != exact.id)]
     if exact is not None:
         reply = show_item(ctx, exact)
@@ -66,7 +71,8 @@ def search(ctx: Ctx, query: str) -> Reply:
     if near:
         return Reply(text=ctx.t(N_("Nothing close to {query}. Did you mean:"),
                                 query=UserText(query)),
-                     lines=[items.item_line(ctx, byid[i]) for i, _ in near if i in byid])
+                     lines=[freshness.mark(ctx, items.item_line(ctx, byid[i]), byid[i])
+                            for i, _ in near if i in byid])
     return Reply(text=ctx.t(N_("Nothing found for {query}. Save what you know with /kb add."),
                             query=UserText(query)))
 
@@ -100,7 +106,7 @@ def add(ctx: Ctx, title: str, body: str, tags: list[str]) -> Reply:
 
 def create(ctx: Ctx, *, title: str, body: str, tags: list[str] = (),  # type: ignore[assignment]
            link: str | None = None, source_author: str | None = None,
-           force: bool = False) -> Reply:
+           force: bool = False, source_message: str | None = None) -> Reply:
     clean = items.clean_title(title)
     if not force:
         prompt = items.duplicate_prompt(
@@ -113,6 +119,9 @@ def create(ctx: Ctx, *, title: str, body: str, tags: list[str] = (),  # type: ig
     item = items.create(ctx, "snippet", clean, body=body, status="published", source_link=link,
                         source_author=source_author, search_extra=" ".join(tags))
     repos.add_tags(ctx.session, ctx.tenant_id, item.id or 0, tags)
+    if source_message:
+        item.source_message = source_message
+        ctx.session.add(item)
     if ONBOARDING in tags:
         _place_in_onboarding(ctx, item)
     reply = Reply(text=ctx.t(N_("Saved as {ref}: {title}"), ref=items.ref(item),
@@ -133,7 +142,8 @@ def submit_draft(ctx: Ctx, payload: dict[str, object]) -> Reply:
                   force=True)
 
 
-def save_message(ctx: Ctx, *, text: str, link: str | None, source_author: str | None) -> Reply:
+def save_message(ctx: Ctx, *, text: str, link: str | None, source_author: str | None,
+                 source_message: str | None = None) -> Reply:
     """📚 on a chat message: the message becomes a snippet linked back to its original."""
     body = text.strip()
     if not body:
@@ -143,10 +153,10 @@ def save_message(ctx: Ctx, *, text: str, link: str | None, source_author: str | 
         if existing is not None:
             return Reply(text=ctx.t(N_("Already saved as {ref}."), ref=items.ref(existing)),
                          visibility=Visibility.PUBLIC)
-    first = body.splitlines()[0]
-    title = first if len(first) <= TITLE_FROM_MESSAGE else first[: TITLE_FROM_MESSAGE - 1] + "…"
+    title = freshness.title_of(body)
     author = source_author[:200] if source_author else None  # the column's length
-    return create(ctx, title=title, body=body, link=link, source_author=author, force=True)
+    return create(ctx, title=title, body=body, link=link, source_author=author, force=True,
+                  source_message=source_message)
 
 
 def show_item(ctx: Ctx, item: Item) -> Reply:
@@ -161,6 +171,7 @@ def show_item(ctx: Ctx, item: Item) -> Reply:
         fields.append(Field(ctx._("Also known as"), Rich((UserText(", ".join(aliases)),))))
     if item.source_link:
         fields.append(Field(ctx._("Source"), Rich((item.source_link,))))
+    fields += freshness.show_fields(ctx, item)
     return Reply(title=Rich((f"📚 {items.ref(item)} · ", UserText(item.title))),
                  text=Rich((UserText(item.body),)) if item.body else Rich(), fields=fields)
 

@@ -24,6 +24,8 @@ REFUSALS = {
                                    "you are neither."),
     Access.RISK_OWNER: N_("Only the owner of {ref}, who reported it, or a moderator can use "
                           "{command}; you are none of them."),
+    Access.OWNER: N_("Only the owner of {ref} or a moderator can use {command}; you are "
+                     "neither."),
     Access.MODERATOR: MODERATORS_ONLY,
     Access.ADMIN: N_("Only workspace or server admins can use {command}: Slack workspace admins "
                      "and owners, Discord members with Manage Server."),
@@ -38,6 +40,8 @@ ALLOWED: dict[Access, frozenset[str]] = {
     Access.RISK_OWNER: frozenset({"author", "risk owner", "moderator", "admin"}),
     Access.MODERATOR: frozenset({"moderator", "admin"}),
     Access.ADMIN: frozenset({"admin"}),
+    # A snippet's owner is who saved it (the "author" column) until it is handed on.
+    Access.OWNER: frozenset({"author", "moderator", "admin"}),
 }
 
 
@@ -64,6 +68,11 @@ def check(ctx: Ctx, cmd: Command, args: dict[str, Any]) -> None:
     param = cmd.item_param
     assert param is not None and param.ref_kind, cmd.path  # checked when declared
     item = items.get(ctx, param.ref_kind, args[param.name])
+    if access is Access.OWNER:
+        owner = item.owner_id if item.owner_id is not None else item.author_id
+        if owner is not None and owner == ctx.member.id:
+            return
+        raise Forbidden(REFUSALS[access], ref=items.ref(item), command=name)
     if items.is_author(ctx, item):
         return
     if access is Access.RISK_OWNER and item.owner_id is not None \

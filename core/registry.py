@@ -51,11 +51,12 @@ class Access(StrEnum):
     AUTHOR = "author"  # only the item's author (anonymous authors by their keyed hash)
     AUTHOR_OR_MODERATOR = "author-or-moderator"
     RISK_OWNER = "risk-owner"  # the risk's owner, who reported it, or a moderator
+    OWNER = "owner"  # the item's owner (else who wrote or saved it), or a moderator
     MODERATOR = "moderator"  # workspace/server admins, members and roles named in settings
     ADMIN = "admin"  # Slack workspace admins and owners, Discord members with Manage Server
 
 
-ITEM_ACCESS = (Access.AUTHOR, Access.AUTHOR_OR_MODERATOR, Access.RISK_OWNER)
+ITEM_ACCESS = (Access.AUTHOR, Access.AUTHOR_OR_MODERATOR, Access.RISK_OWNER, Access.OWNER)
 
 
 @dataclass(frozen=True, slots=True)

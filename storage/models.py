@@ -37,6 +37,8 @@ class Tenant(SQLModel, table=True):
     # Set when the platform says Hromada was removed; the data goes after retention_days.
     uninstalled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     retention_days: int = 30
+    # Days a knowledge snippet stays true before its owner is asked to look at it again.
+    verify_days: int = 90
 
 
 class Member(SQLModel, table=True):
@@ -67,6 +69,7 @@ class Item(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("tenant_id", "kind", "number", name="uq_item_ref"),
         Index("ix_item_tenant_kind_created", "tenant_id", "kind", "created_at"),
+        Index("ix_item_tenant_source_message", "tenant_id", "source_message"),
     )
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = Field(foreign_key="tenant.id", max_length=100)
@@ -85,6 +88,12 @@ class Item(SQLModel, table=True):
     owner_id: int | None = Field(default=None, foreign_key="member.id")
     source_link: str | None = None
     source_author: str | None = Field(default=None, max_length=200)
+    # The platform message a snippet was saved from ("<channel>:<message id>"), so its edits
+    # and its deletion reach the snippet; nothing else of the message is kept.
+    source_message: str | None = Field(default=None, max_length=200)
+    source_deleted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # When a snippet was last confirmed true (empty: when it was saved).
+    verified_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     answer: str | None = None
     position: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
@@ -207,3 +216,15 @@ class ReplyThread(SQLModel, table=True):
     tenant_id: str = Field(foreign_key="tenant.id", max_length=100, index=True)
     moderator_id: int | None = Field(default=None, foreign_key="member.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class SnippetRevision(SQLModel, table=True):
+    """A snippet's earlier text, kept when the message it was saved from was edited."""
+
+    __tablename__ = "snippet_revision"
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", max_length=100)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    title: str = ""
+    body: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
