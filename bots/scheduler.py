@@ -25,7 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bots import metrics
 from bots.delivery import Deliveries
-from core import coffee, outbox, schedule
+from core import coffee, freshness, outbox, schedule
 from core.app import Hromada
 from core.digest import scheduled_digest, scheduled_picture
 from core.replies import Notice, Reply
@@ -297,6 +297,55 @@ class CoffeeRunner:
         return len(got)
 
 
+class KbReminderRunner:
+    """Each owner of stale knowledge snippets gets one batched reminder a week. The reminder is
+    a ``kb-reminder`` claim per (owner, ISO week): whoever wins it sends it and records it, so
+    two processes ticking remind once; a failed send backs off and is retried, bounded."""
+
+    def __init__(self, hromada: Hromada, deliveries: Deliveries, *,
+                 owner: str | None = None) -> None:
+        self.hromada = hromada
+        self.deliveries = deliveries
+        self.owner = owner or owner_id()
+
+    def _owed(self) -> list[freshness.Reminder]:
+        with self.hromada.db.uow() as session:
+            return freshness.reminders(session, self.hromada.clock.now(),
+                                       platforms=self.deliveries.platforms())
+
+    async def tick(self) -> int:
+        """One pass; returns how many reminders this pass sent."""
+        db, job = self.hromada.db, freshness.REMINDER_JOB
+        sent = 0
+        for reminder in await asyncio.to_thread(self._owed):
+            tenant_id, key = reminder.tenant_id, reminder.key
+            delivery = self.deliveries.for_tenant(tenant_id)
+            now = self.hromada.clock.now()
+            if delivery is None or not await asyncio.to_thread(
+                    outbox.claim, db, tenant_id, job, key, owner=self.owner, now=now):
+                continue
+            try:
+                missed = list(await delivery.notify(tenant_id, [reminder.notice]) or [])
+                error = f"not reached: {len(missed)}" if missed else ""
+            except Exception as exc:  # noqa: BLE001 - not reached for sure: retried later
+                error = _describe(exc)
+            if not error:
+                await asyncio.to_thread(outbox.sent, db, tenant_id, job, key, owner=self.owner,
+                                        message_id="", now=self.hromada.clock.now(),
+                                        follow_up=False)
+                sent += 1
+                continue
+            outcome = await asyncio.to_thread(outbox.failed, db, tenant_id, job, key,
+                                              owner=self.owner, now=now, error=error)
+            log.warning("knowledge reminder %s not sent (try %d of %d, %s): %s", key,
+                        outcome.attempt, outbox.MAX_ATTEMPTS,
+                        "given up" if outcome.gave_up else f"next at {outcome.next_try}",
+                        error, extra={"tenant": tenant_id, "command": key})
+        if sent:
+            log.info("knowledge reminders sent: %d", sent)
+        return sent
+
+
 def batch_notices(notices: Iterable[Notice]) -> list[Notice]:
     """One notice per change: notices with the same item and words merge, each person once."""
     merged: dict[tuple[int | None, object, bool], list[str]] = {}
@@ -323,7 +372,8 @@ async def send_notices(deliveries: Deliveries, tenant_id: str,
 
 
 def start_scheduler(runner: DigestRunner, *, coffee_runner: CoffeeRunner | None = None,
-                    seconds: float = TICK_SECONDS) -> AsyncIOScheduler:
+                    seconds: float = TICK_SECONDS,
+                    reminder_runner: KbReminderRunner | None = None) -> AsyncIOScheduler:
     """An in-memory AsyncIOScheduler on the running loop; its first ticks run at once."""
     scheduler = AsyncIOScheduler()
     scheduler.add_job(runner.tick, IntervalTrigger(seconds=seconds), id="digests",
@@ -332,6 +382,10 @@ def start_scheduler(runner: DigestRunner, *, coffee_runner: CoffeeRunner | None 
     if coffee_runner is not None:
         scheduler.add_job(coffee_runner.tick, IntervalTrigger(seconds=seconds * 10),
                           id="coffee", max_instances=1, coalesce=True,
+                          next_run_time=datetime.now(UTC))
+    if reminder_runner is not None:
+        scheduler.add_job(reminder_runner.tick, IntervalTrigger(seconds=seconds * 10),
+                          id="kb-reminders", max_instances=1, coalesce=True,
                           next_run_time=datetime.now(UTC))
     scheduler.start()
     return scheduler

@@ -10,7 +10,7 @@ week (a ``kb-reminder`` claim per owner and week, so two runners remind once).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -73,7 +73,7 @@ def stale_snippets(session: Session, tenant: Tenant, now: datetime, *,
 def mark(ctx: Ctx, line: Line, item: Item) -> Line:
     """A search result line, marked when the snippet is stale."""
     if is_stale(ctx.tenant, item, ctx.now):
-        line.meta = " · ".join(m for m in (line.meta, "⚠ " + ctx._(STALE)) if m)
+        return replace(line, meta=" · ".join(m for m in (line.meta, "⚠ " + ctx._(STALE)) if m))
     return line
 
 
