@@ -48,7 +48,7 @@ from bots.slack.command_text import command_text
 from bots.slack.installations import DbInstallationStore, DbStateStore
 from bots.slack.lifecycle import register_lifecycle, reinstalled
 from bots.words import slack_words
-from core import cards
+from core import cards, freshness
 from core.app import Hromada
 from core.config import Settings
 from core.context import Actor
@@ -83,7 +83,10 @@ BOT_SCOPES = (
 )
 GROUP_DM_LIMIT = 8  # members of one Slack group DM besides the bot
 BOT_EVENTS = ("app_home_opened", "reaction_added", "reaction_removed", "app_uninstalled",
-              "tokens_revoked")
+              "tokens_revoked", "message.channels", "message.groups")
+# Of the messages those two subscriptions bring, only edits and deletions are read, and only
+# for a message a snippet was saved from; nothing of any other message is kept.
+SOURCE_SUBTYPES = ("message_changed", "message_deleted")
 
 CANNOT_READ = N_("I could not read that message; invite me to the channel and try again.")
 NOT_IN_CHANNEL = N_("I am not in this channel, so only you see this. Invite me with "
@@ -507,6 +510,37 @@ class SlackBot:
             await self.save(client, tenant, request_id, actor, item["channel"], item["ts"],
                             event_key=event_key, as_risk=meaning == "risk")
 
+    # -- a saved message edited or deleted ---------------------------------------------
+
+    async def on_message(self, body: dict[str, Any], event: dict[str, Any],
+                         client: AsyncWebClient, context: AsyncBoltContext) -> None:
+        if event.get("subtype") not in SOURCE_SUBTYPES:
+            return  # a new message, a join, ...: not ours to read
+        tenant, request_id = tenant_of(context), new_request_id()
+        self.spawn(self._source_changed(body, event, client, tenant, request_id),
+                   tenant=tenant, request_id=request_id)
+
+    async def _source_changed(self, body: dict[str, Any], event: dict[str, Any],
+                              client: AsyncWebClient, tenant: str, request_id: str) -> None:
+        """``message_changed``: the snippet takes the new words; ``message_deleted``: it says
+        the message is gone. Errors are logged; nobody asked, so nobody is answered."""
+        channel = str(event.get("channel") or "")
+        event_key = str(body.get("event_id") or "") or None
+        if event.get("subtype") == "message_deleted":
+            ts = str(event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+                     or "")
+            if channel and ts:
+                await self.core(tenant, request_id, self.hromada.source_deleted, tenant,
+                                channel_id=channel, message_id=ts, event_key=event_key)
+            return
+        message = event.get("message") or {}
+        ts, words = str(message.get("ts") or ""), slack_words(message)
+        if not channel or not ts or not words:
+            return
+        text = await self.readable(client, tenant, words)
+        await self.core(tenant, request_id, self.hromada.source_edited, tenant,
+                        channel_id=channel, message_id=ts, text=text, event_key=event_key)
+
     async def save(self, client: AsyncWebClient, tenant: str, request_id: str, actor: Actor,
                    channel: str, ts: str, *, event_key: str | None, as_risk: bool,
                    message: dict[str, Any] | None = None, respond: Respond | None = None,
@@ -529,7 +563,8 @@ class SlackBot:
         text = await self.readable(client, tenant, words)
         reply = await self.core(tenant, request_id, self.hromada.save_message, actor, text=text,
                                 link=link, source_author=author, event_key=event_key,
-                                as_risk=as_risk)
+                                as_risk=as_risk,
+                                source_message=freshness.source_key(channel, ts))
         if reply is None:
             return  # this event was handled before: Slack retried it
         if reply.error:
@@ -875,6 +910,7 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     app.event("reaction_added")(bot.on_reaction)
     app.event("reaction_removed")(bot.on_reaction)
     app.event("app_home_opened")(bot.on_home)
+    app.event("message")(bot.on_message)
     app.action(re.compile(rf"^{render.ACTION_PREFIX}:"))(bot.on_button)
     app.shortcut(SHORTCUT_ID)(bot.on_shortcut)
     app.error(bot.on_error)

@@ -117,3 +117,34 @@ def section(text: str, *fields: str) -> Json:
     if fields:
         out["fields"] = [{"type": "mrkdwn", "text": f} for f in fields]
     return out
+
+
+# The message events below follow Slack's published samples of the ``message_changed`` and
+# ``message_deleted`` subtypes (api.slack.com/events/message/message_changed and
+# .../message_deleted): a hidden event in the channel whose ``message`` is the message as it
+# now reads (with ``edited``) and whose ``previous_message`` is how it read before; a deletion
+# names the message by ``deleted_ts``.
+
+
+def message_changed(*, channel: str, user: str, team: str, ts: str, text: str,
+                    previous_text: str) -> Json:
+    now = f"{time.time():.6f}"
+    message: Json = {"client_msg_id": "5d2f4a8e-0000-4000-8000-000000000001", "type": "message",
+                     "text": text, "user": user, "team": team,
+                     "edited": {"user": user, "ts": now}, "blocks": [rich_text(text)],
+                     "ts": ts, "source_team": team, "user_team": team}
+    previous: Json = {"client_msg_id": message["client_msg_id"], "type": "message",
+                      "text": previous_text, "user": user, "team": team, "ts": ts,
+                      "blocks": [rich_text(previous_text)]}
+    return {"type": "message", "subtype": "message_changed", "message": message,
+            "previous_message": previous, "channel": channel, "hidden": True, "ts": now,
+            "event_ts": now, "channel_type": "channel"}
+
+
+def message_deleted(*, channel: str, user: str, team: str, ts: str, previous_text: str) -> Json:
+    now = f"{time.time():.6f}"
+    previous: Json = {"type": "message", "text": previous_text, "user": user, "team": team,
+                      "ts": ts, "blocks": [rich_text(previous_text)]}
+    return {"type": "message", "subtype": "message_deleted", "previous_message": previous,
+            "channel": channel, "hidden": True, "ts": now, "deleted_ts": ts, "event_ts": now,
+            "channel_type": "channel"}
