@@ -24,7 +24,7 @@ from bots.discord.commands import CatalogTranslator, build_tree
 from bots.discord.lifecycle import register_lifecycle
 from bots.discord.render import NO_MENTIONS, parse_custom_id, render
 from bots.words import discord_words
-from core import cards
+from core import cards, freshness
 from core.app import Hromada
 from core.context import Actor
 from core.errors import HromadaError, InvalidInput
@@ -41,7 +41,11 @@ ACK_FIRST = True
 ACK_AFTER = 2.0  # without ACK_FIRST: seconds of core work before deferring (Discord: 3 s)
 REACTION_EVENTS = ("raw_reaction_add", "raw_reaction_remove", "raw_reaction_clear",
                    "raw_reaction_clear_emoji")
-INTENTS = discord.Intents(guilds=True, guild_reactions=True, guild_messages=True)
+# Edits and deletions of a message a snippet was saved from (raw MESSAGE_UPDATE/DELETE).
+SOURCE_EVENTS = ("raw_message_edit", "raw_message_delete")
+# ``message_content``: an edited message's new words (📚 and the menus read them by REST).
+INTENTS = discord.Intents(guilds=True, guild_reactions=True, guild_messages=True,
+                          message_content=True)
 
 
 def make_client(*, shard_count: int | None = None, shard_ids: tuple[int, ...] | None = None,
@@ -86,7 +90,7 @@ class _Sequenced:
             task = asyncio.get_running_loop().create_task(self.component_handler(args[0]))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
-        if event in REACTION_EVENTS and args:
+        if (event in REACTION_EVENTS or event in SOURCE_EVENTS) and args:
             ws = self._socket_for(getattr(args[0], "guild_id", None))
             if ws is not None and ws.session_id and ws.sequence is not None:
                 self.event_keys[id(args[0])] = f"{ws.session_id}:{ws.sequence}"
@@ -178,6 +182,8 @@ class Adapter:
         register_lifecycle(client, hromada, self._finish)
         client.event(self.on_raw_reaction_clear)
         client.event(self.on_raw_reaction_clear_emoji)
+        client.event(self.on_raw_message_edit)
+        client.event(self.on_raw_message_delete)
         if isinstance(client, _Sequenced):
             client.component_handler = self.on_interaction
         else:
@@ -222,8 +228,9 @@ class Adapter:
         text, link, author = _message_parts(message)
 
         def call(actor: Actor) -> Reply:
-            reply = self.hromada.save_message(actor, text=text, link=link, source_author=author,
-                                              as_risk=as_risk)
+            reply = self.hromada.save_message(
+                actor, text=text, link=link, source_author=author, as_risk=as_risk,
+                source_message=freshness.source_key(str(message.channel.id), str(message.id)))
             assert reply is not None  # no event key: never a repeat
             return reply
 
@@ -431,6 +438,46 @@ class Adapter:
         finally:
             self._finish(key or f"{payload.message_id}:clear:{emoji or ''}")
 
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """MESSAGE_UPDATE: a snippet saved from this message takes its new words."""
+        key = self.client.event_key(payload) if isinstance(self.client, _Sequenced) else None
+        try:
+            if payload.guild_id is None or "content" not in payload.data:
+                return  # not a guild message, or an update that does not touch its words
+            text, _link, _author = _message_parts(payload.message)
+            await self._source_changed(payload.guild_id, payload.channel_id, payload.message_id,
+                                       text, key)
+        finally:
+            self._finish(key or f"{payload.message_id}:edit")
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """MESSAGE_DELETE: a snippet saved from this message says it was deleted."""
+        key = self.client.event_key(payload) if isinstance(self.client, _Sequenced) else None
+        try:
+            if payload.guild_id is None:
+                return
+            await self._source_changed(payload.guild_id, payload.channel_id, payload.message_id,
+                                       None, key)
+        finally:
+            self._finish(key or f"{payload.message_id}:delete")
+
+    async def _source_changed(self, guild_id: int, channel_id: int, message_id: int,
+                              text: str | None, key: str | None) -> None:
+        tenant_id = f"discord:{guild_id}"
+        event_key = f"discord:{key}" if key else None
+
+        def follow() -> Reply:
+            if text is None:
+                self.hromada.source_deleted(tenant_id, channel_id=str(channel_id),
+                                            message_id=str(message_id), event_key=event_key)
+            elif text.strip():
+                self.hromada.source_edited(tenant_id, channel_id=str(channel_id),
+                                           message_id=str(message_id), text=text,
+                                           event_key=event_key)
+            return Reply(text=Rich())
+
+        await self.core(tenant_id, key or uuid.uuid4().hex[:12], follow)
+
     async def on_reaction(self, payload: discord.RawReactionActionEvent, *, added: bool) -> None:
         key = self.client.event_key(payload) if isinstance(self.client, _Sequenced) else None
         try:
@@ -483,8 +530,11 @@ class Adapter:
         text, link, author = _message_parts(message)
 
         def call() -> Reply:
-            reply = self.hromada.save_message(actor, text=text, link=link, source_author=author,
-                                              event_key=event_key, as_risk=as_risk)
+            reply = self.hromada.save_message(
+                actor, text=text, link=link, source_author=author, event_key=event_key,
+                as_risk=as_risk,
+                source_message=freshness.source_key(str(payload.channel_id),
+                                                    str(payload.message_id)))
             return reply if reply is not None else Reply(text=Rich())
 
         reply = await self.core(actor.tenant_id, request_id, call)

@@ -325,6 +325,23 @@ class DiscordHarness:
         await self._until_finished(self._key(seq), 1)
         return seq
 
+    async def edit_message(self, author: dict, message: dict, content: str) -> int:
+        """MESSAGE_UPDATE of a stored message with new words; waits until handled."""
+        await self._announce_roles()
+        data = frames.message_update(message, content=content, guild_id=str(self.guild.id),
+                                     member=self.member(author))
+        seq = await self.fake.dispatch(self.guild.id, "MESSAGE_UPDATE", data)
+        await self._until_finished(self._key(seq), 1)
+        return seq
+
+    async def delete_message(self, message: dict) -> int:
+        """MESSAGE_DELETE of a stored message; waits until handled."""
+        data = frames.message_delete(message_id=message["id"], channel_id=message["channel_id"],
+                                     guild_id=str(self.guild.id))
+        seq = await self.fake.dispatch(self.guild.id, "MESSAGE_DELETE", data)
+        await self._until_finished(self._key(seq), 1)
+        return seq
+
     async def redeliver(self, seq: int) -> None:
         """The same gateway frame again; waits until the adapter handled it a second time."""
         key = self._key(seq)

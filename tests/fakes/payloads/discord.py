@@ -78,3 +78,22 @@ def rich_embed() -> dict[str, Any]:
         "fields": [{"name": "Action", "value": "Automate certificate renewal", "inline": False},
                    {"name": "Owner", "value": "Platform team", "inline": True}],
     }
+
+
+# discord-api-docs, gateway-events.mdx "Message Update": a message object (every field of
+# message.mdx's Message Object, as MESSAGE_CREATE carries it) with ``guild_id?`` and
+# ``member?`` (the author's partial guild member) and ``edited_timestamp`` set. "Message
+# Delete": id, channel_id, guild_id?.
+
+
+def message_update(message: dict[str, Any], *, content: str, guild_id: str,
+                   member: dict[str, Any]) -> dict[str, Any]:
+    """MESSAGE_UPDATE of ``message`` (as the fake stores it) with new ``content``."""
+    partial = {k: v for k, v in member.items() if k != "user"}
+    return {**message, "content": content, "guild_id": guild_id, "member": partial,
+            "edited_timestamp": "2026-03-02T09:05:00.000000+00:00"}
+
+
+def message_delete(*, message_id: str, channel_id: str, guild_id: str) -> dict[str, Any]:
+    """MESSAGE_DELETE: id, channel_id, guild_id?."""
+    return {"id": message_id, "channel_id": channel_id, "guild_id": guild_id}
