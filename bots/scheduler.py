@@ -303,15 +303,17 @@ class KbReminderRunner:
     two processes ticking remind once; a failed send backs off and is retried, bounded."""
 
     def __init__(self, hromada: Hromada, deliveries: Deliveries, *,
-                 owner: str | None = None) -> None:
+                 owner: str | None = None, tenant_ids: Iterable[str] | None = None) -> None:
         self.hromada = hromada
         self.deliveries = deliveries
         self.owner = owner or owner_id()
+        self.tenant_ids = list(tenant_ids) if tenant_ids is not None else None
 
     def _owed(self) -> list[freshness.Reminder]:
         with self.hromada.db.uow() as session:
             return freshness.reminders(session, self.hromada.clock.now(),
-                                       platforms=self.deliveries.platforms())
+                                       platforms=self.deliveries.platforms(),
+                                       tenant_ids=self.tenant_ids)
 
     async def tick(self) -> int:
         """One pass; returns how many reminders this pass sent."""

@@ -1,8 +1,9 @@
 """The console chat: one line a command, from a terminal or a pipe.
 
 Extras beyond the slash commands: ``as NAME``, ``react EMOJI REF``, ``unreact EMOJI REF``,
-``save TEXT``, ``clock +7d``, ``press N``, ``channel NAME`` (type in another channel; every
-console channel holds every member of the tenant).
+``save TEXT``, ``edit MESSAGE TEXT`` and ``delete MESSAGE`` (a saved message, ``m1``, changed
+or deleted as on a platform: its snippet follows), ``clock +7d``, ``press N``, ``channel NAME``
+(type in another channel; every console channel holds every member of the tenant).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TextIO
 
 from bots import metrics
 from bots.console.render import render, render_notice
+from core import freshness
 from core.app import Hromada
 from core.clock import OffsetClock
 from core.context import Actor
@@ -137,11 +139,17 @@ class ConsoleChat:
             self._react(emoji, ref.strip(), added=word == "react")
         elif word == "save":
             self.saved += 1
+            message_id = f"m{self.saved}"
             reply = self.hromada.save_message(
                 self.actor, text=rest, link=f"console://{self.tenant_id}/message/{uuid.uuid4().hex[:8]}",
-                source_author=self.actor.display_name)
+                source_author=self.actor.display_name,
+                source_message=freshness.source_key(self.channel, message_id))
             if reply:
                 self.show(reply)
+                if not reply.error:
+                    self.say(self._("(message {id})").format(id=message_id))
+        elif word in ("edit", "delete"):
+            self._source(word, rest)
         elif word == "clock":
             self._clock(rest)
         elif word == "press":
@@ -170,6 +178,25 @@ class ConsoleChat:
                 "(removed {emoji} on {ref}: no change)")
         self.say(self._(msg).format(emoji=emoji, ref=message_id))
 
+    def _source(self, word: str, rest: str) -> None:
+        """A saved message edited or deleted, as Slack and Discord tell it: its snippet follows."""
+        message_id, _, text = rest.partition(" ")
+        if word == "edit" and (not message_id or not text.strip()):
+            raise InvalidInput(N_("Say which message and its new words: edit m1 <text>."),
+                               usage="edit <message> <text>")
+        if word == "delete" and (not message_id or text.strip()):
+            raise InvalidInput(N_("Say which message: delete m1."), usage="delete <message>")
+        if word == "edit":
+            n = self.hromada.source_edited(self.tenant_id, channel_id=self.channel,
+                                           message_id=message_id, text=text)
+            self.say(self._("(edited {id}; snippets that followed: {n})").format(
+                id=message_id, n=n))
+        else:
+            n = self.hromada.source_deleted(self.tenant_id, channel_id=self.channel,
+                                            message_id=message_id)
+            self.say(self._("(deleted {id}; snippets that say so: {n})").format(
+                id=message_id, n=n))
+
     def _clock(self, arg: str) -> None:
         m = _CLOCK.match(arg)
         clock = self.hromada.clock
@@ -188,11 +215,13 @@ class ConsoleChat:
 
         from bots.console.delivery import ConsoleDelivery
         from bots.delivery import Deliveries
-        from bots.scheduler import DigestRunner
+        from bots.scheduler import DigestRunner, KbReminderRunner
 
         deliveries = Deliveries()
         deliveries.add(ConsoleDelivery(self.out, names=self.names, words=self._))
         asyncio.run(DigestRunner(self.hromada, deliveries, tenant_ids=[self.tenant_id]).tick())
+        asyncio.run(KbReminderRunner(self.hromada, deliveries,
+                                     tenant_ids=[self.tenant_id]).tick())
 
     def _press(self, arg: str) -> None:
         if not arg.isdigit() or not 1 <= int(arg) <= len(self.last_actions):
