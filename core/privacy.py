@@ -104,9 +104,14 @@ def mydata(ctx: Ctx) -> Reply:
     owned = ctx.session.execute(
         select(Item).where(Item.tenant_id == ctx.tenant_id, Item.owner_id == member.id)
     ).scalars().all()
-    if owned:
-        lines.append(_heading(ctx, N_("Risks you own: {n}"), len(owned)))
-        lines += [items.item_line(ctx, i) for i in owned]
+    risks = [i for i in owned if i.kind == "risk"]
+    if risks:
+        lines.append(_heading(ctx, N_("Risks you own: {n}"), len(risks)))
+        lines += [items.item_line(ctx, i) for i in risks]
+    snippets = [i for i in owned if i.kind == "snippet"]  # handed to them with /kb owner
+    if snippets:
+        lines.append(_heading(ctx, N_("Snippets you own: {n}"), len(snippets)))
+        lines += [items.item_line(ctx, i) for i in snippets]
     votes = my_votes(ctx)
     lines.append(_heading(ctx, N_("Your votes: {n}"), len(votes)))
     lines += [Line(text=Rich((UserText(i.title),)), ref=items.ref(i), meta=f"{v:+d}")

@@ -111,6 +111,8 @@ def test_only_the_owner_or_a_moderator_verifies_and_hands_on(hromada, actor, clo
         hromada.run(alice, "kb", f"verify {ref}")
     hromada.run(bob, "kb", f"verify {ref}")
     hromada.run(boss, "kb", f"verify {ref}")  # moderators may
+    mine = hromada.run(bob, "hromada", "mydata").plain()
+    assert "Snippets you own: 1" in mine and "Risks you own" not in mine
 
 
 def test_each_owner_gets_one_batched_reminder_a_week_however_many_runners(hromada, actor,
