@@ -26,7 +26,6 @@ from core.text import Mention, Rich, UserText, fmt, join
 from storage.models import Item, Member, SnippetRevision, Tenant
 
 REMINDER_JOB = "kb-reminder"
-DEFAULT_VERIFY_DAYS = 90
 MAX_VERIFY_DAYS = 3650
 STALE_LIST = 20  # stale snippets one list or reminder shows; the rest are counted
 

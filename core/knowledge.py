@@ -21,7 +21,7 @@ from storage.models import Alias, Item
 ONBOARDING = "onboarding"
 # Snippet statuses are shown translated; written out so the extractor finds them.
 SHOWN_WORDS = (N_("published"), N_("archived"))
-TITLE_FROM_MESSAGE = 80
+TITLE_FROM_MESSAGE = freshness.TITLE_FROM_MESSAGE  # where callers found it
 
 
 def _refresh_search_text(ctx: Ctx, item: Item) -> None:
