@@ -12,7 +12,7 @@ from core.errors import Conflict, InvalidInput
 from core.i18n import N_
 from core.registry import Access, P, Param
 from core.replies import Field, Line, Reply, Visibility
-from core.search import SUGGEST_THRESHOLD, normalise, ranked
+from core.search import SUGGEST_THRESHOLD, body_text, normalise, ranked
 from core.text import Rich, UserText
 from storage import repos
 from storage.models import Alias, Item
@@ -27,6 +27,7 @@ def _refresh_search_text(ctx: Ctx, item: Item) -> None:
     aliases = repos.aliases_of(ctx.session, ctx.tenant_id, item.id or 0)
     tags = repos.tags_of(ctx.session, ctx.tenant_id, item.id or 0)
     item.search_text = normalise(" ".join([item.title, *aliases, *tags]))
+    item.search_body = body_text(item.body)
     ctx.session.add(item)
 
 

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from rapidfuzz.utils import default_process
 from sqlalchemy import (
     and_,
     bindparam,
@@ -27,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel
 
+from storage import lemmas
 from storage.models import (
     Alias,
     Counter,
@@ -644,10 +644,11 @@ def exact_title(session: Session, tenant_id: str, kind: str, title: str) -> Item
     """The first item whose title is ``title`` up to case (Cyrillic too).
 
     The trigram index narrows the look-up to items whose search text holds the title's
-    words, so it never scans the tenant; the comparison itself is Python's ``lower``.
+    words (in dictionary form, as stored), so it never scans the tenant; the comparison
+    itself is Python's ``lower``.
     """
     wanted = title.strip().lower()
-    phrase = " ".join(default_process(title).split())
+    phrase = lemmas.lemmatise(title)  # search text holds the title's words lemmatised
     stmt = select(Item).where(Item.tenant_id == tenant_id, Item.kind == kind)
     dialect = session.get_bind().dialect.name
     if len(phrase) < 3:
@@ -777,6 +778,48 @@ def search_candidates(
     return [(int(r[0]), str(r[1])) for r in session.execute(text(sql), params).all()]
 
 
+def body_candidates(
+    session: Session,
+    tenant_id: str,
+    kinds: Sequence[str],
+    words: Sequence[str],
+    *,
+    limit: int = 100,
+    exclude: Sequence[str] = (),
+) -> list[tuple[int, str, str]]:
+    """(id, search text, search body) of the tenant's items whose body holds any of the
+    (lemmatised) words, those holding the most first: a word index, not trigrams (SQLite:
+    the FTS5 table ``item_fts_body``; PostgreSQL: a GIN index on the body's ``simple``
+    tsvector), both from migration 0016."""
+    words = [w for w in dict.fromkeys(words) if w]
+    if not words:
+        return []
+    dialect = session.get_bind().dialect.name
+    params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
+    kinds_sql = _in_list(params, "k", list(kinds))
+    excl = f"AND i.status NOT IN ({_in_list(params, 'x', list(exclude))})" if exclude else ""
+    where = f"i.tenant_id = :tenant AND i.kind IN ({kinds_sql}) {excl}"
+    if dialect == "sqlite":
+        params["match"] = " OR ".join(f'"{_QUOTE.sub("", w)}"' for w in words)
+        sql = (
+            "SELECT i.id, i.search_text, i.search_body FROM item_fts_body "
+            "CROSS JOIN item i ON i.id = item_fts_body.rowid "
+            f"WHERE item_fts_body MATCH :match AND {where} ORDER BY item_fts_body.rank "
+            "LIMIT :limit"
+        )
+    else:
+        params["match"] = " | ".join(words)  # normalised words: letters and digits only
+        sql = (
+            "SELECT i.id, i.search_text, i.search_body FROM item i "
+            f"WHERE {BODY_TSVECTOR} @@ to_tsquery('simple', :match) AND {where} "
+            f"ORDER BY ts_rank({BODY_TSVECTOR}, to_tsquery('simple', :match)) DESC LIMIT :limit"
+        )
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in session.execute(text(sql), params).all()]
+
+
+BODY_TSVECTOR = "to_tsvector('simple', i.search_body)"  # must match migration 0016's index
+
+
 def risk_grid(session: Session, tenant_id: str, *, exclude: Sequence[str]) -> list[list[int]]:
     """counts[likelihood-1][impact-1] of the rated risks whose status is not excluded."""
     rows = session.execute(
@@ -817,13 +860,14 @@ def count_items(session: Session, tenant_id: str, kinds: Sequence[str]) -> int:
     ).scalar_one())
 
 def search_rows(session: Session, tenant_id: str, kind: str,
-                after_id: int = 0) -> list[tuple[int, int, str, str, str]]:
-    """(id, number, title, search text, status) of the tenant's items of a kind, by id,
-    only those past ``after_id``: what an in-process search index holds."""
+                after_id: int = 0) -> list[tuple[int, int, str, str, str, str]]:
+    """(id, number, title, search text, search body, status) of the tenant's items of a kind,
+    by id, only those past ``after_id``: what an in-process search index holds."""
     rows = session.execute(
-        select(Item.id, Item.number, Item.title, Item.search_text, Item.status)
+        select(Item.id, Item.number, Item.title, Item.search_text, Item.search_body,
+               Item.status)
         .where(Item.tenant_id == tenant_id, Item.kind == kind,
                Item.id > after_id)  # type: ignore[operator]
         .order_by(Item.id)  # type: ignore[arg-type]
     ).all()
-    return [(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
+    return [(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5])) for r in rows]
