@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from functools import lru_cache
 
 from rapidfuzz.utils import default_process
@@ -46,9 +47,14 @@ def lemma(word: str) -> str:
         return word
     if _CYRILLIC.search(word):
         morph = _analyzer()
-        parse = morph.parse(word)[0]
-        if morph.word_is_known(word) or parse.tag.POS in _GUESSED:
-            return str(parse.normal_form).replace("ё", "е")
+        parses = morph.parse(word)
+        if morph.word_is_known(word):
+            # The Ukrainian dictionary ranks no parse above another: the lemma most parses
+            # share ("новим" is a form of "новий" three ways, of "нове" one way).
+            forms = Counter(str(p.normal_form) for p in parses)
+            return forms.most_common(1)[0][0].replace("ё", "е")
+        if parses and parses[0].tag.POS in _GUESSED:
+            return str(parses[0].normal_form).replace("ё", "е")
         return word
     if _LATIN.match(word):
         import simplemma
