@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core import search_index
-from core.search import Query, normalise
+from core.search import Query, normalise, ranked
 
 SNIPPETS = [
     "Як подати заявку на відпустку | Заявку погоджує керівник у HR-системі",          # K-1
@@ -42,6 +42,17 @@ def refs(kb, actor, query: str) -> list[str]:
 @pytest.mark.parametrize("query", ["відпустки", "відпустку", "відпусткою", "Відпусткою!"])
 def test_every_form_of_a_word_finds_the_title(kb, actor, query):
     assert refs(kb, actor, query)[0] == "K-1"
+
+
+@pytest.mark.parametrize("form", ["відпустки", "відпустку", "відпусткою", "онбордингу",
+                                  "holidays", "наставника"])
+def test_a_form_scores_as_its_dictionary_form(kb, db, form):
+    """Not merely close by characters: every form is the same word to search."""
+    base = {"відпустки": "відпустка", "відпустку": "відпустка", "відпусткою": "відпустка",
+            "онбордингу": "онбординг", "holidays": "holiday", "наставника": "наставник"}[form]
+    with db.uow() as session:
+        found = ranked(session, "console:test", ["snippet"], form)
+        assert found and found == ranked(session, "console:test", ["snippet"], base)
 
 
 def test_a_jargon_word_the_dictionary_lacks_still_finds_its_forms(kb, actor):
