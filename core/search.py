@@ -96,13 +96,16 @@ def ranked(
     if not found or found[0][1] < CONFIDENT:
         titles.update(repos.search_candidates(session, tenant_id, kinds, q.lemmas,
                                               limit=candidates, exclude=exclude))
+        found = rerank(q, {i: (t, "") for i, t in titles.items()}, limit, cutoff)
     pool: dict[int, tuple[str, str]] = {i: (t, "") for i, t in titles.items()}
-    if q.words:
+    if q.words and sum(s >= BODY_WEIGHT for _, s in found) < limit:
+        # A body scores at most BODY_WEIGHT: with ``limit`` titles above it, no body can enter.
         for item_id, text, body in repos.body_candidates(session, tenant_id, kinds, q.words,
                                                          limit=candidates // 2,
                                                          exclude=exclude):
             pool[item_id] = (text, body)
-    return rerank(q, pool, limit, cutoff)
+        found = rerank(q, pool, limit, cutoff)
+    return found
 
 
 def rerank(q: Query, pool: Mapping[int, tuple[str, str]], limit: int,
