@@ -9,6 +9,7 @@ holding every query word (``TITLE_WORDS``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -98,10 +99,14 @@ def ranked(
                                               limit=candidates, exclude=exclude))
         found = rerank(q, {i: (t, "") for i, t in titles.items()}, limit, cutoff)
     pool: dict[int, tuple[str, str]] = {i: (t, "") for i, t in titles.items()}
-    if q.words and sum(s >= BODY_WEIGHT for _, s in found) < limit:
-        # A body scores at most BODY_WEIGHT: with ``limit`` titles above it, no body can enter.
+    # A body scores BODY_WEIGHT times the share of query words it holds: it can only enter
+    # when it holds enough of them for the cutoff, and ``limit`` titles above it are not yet
+    # found (the duplicate check's cutoff is above any body score: no body look-up at all).
+    least = math.ceil(len(q.words) * cutoff / BODY_WEIGHT - 1e-9)
+    if (q.words and least <= len(q.words)
+            and sum(s >= BODY_WEIGHT for _, s in found) < limit):
         for item_id, text, body in repos.body_candidates(session, tenant_id, kinds, q.words,
-                                                         limit=candidates // 2,
+                                                         least=least, limit=candidates // 2,
                                                          exclude=exclude):
             pool[item_id] = (text, body)
         found = rerank(q, pool, limit, cutoff)

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from itertools import combinations
 from typing import Any
 
 from sqlalchemy import (
@@ -784,11 +785,12 @@ def body_candidates(
     kinds: Sequence[str],
     words: Sequence[str],
     *,
+    least: int = 1,
     limit: int = 100,
     exclude: Sequence[str] = (),
 ) -> list[tuple[int, str, str]]:
-    """(id, search text, search body) of the tenant's items whose body holds any of the
-    (lemmatised) words, those holding the most first: a word index, not trigrams (SQLite:
+    """(id, search text, search body) of the tenant's items whose body holds at least
+    ``least`` of the (lemmatised) words: a word index, not trigrams (SQLite:
     the FTS5 table ``item_fts_body``; PostgreSQL: a GIN index on the body's ``simple``
     tsvector), both from migration 0016."""
     words = [w for w in dict.fromkeys(words) if w]
@@ -799,24 +801,31 @@ def body_candidates(
     kinds_sql = _in_list(params, "k", list(kinds))
     excl = f"AND i.status NOT IN ({_in_list(params, 'x', list(exclude))})" if exclude else ""
     where = f"i.tenant_id = :tenant AND i.kind IN ({kinds_sql}) {excl}"
+    least = max(1, min(least, len(words)))
+    quoted = [f'"{_QUOTE.sub("", w)}"' for w in words]
+    groups = list(combinations(range(len(words)), least))
     if dialect == "sqlite":
-        params["match"] = " OR ".join(f'"{_QUOTE.sub("", w)}"' for w in words)
-        sql = (
-            "SELECT i.id, i.search_text, i.search_body FROM item_fts_body "
-            "CROSS JOIN item i ON i.id = item_fts_body.rowid "
-            f"WHERE item_fts_body MATCH :match AND {where} ORDER BY item_fts_body.rank "
-            "LIMIT :limit"
-        )
+        source = "item_fts_body CROSS JOIN item i ON i.id = item_fts_body.rowid"
+        test, order = "item_fts_body MATCH :match", "item_fts_body.rank"
+        and_, or_, each = " AND ", " OR ", quoted
     else:
-        params["match"] = " | ".join(words)  # normalised words: letters and digits only
-        sql = (
-            "SELECT i.id, i.search_text, i.search_body FROM item i "
-            f"WHERE {BODY_TSVECTOR} @@ to_tsquery('simple', :match) AND {where} "
-            f"ORDER BY ts_rank({BODY_TSVECTOR}, to_tsquery('simple', :match)) DESC LIMIT :limit"
-        )
-    return [(int(r[0]), str(r[1]), str(r[2])) for r in session.execute(text(sql), params).all()]
+        source = "item i"
+        test = f"{BODY_TSVECTOR} @@ to_tsquery('simple', :match)"
+        order = f"ts_rank({BODY_TSVECTOR}, to_tsquery('simple', :match)) DESC"
+        and_, or_, each = " & ", " | ", words  # normalised words: letters and digits only
+    select_ = f"SELECT i.id, i.search_text, i.search_body FROM {source} WHERE {test} AND {where}"
+    if len(groups) <= MAX_WORD_GROUPS:
+        # Bodies holding at least ``least`` of the words: an unranked look-up, cheap even
+        # for common words, since every body it returns scores alike or close.
+        match = or_.join("(" + and_.join(each[n] for n in group) + ")" for group in groups)
+        sql = f"{select_} LIMIT :limit"
+    else:  # a long query: bodies holding the most of its words, ranked
+        match, sql = or_.join(each), f"{select_} ORDER BY {order} LIMIT :limit"
+    rows = session.execute(text(sql), {**params, "match": match}).all()
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
+MAX_WORD_GROUPS = 10  # word combinations one body look-up may try
 BODY_TSVECTOR = "to_tsvector('simple', i.search_body)"  # must match migration 0016's index
 
 
