@@ -734,7 +734,8 @@ def search_candidates(
         )
         for n, word in enumerate(words):
             params[f"w{n}"] = f'"{_QUOTE.sub("", word)}"'
-        params["enough"] = min(2, len(words))
+        # Two of the words, or all but two of a long query (two typos): fewer rows to rank.
+        params["enough"] = min(len(words), max(2, len(words) - 2))
         params["length"] = len(query)
         # Ties (titles from one template share most words) go to the closest length first.
         sql = (
