@@ -13,7 +13,7 @@ from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import N_
 from core.refs import format_ref
 from core.replies import Action, Field, Line, Notice, Reply, Visibility
-from core.search import DUPLICATE_THRESHOLD, normalise, ranked
+from core.search import DUPLICATE_THRESHOLD, body_text, normalise, ranked
 from core.text import Rich, UserText, join
 from storage import repos
 from storage.models import Draft, Item, StatusChange
@@ -69,6 +69,7 @@ def create(
         title=title,
         body=body,
         search_text=normalise(f"{title} {search_extra}"),
+        search_body=body_text(body),
         author_id=None if anonymous else ctx.member.id,
         anonymous=anonymous,
         anon_hash=ctx.anon_hash(number, kind) if anonymous else None,

@@ -13,7 +13,7 @@ from core.errors import Conflict, InvalidInput
 from core.i18n import N_
 from core.registry import Access, P, Param
 from core.replies import Field, Line, Reply, Visibility
-from core.search import SUGGEST_THRESHOLD, normalise, ranked
+from core.search import SUGGEST_THRESHOLD, body_text, normalise, ranked
 from core.text import Rich, UserText
 from storage import repos
 from storage.models import Alias, Item
@@ -32,6 +32,7 @@ def refresh_search_text(session: Session, item: Item) -> None:
     aliases = repos.aliases_of(session, item.tenant_id, item.id or 0)
     tags = repos.tags_of(session, item.tenant_id, item.id or 0)
     item.search_text = normalise(" ".join([item.title, *aliases, *tags]))
+    item.search_body = body_text(item.body)
     session.add(item)
 
 

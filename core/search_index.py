@@ -1,13 +1,13 @@
 """In-process search indexes: one per store, tenant and kind, checked against the store per query.
 
 The store's trigram index (FTS5 / pg_trgm) costs several milliseconds a query; a tenant's
-titles of one kind fit in memory up to ``MEMORY_LIMIT`` items, where a Python trigram index
-picks the candidates in well under a millisecond. Every query first reads the store's
-``search_state`` (per kind, counters kept by store triggers: inserts, and a version bumped by
-title, search text and status changes and deletes; one primary-key look-up). New inserts by
-any process are loaded incrementally (only ids above the highest held, and only when exactly
-as many arrived as were counted); anything else reloads the kind. So several processes, each
-with its own index, stay correct.
+titles (and the words of its bodies) of one kind fit in memory up to ``MEMORY_LIMIT`` items,
+where a Python trigram index picks the candidates in well under a millisecond. Every query
+first reads the store's ``search_state`` (per kind, counters kept by store triggers: inserts,
+and a version bumped by title, search text, search body and status changes and deletes; one
+primary-key look-up). New inserts by any process are loaded incrementally (only ids above the
+highest held, and only when exactly as many arrived as were counted); anything else reloads
+the kind. So several processes, each with its own index, stay correct.
 
 Assumption: a unit of work does not search after it inserted items and then roll back (the
 index would hold the rolled-back rows until the kind changes again); use cases search first.
@@ -23,7 +23,6 @@ from itertools import chain, takewhile
 from operator import itemgetter
 from typing import Any
 
-from rapidfuzz import fuzz, process
 from sqlmodel import Session
 
 from storage import repos
@@ -44,6 +43,8 @@ class KindIndex:
     def _reset(self) -> None:
         self.ids: list[int] = []
         self.texts: list[str] = []
+        self.bodies: list[str] = []
+        self.words: dict[str, list[int]] = {}  # body word (dictionary form) -> positions
         self.statuses: list[str] = []
         self.lengths: list[int] = []
         self.grams: dict[str, list[int]] = {}
@@ -79,11 +80,14 @@ class KindIndex:
         self.state = state
         self.size_hint = None
 
-    def _add(self, rows: Sequence[tuple[int, int, str, str, str]]) -> None:
-        for item_id, number, title, search_text, status in rows:
+    def _add(self, rows: Sequence[tuple[int, int, str, str, str, str]]) -> None:
+        for item_id, number, title, search_text, search_body, status in rows:
             pos = len(self.ids)
             self.ids.append(item_id)
             self.texts.append(search_text)
+            self.bodies.append(search_body)
+            for word in search_body.split():
+                self.words.setdefault(word, []).append(pos)
             self.statuses.append(status)
             self.lengths.append(len(search_text))
             for gram in repos.trigrams(search_text):
@@ -94,14 +98,14 @@ class KindIndex:
                 self.exact[key] = (number, item_id)
 
     def candidates(self, query: str, grams: Sequence[str], exclude: Sequence[str],
-                   limit: int) -> dict[int, str]:
+                   limit: int) -> dict[int, tuple[str, str]]:
         """Up to ``limit`` items sharing the most trigrams with the query, closest length first
         among ties (what bm25 favours too); a query without trigrams takes the newest items."""
         excluded = set(exclude)
         if not grams:
             picked = [p for p in range(len(self.ids) - 1, -1, -1)
                       if self.statuses[p] not in excluded][:SCAN_NEWEST]
-            return {self.ids[p]: self.texts[p] for p in picked}
+            return {self.ids[p]: (self.texts[p], self.bodies[p]) for p in picked}
         counts = Counter(chain.from_iterable(self.grams.get(g, ()) for g in grams))
         ordered = sorted(counts.items(), key=itemgetter(1), reverse=True)
         if excluded:
@@ -116,7 +120,16 @@ class KindIndex:
             lengths, length = self.lengths, len(query)
             ties.sort(key=lambda p: abs(lengths[p] - length))
             picked.extend(ties[: limit - len(picked)])
-        return {self.ids[p]: self.texts[p] for p in picked}
+        return {self.ids[p]: (self.texts[p], self.bodies[p]) for p in picked}
+
+    def body_candidates(self, words: Sequence[str], exclude: Sequence[str],
+                        limit: int) -> dict[int, tuple[str, str]]:
+        """Up to ``limit`` items whose body holds the most of the query's words."""
+        counts = Counter(chain.from_iterable(self.words.get(w, ()) for w in words))
+        excluded = set(exclude)
+        picked = [p for p, _ in sorted(counts.items(), key=itemgetter(1), reverse=True)
+                  if self.statuses[p] not in excluded][:limit]
+        return {self.ids[p]: (self.texts[p], self.bodies[p]) for p in picked}
 
 
 _STORES: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], KindIndex]] = (
@@ -157,19 +170,18 @@ def fresh(session: Session, tenant_id: str,
     return out
 
 
-def search(indexes: Sequence[tuple[KindIndex, str]], query: str, *, limit: int, cutoff: float,
-           exclude: Sequence[str], candidates: int) -> list[tuple[int, float]]:
-    """Item ids best matching the normalised query, best first, with WRatio scores."""
-    grams = repos.trigrams(query)
-    pool: dict[int, str] = {}
+def pool(indexes: Sequence[tuple[KindIndex, str]], query: str, grams: Sequence[str],
+         words: Sequence[str], *, exclude: Sequence[str],
+         candidates: int) -> dict[int, tuple[str, str]]:
+    """Candidates for the rerank, id -> (search text, search body): titles sharing the most
+    trigrams with the (lemmatised) query, and bodies holding the most of its words."""
+    out: dict[int, tuple[str, str]] = {}
     for index, _ in indexes:
         with index.lock:
-            pool.update(index.candidates(query, grams, exclude, candidates))
-    if not pool:
-        return []
-    found = process.extract(query, pool, scorer=fuzz.WRatio, processor=None, limit=limit,
-                            score_cutoff=cutoff)
-    return [(int(key), float(score)) for _, score, key in found]
+            if words:
+                out.update(index.body_candidates(words, exclude, candidates // 2))
+            out.update(index.candidates(query, grams, exclude, candidates))
+    return out
 
 
 def exact_title(indexes: Sequence[tuple[KindIndex, str]], title: str) -> int | None:

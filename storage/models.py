@@ -78,6 +78,7 @@ class Item(SQLModel, table=True):
     title: str
     body: str = ""
     search_text: str = ""
+    search_body: str = ""  # the body's distinct dictionary forms: found, ranked below titles
     author_id: int | None = Field(default=None, foreign_key="member.id")
     anonymous: bool = False
     anon_hash: str | None = Field(default=None, max_length=128)

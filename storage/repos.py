@@ -9,9 +9,9 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from itertools import combinations
 from typing import Any
 
-from rapidfuzz.utils import default_process
 from sqlalchemy import (
     and_,
     bindparam,
@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel
 
+from storage import lemmas
 from storage.models import (
     Alias,
     Counter,
@@ -644,10 +645,11 @@ def exact_title(session: Session, tenant_id: str, kind: str, title: str) -> Item
     """The first item whose title is ``title`` up to case (Cyrillic too).
 
     The trigram index narrows the look-up to items whose search text holds the title's
-    words, so it never scans the tenant; the comparison itself is Python's ``lower``.
+    words (in dictionary form, as stored), so it never scans the tenant; the comparison
+    itself is Python's ``lower``.
     """
     wanted = title.strip().lower()
-    phrase = " ".join(default_process(title).split())
+    phrase = lemmas.lemmatise(title)  # search text holds the title's words lemmatised
     stmt = select(Item).where(Item.tenant_id == tenant_id, Item.kind == kind)
     dialect = session.get_bind().dialect.name
     if len(phrase) < 3:
@@ -732,7 +734,8 @@ def search_candidates(
         )
         for n, word in enumerate(words):
             params[f"w{n}"] = f'"{_QUOTE.sub("", word)}"'
-        params["enough"] = min(2, len(words))
+        # Two of the words, or all but two of a long query (two typos): fewer rows to rank.
+        params["enough"] = min(len(words), max(2, len(words) - 2))
         params["length"] = len(query)
         # Ties (titles from one template share most words) go to the closest length first.
         sql = (
@@ -777,6 +780,56 @@ def search_candidates(
     return [(int(r[0]), str(r[1])) for r in session.execute(text(sql), params).all()]
 
 
+def body_candidates(
+    session: Session,
+    tenant_id: str,
+    kinds: Sequence[str],
+    words: Sequence[str],
+    *,
+    least: int = 1,
+    limit: int = 100,
+    exclude: Sequence[str] = (),
+) -> list[tuple[int, str, str]]:
+    """(id, search text, search body) of the tenant's items whose body holds at least
+    ``least`` of the (lemmatised) words: a word index, not trigrams (SQLite:
+    the FTS5 table ``item_fts_body``; PostgreSQL: a GIN index on the body's ``simple``
+    tsvector), both from migration 0016."""
+    words = [w for w in dict.fromkeys(words) if w]
+    if not words:
+        return []
+    dialect = session.get_bind().dialect.name
+    params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
+    kinds_sql = _in_list(params, "k", list(kinds))
+    excl = f"AND i.status NOT IN ({_in_list(params, 'x', list(exclude))})" if exclude else ""
+    where = f"i.tenant_id = :tenant AND i.kind IN ({kinds_sql}) {excl}"
+    least = max(1, min(least, len(words)))
+    quoted = [f'"{_QUOTE.sub("", w)}"' for w in words]
+    groups = list(combinations(range(len(words)), least))
+    if dialect == "sqlite":
+        source = "item_fts_body CROSS JOIN item i ON i.id = item_fts_body.rowid"
+        test, order = "item_fts_body MATCH :match", "item_fts_body.rank"
+        and_, or_, each = " AND ", " OR ", quoted
+    else:
+        source = "item i"
+        test = f"{BODY_TSVECTOR} @@ to_tsquery('simple', :match)"
+        order = f"ts_rank({BODY_TSVECTOR}, to_tsquery('simple', :match)) DESC"
+        and_, or_, each = " & ", " | ", words  # normalised words: letters and digits only
+    select_ = f"SELECT i.id, i.search_text, i.search_body FROM {source} WHERE {test} AND {where}"
+    if len(groups) <= MAX_WORD_GROUPS:
+        # Bodies holding at least ``least`` of the words: an unranked look-up, cheap even
+        # for common words, since every body it returns scores alike or close.
+        match = or_.join("(" + and_.join(each[n] for n in group) + ")" for group in groups)
+        sql = f"{select_} LIMIT :limit"
+    else:  # a long query: bodies holding the most of its words, ranked
+        match, sql = or_.join(each), f"{select_} ORDER BY {order} LIMIT :limit"
+    rows = session.execute(text(sql), {**params, "match": match}).all()
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+MAX_WORD_GROUPS = 10  # word combinations one body look-up may try
+BODY_TSVECTOR = "to_tsvector('simple', i.search_body)"  # must match migration 0016's index
+
+
 def risk_grid(session: Session, tenant_id: str, *, exclude: Sequence[str]) -> list[list[int]]:
     """counts[likelihood-1][impact-1] of the rated risks whose status is not excluded."""
     rows = session.execute(
@@ -817,13 +870,14 @@ def count_items(session: Session, tenant_id: str, kinds: Sequence[str]) -> int:
     ).scalar_one())
 
 def search_rows(session: Session, tenant_id: str, kind: str,
-                after_id: int = 0) -> list[tuple[int, int, str, str, str]]:
-    """(id, number, title, search text, status) of the tenant's items of a kind, by id,
-    only those past ``after_id``: what an in-process search index holds."""
+                after_id: int = 0) -> list[tuple[int, int, str, str, str, str]]:
+    """(id, number, title, search text, search body, status) of the tenant's items of a kind,
+    by id, only those past ``after_id``: what an in-process search index holds."""
     rows = session.execute(
-        select(Item.id, Item.number, Item.title, Item.search_text, Item.status)
+        select(Item.id, Item.number, Item.title, Item.search_text, Item.search_body,
+               Item.status)
         .where(Item.tenant_id == tenant_id, Item.kind == kind,
                Item.id > after_id)  # type: ignore[operator]
         .order_by(Item.id)  # type: ignore[arg-type]
     ).all()
-    return [(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
+    return [(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5])) for r in rows]

@@ -114,7 +114,8 @@ def test_fuzzy_matches_ranked(kb, actor):
 
 
 def test_did_you_mean_when_nothing_is_close(kb, actor):
-    reply = kb.run(actor("alice"), "kb", "releasing plans")
+    # ("releasing plans" is a match now: "release plan" shares a word with "Release checklist")
+    reply = kb.run(actor("alice"), "kb", "relaxing plans")
     assert "Did you mean" in reply.plain()
     assert reply.lines[0].ref == "K-2"
     # a typo sharing no trigram with any title still gets a suggestion

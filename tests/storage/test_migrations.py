@@ -30,7 +30,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 # Tables and indexes the models do not describe on purpose: the search index (FTS5 on SQLite,
 # pg_trgm on PostgreSQL) and the tables slack_sdk's own stores define.
 UNMODELLED_PREFIXES = ("item_fts", "slack_")
-UNMODELLED_INDEXES = {"ix_item_search_trgm"}
+UNMODELLED_INDEXES = {"ix_item_search_trgm", "ix_item_body_words"}
 
 
 def modelled(obj, name, type_, reflected, compare_to) -> bool:

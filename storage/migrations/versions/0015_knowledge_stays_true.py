@@ -44,10 +44,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_snippet_revision_item_id", table_name="snippet_revision")
     op.drop_table("snippet_revision")
-    with op.batch_alter_table("item") as batch:
-        batch.drop_index("ix_item_tenant_source_message")
-        batch.drop_column("verified_at")
-        batch.drop_column("source_deleted_at")
-        batch.drop_column("source_message")
+    # Plain ALTER TABLE, not a batch copy: copying ``item`` on SQLite would drop the search
+    # triggers that live on it (SQLite has DROP COLUMN since 3.35).
+    op.drop_index("ix_item_tenant_source_message", table_name="item")
+    for column in ("verified_at", "source_deleted_at", "source_message"):
+        op.drop_column("item", column)
     with op.batch_alter_table("tenant") as batch:
         batch.drop_column("verify_days")
