@@ -237,17 +237,18 @@ def follow_up_failed(session: Session, *, tenant_id: str, job: str, period_key: 
 def follow_ups_due(session: Session, *, job: str, now: datetime,
                    tenant_ids: Iterable[str] | None = None) -> list[JobClaim]:
     """Posted claims whose follow-up (the picture) is due now, oldest first."""
-    stmt = select(JobClaim).where(JobClaim.job == job, JobClaim.status == PICTURE,
-                                  JobClaim.lease_until < now)  # type: ignore[arg-type]
-    if tenant_ids is not None:
-        stmt = stmt.where(JobClaim.tenant_id.in_(list(tenant_ids)))  # type: ignore[attr-defined]
-    return list(session.execute(stmt.order_by(JobClaim.id)).scalars())  # type: ignore[arg-type]
+    return _lease_over(session, job=job, status=PICTURE, now=now, tenant_ids=tenant_ids)
 
 
 def open_claims(session: Session, *, job: str, now: datetime,
                 tenant_ids: Iterable[str] | None = None) -> list[JobClaim]:
     """Claims of ``job`` not settled and not held by a live lease (pending or to retry)."""
-    stmt = select(JobClaim).where(JobClaim.job == job, JobClaim.status == CLAIMED,
+    return _lease_over(session, job=job, status=CLAIMED, now=now, tenant_ids=tenant_ids)
+
+
+def _lease_over(session: Session, *, job: str, status: str, now: datetime,
+                tenant_ids: Iterable[str] | None) -> list[JobClaim]:
+    stmt = select(JobClaim).where(JobClaim.job == job, JobClaim.status == status,
                                   JobClaim.lease_until < now)  # type: ignore[arg-type]
     if tenant_ids is not None:
         stmt = stmt.where(JobClaim.tenant_id.in_(list(tenant_ids)))  # type: ignore[attr-defined]

@@ -4,24 +4,11 @@ lists their fields."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlalchemy import func, select
 
 from core.app import Hromada
 from storage.models import ProcessedEvent, SnippetRevision
 from tests.bots.discord.harness import DiscordHarness
-
-
-@pytest.fixture
-async def discord_h(hromada: Hromada) -> AsyncIterator[DiscordHarness]:
-    h = DiscordHarness(hromada)
-    await h.start()
-    try:
-        yield h
-    finally:
-        await h.stop()
 
 
 def rows(hromada: Hromada, table: type) -> int:
