@@ -25,6 +25,7 @@ from core import (  # noqa: F401 - registers commands
     signals,
     stats,
     votes,
+    watch,
 )
 from core.clock import Clock, SystemClock
 from core.commands import REGISTRY
@@ -141,6 +142,8 @@ class Hromada:
                 return Reply(text=ctx.t(N_("Your vote went to {ref} instead."), ref=ref(item)))
             if action_id in anonymous.ACTIONS:
                 return anonymous.ACTIONS[action_id](ctx, value)
+            if action_id in watch.ACTIONS:  # "This answered it" / "Not it" on an offer
+                return watch.ACTIONS[action_id](ctx, value)
             if action_id == "pulse.answer":
                 return pulses.press(ctx, value)
             if action_id == "card.post":  # core.cards.REPOST: post a card that failed again
@@ -286,6 +289,16 @@ class Hromada:
                 return risks.register(ctx, first, body=text.strip(), link=link, force=True)
             return knowledge.save_message(ctx, text=text, link=link, source_author=source_author,
                                           source_message=source_message)
+
+    def question(self, actor: Actor, *, channel_id: str, message_id: str,
+                 text: str) -> Reply | None:
+        """A member's plain message in a channel (``core.watch``): in a watched channel, a
+        question gets an offer for the asker alone; None when nothing is to be said (not
+        watched, not a question, answered before, nothing matches). The asker is not stored."""
+        with self.db.uow() as session:
+            return watch.offer(session, actor=actor, channel_id=channel_id,
+                               message_id=message_id, text=text.replace("\x00", ""),
+                               secret=self.secret, clock=self.clock)
 
     def source_edited(self, tenant_id: str, *, channel_id: str, message_id: str, text: str,
                       event_key: str | None = None) -> int:

@@ -660,8 +660,17 @@ def preview(ctx: Ctx) -> Reply:
     period = schedule.preview_period(ctx.tenant, ctx.now)
     reply = build_digest(ctx.session, ctx.tenant, period, now=ctx.now)
     reply.visibility = Visibility.PRIVATE
+    reply.fields += _moderator_sections(ctx, period)
     reply.footer = _where_when(ctx)
     return reply
+
+
+def _moderator_sections(ctx: Ctx, period: Period) -> list[Field]:
+    """What only a moderator's own preview shows: the week's knowledge gaps (``core.gaps``);
+    the digest posted in the channel never carries them."""
+    from core import gaps  # its command is listed with the knowledge commands
+
+    return gaps.digest_fields(ctx, period)
 
 
 @REGISTRY.command("digest here", help=N_("Post the weekly digest in this channel."),

@@ -229,3 +229,52 @@ class SnippetRevision(SQLModel, table=True):
     title: str = ""
     body: str = ""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+# -- answers where questions are asked (core.watch) and knowledge gaps (core.gaps) ----------
+
+
+class WatchedChannel(SQLModel, table=True):
+    """A channel where Hromada offers snippets to questions; nothing of its messages is kept."""
+
+    __tablename__ = "watched_channel"
+    tenant_id: str = Field(foreign_key="tenant.id", primary_key=True, max_length=100)
+    channel_id: str = Field(primary_key=True, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class SnippetFeedback(SQLModel, table=True):
+    """How often a snippet answered a question it was offered for ("This answered it")."""
+
+    __tablename__ = "snippet_feedback"
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", max_length=100, index=True)
+    helpful: int = 0
+
+
+class KnowledgeGap(SQLModel, table=True):
+    """A question nobody's knowledge answered, counted per tenant and week.
+
+    ``key`` is its words in dictionary form, sorted (so word order and forms fold together);
+    ``words`` the words as first asked, lower case, question words left out. No author, no
+    member, no channel: who asked is counted only through ``KnowledgeGapAsker``."""
+
+    __tablename__ = "knowledge_gap"
+    __table_args__ = (UniqueConstraint("tenant_id", "week", "key", name="uq_knowledge_gap"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(foreign_key="tenant.id", max_length=100)
+    week: str = Field(max_length=10)  # the ISO date of the week's Monday (UTC)
+    key: str = Field(max_length=200)
+    words: str = Field(max_length=200)
+    asks: int = 0
+    askers: int = 0
+
+
+class KnowledgeGapAsker(SQLModel, table=True):
+    """One distinct asker of a gap as a keyed hash (bound to the gap and its week): counts
+    people without naming them, and links nobody across gaps or weeks."""
+
+    __tablename__ = "knowledge_gap_asker"
+    gap_id: int = Field(foreign_key="knowledge_gap.id", primary_key=True)
+    asker: str = Field(primary_key=True, max_length=64)
+    tenant_id: str = Field(foreign_key="tenant.id", max_length=100, index=True)
