@@ -86,12 +86,12 @@ def _here(ctx: Ctx) -> str:
 
 
 @REGISTRY.command("kb watch here", help=N_("Answer questions asked in this channel with "
-                                           "snippets, privately to the asker."), moderator=True)
+                                           "snippets, offered to the asker."), moderator=True)
 def watch_here(ctx: Ctx) -> Reply:
     channel = _here(ctx)
     added = answers.watch(ctx.session, ctx.tenant_id, channel, ctx.now)
     said = (N_("From now on, a question asked in this channel gets up to three matching "
-               "snippets, shown only to the asker. Nothing else of its messages is kept.")
+               "snippets, offered to the asker. Nothing else of its messages is kept.")
             if added else N_("This channel is watched already."))
     return Reply(text=ctx.t(said), footer=ctx._("Stop with /kb watch off."))
 

@@ -3,7 +3,8 @@
 Extras beyond the slash commands: ``as NAME``, ``react EMOJI REF``, ``unreact EMOJI REF``,
 ``save TEXT``, ``edit MESSAGE TEXT`` and ``delete MESSAGE`` (a saved message, ``m1``, changed
 or deleted as on a platform: its snippet follows), ``clock +7d``, ``press N``, ``channel NAME``
-(type in another channel; every console channel holds every member of the tenant).
+(type in another channel; every console channel holds every member of the tenant), ``post TEXT``
+(a plain message in the console's channel: a question in a watched channel gets its offer).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ CHANNEL = "console"
 GREETING = N_("""\
 Hromada console chat: you are {name} in {tenant}{admin}.
 Type a command such as /idea Dark mode for the wiki, /kb vpn, /hromada help.
-Extras: as <name> · react +1 I-1 · unreact +1 I-1 · save <text> · clock +7d · press <n> · quit
+Extras: as <name> · react +1 I-1 · unreact +1 I-1 · save <text> · post <text> · clock +7d · \
+press <n> · quit
 """)
 PLATFORMS = N_("""\
 No platform token is set, so this is the console. To run on a platform:
@@ -148,6 +150,8 @@ class ConsoleChat:
                 self.show(reply)
                 if not reply.error:
                     self.say(self._("(message {id})").format(id=message_id))
+        elif word == "post":
+            self._post(rest)
         elif word in ("edit", "delete"):
             self._source(word, rest)
         elif word == "clock":
@@ -177,6 +181,17 @@ class ConsoleChat:
             msg = N_("(removed {emoji} on {ref})") if changed else N_(
                 "(removed {emoji} on {ref}: no change)")
         self.say(self._(msg).format(emoji=emoji, ref=message_id))
+
+    def _post(self, text: str) -> None:
+        """A plain message in this channel, as a member writes one on a platform: only the
+        member who wrote it sees an offer (``Hromada.question``)."""
+        if not text:
+            raise InvalidInput(N_("Say what: post <text>."), usage="post <text>")
+        self.say(self._("(posted in #{channel})").format(channel=self.channel))
+        reply = self.hromada.question(self.actor, channel_id=self.channel,
+                                      message_id=f"p{uuid.uuid4().hex[:12]}", text=text)
+        if reply is not None:
+            self.show(reply)
 
     def _source(self, word: str, rest: str) -> None:
         """A saved message edited or deleted, as Slack and Discord tell it: its snippet follows."""

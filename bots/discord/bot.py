@@ -43,6 +43,8 @@ REACTION_EVENTS = ("raw_reaction_add", "raw_reaction_remove", "raw_reaction_clea
                    "raw_reaction_clear_emoji")
 # Edits and deletions of a message a snippet was saved from (raw MESSAGE_UPDATE/DELETE).
 SOURCE_EVENTS = ("raw_message_edit", "raw_message_delete")
+# A new message (MESSAGE_CREATE): a question in a watched channel gets an offer (core.watch).
+MESSAGE_EVENTS = ("message",)
 # ``message_content``: an edited message's new words (📚 and the menus read them by REST).
 INTENTS = discord.Intents(guilds=True, guild_reactions=True, guild_messages=True,
                           message_content=True)
@@ -90,7 +92,8 @@ class _Sequenced:
             task = asyncio.get_running_loop().create_task(self.component_handler(args[0]))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
-        if (event in REACTION_EVENTS or event in SOURCE_EVENTS) and args:
+        if (event in REACTION_EVENTS or event in SOURCE_EVENTS or event in MESSAGE_EVENTS) \
+                and args:
             ws = self._socket_for(getattr(args[0], "guild_id", None))
             if ws is not None and ws.session_id and ws.sequence is not None:
                 self.event_keys[id(args[0])] = f"{ws.session_id}:{ws.sequence}"
@@ -184,6 +187,7 @@ class Adapter:
         client.event(self.on_raw_reaction_clear_emoji)
         client.event(self.on_raw_message_edit)
         client.event(self.on_raw_message_delete)
+        client.event(self.on_message)
         if isinstance(client, _Sequenced):
             client.component_handler = self.on_interaction
         else:
@@ -437,6 +441,36 @@ class Adapter:
             await self.core(tenant_id, request_id, clear)
         finally:
             self._finish(key or f"{payload.message_id}:clear:{emoji or ''}")
+
+    async def on_message(self, message: discord.Message) -> None:
+        """MESSAGE_CREATE: a question in a watched channel gets an offer, as a reply under it
+        that pings nobody (no mention of the author, ``AllowedMentions.none()``): Discord lets
+        a bot answer one member privately only inside an interaction."""
+        key = self.client.event_key(message) if isinstance(self.client, _Sequenced) else None
+        try:
+            if (message.guild is None or message.author.bot or message.webhook_id is not None
+                    or message.type is not discord.MessageType.default):
+                return  # the bot's own, other bots', system messages, replies: not questions
+            tenant_id = f"discord:{message.guild.id}"
+            actor = Actor(tenant_id, str(message.author.id))
+            text = message.clean_content  # mentions as names: words to match, nothing more
+
+            def call() -> Reply:
+                reply = self.hromada.question(actor, channel_id=str(message.channel.id),
+                                              message_id=str(message.id), text=text)
+                return reply if reply is not None else Reply(text=Rich())
+
+            reply = await self.core(tenant_id, key or str(message.id), call)
+            if reply.error or (not reply.text and not reply.lines):
+                return  # nothing to offer (or a failure, logged): no word in the channel
+            try:
+                await self.delivery.post(tenant_id, str(message.channel.id), reply,
+                                         reference=message)
+            except discord.HTTPException as exc:
+                log.warning("offer not posted: %s", exc,
+                            extra={"request_id": key or str(message.id), "tenant": tenant_id})
+        finally:
+            self._finish(key or f"{message.id}:message")
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """MESSAGE_UPDATE: a snippet saved from this message takes its new words."""

@@ -84,8 +84,9 @@ BOT_SCOPES = (
 GROUP_DM_LIMIT = 8  # members of one Slack group DM besides the bot
 BOT_EVENTS = ("app_home_opened", "reaction_added", "reaction_removed", "app_uninstalled",
               "tokens_revoked", "message.channels", "message.groups")
-# Of the messages those two subscriptions bring, only edits and deletions are read, and only
-# for a message a snippet was saved from; nothing of any other message is kept.
+# Of the messages those two subscriptions bring, edits and deletions are read only for a
+# message a snippet was saved from, and new messages only in a channel a moderator chose with
+# /kb watch here (a question there gets an offer); nothing of any other message is kept.
 SOURCE_SUBTYPES = ("message_changed", "message_deleted")
 
 CANNOT_READ = N_("I could not read that message; invite me to the channel and try again.")
@@ -514,11 +515,32 @@ class SlackBot:
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any],
                          client: AsyncWebClient, context: AsyncBoltContext) -> None:
-        if event.get("subtype") not in SOURCE_SUBTYPES:
-            return  # a new message, a join, ...: not ours to read
         tenant, request_id = tenant_of(context), new_request_id()
-        self.spawn(self._source_changed(body, event, client, tenant, request_id),
-                   tenant=tenant, request_id=request_id)
+        if event.get("subtype") in SOURCE_SUBTYPES:
+            self.spawn(self._source_changed(body, event, client, tenant, request_id),
+                       tenant=tenant, request_id=request_id)
+        elif asked(event, context.get("bot_user_id")):
+            self.spawn(self._question(event, client, tenant, request_id), tenant=tenant,
+                       request_id=request_id)
+        # a join, a bot's message, a thread reply ...: not ours to read
+
+    async def _question(self, event: dict[str, Any], client: AsyncWebClient, tenant: str,
+                        request_id: str) -> None:
+        """A member's message: in a watched channel, a question's offer goes to the asker alone
+        (``chat.postEphemeral``). The core looks the channel up before it reads the words.
+        No ``users.info``: the asker's name is not needed, and nothing about them is kept."""
+        channel, user = str(event.get("channel") or ""), str(event["user"])
+        actor = Actor(tenant, user)
+        reply = await self.core(tenant, request_id, self.hromada.question, actor,
+                                channel_id=channel, message_id=str(event.get("ts") or ""),
+                                text=question_text(str(event.get("text") or "")))
+        if reply is None or reply.error:
+            return  # nothing to offer; a failure was logged, and nobody asked the bot
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user, **render.message(reply))
+        except SlackApiError as exc:
+            log.warning("slack refused chat.postEphemeral: %s", exc.response.get("error"),
+                        extra={"tenant": tenant, "request_id": request_id})
 
     async def _source_changed(self, body: dict[str, Any], event: dict[str, Any],
                               client: AsyncWebClient, tenant: str, request_id: str) -> None:
@@ -651,6 +673,29 @@ class SlackBot:
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("slack listener failed: %r", error,
                   extra={"tenant": f"slack:{_team(body)}", "request_id": new_request_id()})
+
+
+def asked(event: dict[str, Any], bot_user: str | None) -> bool:
+    """Whether a message event may be a member's question: a new top-level message by a
+    person. Not the bot's own, another bot's, an edit or any other subtype, nor a thread
+    reply (a conversation already under way)."""
+    if event.get("subtype") or event.get("bot_id") or event.get("bot_profile"):
+        return False
+    user, ts, thread = event.get("user"), event.get("ts"), event.get("thread_ts")
+    if not user or user == bot_user or not ts or not event.get("channel"):
+        return False
+    return not thread or thread == ts
+
+
+def question_text(text: str) -> str:
+    """Slack markup to words for matching, with no look-ups: a mention is its label or
+    nothing, ``<!channel>`` is "@channel", links are their text."""
+    text = _USER.sub(lambda m: m.group(2) or "", text)
+    text = _LINK.sub(lambda m: m.group(2), text)
+    text = _URL.sub(lambda m: m.group(1), text)
+    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
+    text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _team(body: dict[str, Any]) -> str:
