@@ -115,12 +115,15 @@ def _lines(rows: list[Line]) -> Rich:
 def digest_fields(ctx: Ctx, period: Period) -> list[Field]:
     """The gaps section of a moderator's own digest preview; nothing for anyone else.
 
-    The week shown is the one the period's middle falls in."""
+    A seven-day period touches at most two weeks: the gaps of both, newest week first, each
+    line with the Monday of its week."""
     if not ctx.is_moderator:
         return []
-    middle = period.start + (period.end - period.start) / 2
-    found = visible(ctx.session, ctx.tenant, week_of(middle))
-    if not found:
+    weeks = dict.fromkeys([week_of(period.end - timedelta(microseconds=1)),
+                           week_of(period.start)])
+    rows = [Rich((UserText(g.words), f" ×{g.askers} · {week}"))
+            for week in weeks for g in visible(ctx.session, ctx.tenant, week)]
+    if not rows:
         return []
-    return [Field(ctx._("Knowledge gaps (moderators only)"), _lines(_rows(found)),
-                  inline=False)]
+    return [Field(ctx._("Knowledge gaps (moderators only)"), _lines(
+        [Line(text=r) for r in rows[:SHOWN]]), inline=False)]
