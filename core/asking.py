@@ -8,6 +8,8 @@ look at. Pure text functions: nothing here reads or writes the store.
 
 from __future__ import annotations
 
+import re
+
 from storage import lemmas
 
 MAX_KEYWORDS = 12
@@ -36,6 +38,15 @@ still just really also ever now today right tip tips advice
 """.split())
 
 
+# Mentions say who is asked, not what about: Slack's <!channel> and <@U1>, Discord's <@1>,
+# @everyone / @here / @channel as typed or as a client shows them (with a zero-width space).
+_MENTIONS = re.compile(r"<[!@#][^>]{0,200}>|@\u200b?(?:everyone|here|channel)\b", re.IGNORECASE)
+
+
+def _words(text: str) -> list[str]:
+    return lemmas.plain(_MENTIONS.sub(" ", text)).split()
+
+
 def is_question(text: str) -> bool:
     """Ends with "?", or opens with a question word ("how", "чи", ...)."""
     stripped = text.strip()
@@ -43,14 +54,14 @@ def is_question(text: str) -> bool:
         return False
     if stripped.rstrip(" \t\n)»\"'").endswith(("?", "？")):
         return True
-    words = lemmas.plain(stripped).split()
+    words = _words(stripped)
     return bool(words) and words[0] in QUESTION_WORDS
 
 
 def keywords(text: str) -> list[str]:
     """The words a question is about, as typed (lower case), in order, each once."""
     out: dict[str, None] = {}
-    for word in lemmas.plain(text[:MAX_QUESTION]).split():
+    for word in _words(text[:MAX_QUESTION]):
         if len(word) < 2 or word.isdigit() or word in STOP_WORDS:
             continue
         if lemmas.lemma(word) in STOP_WORDS:

@@ -39,8 +39,9 @@ def is_watched(session: Session, tenant_id: str, channel_id: str) -> bool:
 def watch(session: Session, tenant_id: str, channel_id: str, now: datetime) -> bool:
     """Watch a channel; False when it was watched already."""
     stmt = _insert(session, WatchedChannel).values(
-        tenant_id=tenant_id, channel_id=channel_id, created_at=now).on_conflict_do_nothing()
-    return bool(session.execute(stmt).rowcount)
+        tenant_id=tenant_id, channel_id=channel_id, created_at=now).on_conflict_do_nothing(
+    ).returning(WatchedChannel.channel_id)
+    return session.execute(stmt).first() is not None
 
 
 def unwatch(session: Session, tenant_id: str, channel_id: str) -> bool:
@@ -90,7 +91,8 @@ def count_gap(session: Session, *, tenant_id: str, week: str, key: str, words: s
         KnowledgeGap.tenant_id == tenant_id, KnowledgeGap.week == week,
         KnowledgeGap.key == key)).scalar_one()
     new = session.execute(_insert(session, KnowledgeGapAsker).values(
-        gap_id=gap_id, asker=asker, tenant_id=tenant_id).on_conflict_do_nothing()).rowcount
+        gap_id=gap_id, asker=asker, tenant_id=tenant_id).on_conflict_do_nothing().returning(
+        KnowledgeGapAsker.gap_id)).first() is not None
     session.execute(update(KnowledgeGap).where(
         KnowledgeGap.id == gap_id).values(  # type: ignore[arg-type]
         asks=KnowledgeGap.asks + 1, askers=KnowledgeGap.askers + (1 if new else 0)))
