@@ -97,3 +97,11 @@ def message_update(message: dict[str, Any], *, content: str, guild_id: str,
 def message_delete(*, message_id: str, channel_id: str, guild_id: str) -> dict[str, Any]:
     """MESSAGE_DELETE: id, channel_id, guild_id?."""
     return {"id": message_id, "channel_id": channel_id, "guild_id": guild_id}
+
+
+def message_create(message: dict[str, Any], *, guild_id: str,
+                   member: dict[str, Any]) -> dict[str, Any]:
+    """MESSAGE_CREATE: a message object (as the fake stores it) with ``guild_id`` and the
+    author's partial guild ``member`` (gateway-events.mdx "Message Create")."""
+    partial = {k: v for k, v in member.items() if k != "user"}
+    return {**message, "guild_id": guild_id, "member": partial}
