@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives import hashes
@@ -27,11 +28,12 @@ from core.anonymous import MIN_K
 from core.commands import REGISTRY
 from core.context import Ctx
 from core.i18n import N_
+from core.privacy import ERASERS
 from core.replies import Field, Line, Reply
 from core.schedule import Period
 from core.text import Rich, UserText
 from storage import answers
-from storage.models import KnowledgeGap, Tenant
+from storage.models import KnowledgeGap, Member, Tenant
 
 SHOWN = 10  # gaps listed per week
 _INFO = b"hromada knowledge gap asker v1"
@@ -127,3 +129,15 @@ def digest_fields(ctx: Ctx, period: Period) -> list[Field]:
         return []
     return [Field(ctx._("Knowledge gaps (moderators only)"), _lines(
         [Line(text=r) for r in rows[:SHOWN]]), inline=False)]
+
+
+def _erase(ctx: Ctx, member: Member) -> None:
+    """forget-me: the member's asker hashes become random keys. The gaps keep their counts;
+    nothing can tell any more which of them this person asked."""
+    mine = {asker_hash(ctx.secret, ctx.tenant_id, week, key, member.user_id): gap_id
+            for gap_id, week, key in answers.gap_keys(ctx.session, ctx.tenant_id)}
+    answers.rekey_askers(ctx.session, ctx.tenant_id, mine,
+                         lambda: secrets.token_hex(24))
+
+
+ERASERS.append(_erase)

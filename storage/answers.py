@@ -7,7 +7,7 @@ and neither fails.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -108,3 +108,22 @@ def visible_gaps(session: Session, tenant_id: str, week: str, *, least: int,
         .order_by(KnowledgeGap.askers.desc(), KnowledgeGap.asks.desc(),  # type: ignore[attr-defined]
                   KnowledgeGap.words)
         .limit(limit)).scalars())
+
+
+def gap_keys(session: Session, tenant_id: str) -> list[tuple[int, str, str]]:
+    """(id, week, key) of every gap of the tenant."""
+    rows = session.execute(select(KnowledgeGap.id, KnowledgeGap.week, KnowledgeGap.key).where(
+        KnowledgeGap.tenant_id == tenant_id)).all()
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+def rekey_askers(session: Session, tenant_id: str, askers: dict[str, int],
+                 new_key: Callable[[], str]) -> int:
+    """Replace these asker hashes (hash -> gap id) with fresh keys; rows changed."""
+    changed = 0
+    for asker, gap_id in askers.items():
+        changed += session.execute(update(KnowledgeGapAsker).where(
+            KnowledgeGapAsker.tenant_id == tenant_id,  # type: ignore[arg-type]
+            KnowledgeGapAsker.gap_id == gap_id,  # type: ignore[arg-type]
+            KnowledgeGapAsker.asker == asker).values(asker=new_key())).rowcount  # type: ignore[arg-type]
+    return changed

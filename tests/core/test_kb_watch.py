@@ -309,3 +309,20 @@ def test_the_posted_digest_never_carries_gaps(hromada: Hromada, boss, actor) -> 
         period = schedule.preview_period(tenant, hromada.clock.now())
         posted = build_digest(session, tenant, period, now=hromada.clock.now()).plain()
     assert "expense" not in posted
+
+
+def test_forget_me_unlinks_the_askers_hashes(hromada: Hromada, boss, actor) -> None:  # type: ignore[no-untyped-def]
+    ann = actor("ann")
+    hromada.run(ann, "kb", "expense policy for travel")
+    hromada.run(actor("bob"), "kb", "expense policy for travel")
+    with hromada.db.uow() as session:
+        before = set(session.execute(select(KnowledgeGapAsker.asker)).scalars())
+    hromada.run(ann, "hromada", "forget-me confirm")
+    with hromada.db.uow() as session:
+        after = set(session.execute(select(KnowledgeGapAsker.asker)).scalars())
+        gap = session.execute(select(KnowledgeGap)).scalar_one()
+    assert len(before - after) == 1 and len(after) == 2  # hers replaced, bob's kept
+    assert (gap.asks, gap.askers) == (2, 2)
+    hromada.run(actor("bob"), "kb", "expense policy for travel")
+    with hromada.db.uow() as session:
+        assert session.execute(select(KnowledgeGap.askers)).scalar_one() == 2
