@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from datetime import datetime
 
 from rapidfuzz import fuzz, process
 from sqlmodel import Session
@@ -30,6 +31,7 @@ from core.clock import Clock
 from core.commands import REGISTRY
 from core.context import Actor, Ctx, split_list
 from core.errors import Forbidden, InvalidInput, NotFound
+from core.housekeeping import EVENT_KEEP
 from core.i18n import N_, gettext_for
 from core.people import find_people
 from core.replies import Action, Line, Reply
@@ -48,6 +50,9 @@ TITLE_HIT = 1.0
 BODY_HIT = 0.75
 TYPO = 85.0  # a keyword of 5+ letters this close to a word still counts (rapidfuzz ratio)
 YES, NO = "kb.yes", "kb.no"
+# Feedback is taken while the claim that makes it count once is kept (``EVENT_KEEP``): a
+# button clicked later (a Discord reply stays up) is thanked and counts nothing.
+FEEDBACK_HOURS = int(EVENT_KEEP.total_seconds() // 3600) - 1
 SAVE_HINT = N_("📚 on the reply that helps saves it for the next person.")
 
 
@@ -185,6 +190,7 @@ def offer(session: Session, *, actor: Actor, channel_id: str, message_id: str, t
     offered = offer_id(secret, actor.tenant_id, channel_id, message_id)
     if not repos.claim_event(session, actor.tenant_id, f"kbq:{offered}", clock.now()):
         return None  # this message was answered before: Slack retried, a gateway resent it
+    offered = f"{offered}.{_hour(clock.now())}"  # the tag below binds the hour too
     # The asker is not made a member here: nothing about them is stored for a question.
     ctx = Ctx(session=session, actor=actor, tenant=tenant,
               member=Member(tenant_id=tenant.id, user_id=actor.user_id,
@@ -215,11 +221,16 @@ def offer(session: Session, *, actor: Actor, channel_id: str, message_id: str, t
 # -- feedback buttons ------------------------------------------------------------------------
 
 
+def _hour(when: datetime) -> int:
+    return int(when.timestamp() // 3600)
+
+
 def _parse(ctx: Ctx, value: str) -> tuple[str, str, str]:
-    offered, _, rest = value.partition(".")
-    tag, _, arg = rest.partition(".")
-    if not offered or not tag:
+    """(offer, tag, argument) of a button the asker pressed; anyone else is refused."""
+    parts = value.split(".", 3)
+    if len(parts) != 4 or not parts[1].isdigit():
         raise InvalidInput(N_("That button is not known here."))
+    offered, tag, arg = f"{parts[0]}.{parts[1]}", parts[2], parts[3]
     if not hmac.compare_digest(tag, asker_tag(ctx.secret, ctx.tenant_id, offered,
                                               ctx.actor.user_id)):
         raise Forbidden(N_("Only the member who asked can answer this."))
@@ -228,7 +239,10 @@ def _parse(ctx: Ctx, value: str) -> tuple[str, str, str]:
 
 def _first_feedback(ctx: Ctx, offered: str, tag: str) -> bool:
     """True the first time this member answers this offer (a double click, a re-delivered
-    interaction, or the other button afterwards counts for nothing)."""
+    interaction, or the other button afterwards counts for nothing), and never once the
+    offer is older than the claims are kept."""
+    if _hour(ctx.now) - int(offered.rsplit(".", 1)[1]) > FEEDBACK_HOURS:
+        return False
     return repos.claim_event(ctx.session, ctx.tenant_id, f"kbfb:{offered}.{tag}", ctx.now)
 
 

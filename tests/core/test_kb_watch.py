@@ -218,10 +218,27 @@ def test_a_forged_button_counts_nothing(hromada: Hromada, watched, actor) -> Non
     bob = actor("bob")
     reply = ask(hromada, bob, "How do contractors get VPN access?")
     assert reply is not None
-    offered, tag, item = reply.actions[0].value.split(".")
+    offered, hour, tag, item = reply.actions[0].value.split(".")
     with pytest.raises(Forbidden):
-        hromada.press(bob, watch.YES, f"{offered}.{'0' * len(tag)}.{item}")
+        hromada.press(bob, watch.YES, f"{offered}.{hour}.{'0' * len(tag)}.{item}")
+    with pytest.raises(Forbidden):  # an offer made to look newer than it is
+        hromada.press(bob, watch.YES, f"{offered}.{int(hour) + 30}.{tag}.{item}")
     assert helpful(hromada) == {}
+
+
+def test_feedback_after_the_claims_are_gone_counts_nothing(hromada: Hromada, watched, actor,  # type: ignore[no-untyped-def]
+                                                           clock) -> None:
+    from core import housekeeping
+
+    bob = actor("bob")
+    reply = ask(hromada, bob, "How do contractors get VPN access?")
+    assert reply is not None
+    yes = reply.actions[0]
+    hromada.press(bob, yes.action_id, yes.value)
+    clock.advance(timedelta(days=2))
+    housekeeping.sweep(hromada.db, clock.now())  # the claim of that first click is gone
+    assert "counted already" in hromada.press(bob, yes.action_id, yes.value).plain()
+    assert list(helpful(hromada).values()) == [1]
 
 
 def test_snippets_that_answered_rank_higher(hromada: Hromada, boss, actor) -> None:  # type: ignore[no-untyped-def]
