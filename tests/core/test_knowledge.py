@@ -50,10 +50,11 @@ def test_add_needs_the_separator(hromada, actor, db):
             hromada.run(alice, "kb", bad)
         if isinstance(exc.value, InvalidInput):
             assert exc.value.usage and exc.value.usage.startswith("/kb ")
-    # A line that does not parse as the subcommand its first word names is a search.
+    assert snapshot(db) == before
+    # A line that does not parse as the subcommand its first word names is a search (one
+    # that finds nothing is counted as a knowledge gap: core.gaps).
     for sentence in ("add Parking without a body", "show K"):
         assert sentence in hromada.run(alice, "kb", sentence).plain()
-    assert snapshot(db) == before
 
 
 def test_refs_are_per_tenant(kb, actor):
