@@ -113,6 +113,11 @@ async def test_bots_and_system_messages_are_not_questions(discord_h: DiscordHarn
     await say(h, h.fake.bot_user, question)
     await say(h, h.user("carol"), question, type=7)  # a member joined (a system message)
     await say(h, h.user("dan"), question, webhook_id="12345")
+    erin = h.user("erin")
+    await say(h, erin, question, type=19,  # a reply to someone: a conversation under way
+              message_reference={"message_id": "1", "channel_id": str(h.channel)})
+    written, _ = await say(h, erin, "Release notes are out")
+    await h.edit_message(erin, written, question)  # an edit is never a question
     assert offers(h) == []
 
 
