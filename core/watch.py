@@ -237,12 +237,14 @@ def _parse(ctx: Ctx, value: str) -> tuple[str, str, str]:
     return offered, tag, arg
 
 
+def _too_old(ctx: Ctx, offered: str) -> bool:
+    """Older than its once-only claim is kept: feedback on it could count twice."""
+    return _hour(ctx.now) - int(offered.rsplit(".", 1)[1]) > FEEDBACK_HOURS
+
+
 def _first_feedback(ctx: Ctx, offered: str, tag: str) -> bool:
     """True the first time this member answers this offer (a double click, a re-delivered
-    interaction, or the other button afterwards counts for nothing), and never once the
-    offer is older than the claims are kept."""
-    if _hour(ctx.now) - int(offered.rsplit(".", 1)[1]) > FEEDBACK_HOURS:
-        return False
+    interaction, or the other button afterwards counts for nothing)."""
     return repos.claim_event(ctx.session, ctx.tenant_id, f"kbfb:{offered}.{tag}", ctx.now)
 
 
@@ -252,17 +254,21 @@ def answered(ctx: Ctx, value: str) -> Reply:
     item = repos.item_by_id(ctx.session, ctx.tenant_id, int(arg)) if arg.isdigit() else None
     if item is None or item.kind != "snippet":
         raise NotFound(N_("That item no longer exists."))
+    if _too_old(ctx, offered):
+        return Reply(text=ctx.t(N_("Thanks. This offer is more than a day old, so answers "
+                                   "to it no longer count.")))
     if not _first_feedback(ctx, offered, tag):
         return Reply(text=ctx.t(N_("Thanks, your answer to this was counted already.")))
     answers.add_helpful(ctx.session, ctx.tenant_id, item.id or 0)
-    return Reply(text=ctx.t(N_("Glad it helped. {ref} will come first for questions like "
+    return Reply(text=ctx.t(N_("Glad it helped. {ref} will rank higher for questions like "
                                "this."), ref=items.ref(item)))
 
 
 def not_it(ctx: Ctx, value: str) -> Reply:
     """"Not it": colleagues who may know instead, and the 📚 reminder."""
     offered, tag, arg = _parse(ctx, value)
-    _first_feedback(ctx, offered, tag)
+    if not _too_old(ctx, offered):
+        _first_feedback(ctx, offered, tag)
     ids = [int(p) for p in arg.split("-") if p.isdigit()][:OFFERED]
     found = repos.members_by_ids(ctx.session, ctx.tenant_id, ids)
     people = [found[i] for i in ids

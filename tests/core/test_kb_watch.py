@@ -237,7 +237,7 @@ def test_feedback_after_the_claims_are_gone_counts_nothing(hromada: Hromada, wat
     hromada.press(bob, yes.action_id, yes.value)
     clock.advance(timedelta(days=2))
     housekeeping.sweep(hromada.db, clock.now())  # the claim of that first click is gone
-    assert "counted already" in hromada.press(bob, yes.action_id, yes.value).plain()
+    assert "no longer count" in hromada.press(bob, yes.action_id, yes.value).plain()
     assert list(helpful(hromada).values()) == [1]
 
 
@@ -353,3 +353,13 @@ def test_help_lists_the_new_commands(hromada: Hromada, actor) -> None:  # type: 
     assert "/kb watch here — Answer questions asked in this channel" in shown
     line = next(ln for ln in shown.splitlines() if "/kb gaps —" in ln)
     assert line.endswith("🔒")
+
+
+def test_a_ukrainian_workspace_is_answered_in_ukrainian(hromada: Hromada, watched, boss,  # type: ignore[no-untyped-def]
+                                                        actor) -> None:
+    hromada.run(boss, "hromada", "settings language uk")
+    reply = ask(hromada, actor("bob"), "Як подати заявку на доступ до VPN?")
+    assert reply is not None and [ln.ref for ln in reply.lines] == ["K-3"]
+    assert reply.text.plain() == "Збережені знання, що можуть на це відповісти:"
+    assert [a.label for a in reply.actions] == ["Це відповідь", "Не те"]
+    assert "Громада" in hromada.run(boss, "kb", "стежити").plain()

@@ -22,7 +22,7 @@ STORY: list[Step] = [
     ("post How do contractors get VPN access?",
      ["(posted in #console)", "Saved knowledge that may answer this:", "K-1",
       "[1] This answered it", "[2] Not it"]),
-    ("press 1", ["Glad it helped. K-1 will come first"]),
+    ("press 1", ["Glad it helped. K-1 will rank higher"]),
     ("post how do contractors get vpn?", ["Saved knowledge that may answer this:"]),
     ("press 2", ["Colleagues who list this", "Ann", "📚 on the reply that helps"]),
     ("post Where is the zebra meeting room?", ["(posted in #console)"]),
