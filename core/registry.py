@@ -407,7 +407,7 @@ class Registry:
                 return cmd, cmd.parse(rest)
             except InvalidInput as exc:
                 exc.usage = exc.usage or cmd.usage()
-                if not rest.strip() or cmd.anchored(rest):
+                if not rest.replace("\x00", "").strip() or cmd.anchored(rest):
                     raise  # "/idea anon" alone, "/idea status I-3 finished": meant as that
                 refused = refused or exc
         default = next((c for c in group.commands if group.default is not None
