@@ -77,7 +77,8 @@ def _claims(hromada: Hromada) -> list[digests.JobClaim]:
     # Monday 10:00 in Kyiv: at work, as it is.
     (datetime(2026, 3, 2, 8, 0, tzinfo=UTC), "Europe/Kyiv", datetime(2026, 3, 2, 8, 0, tzinfo=UTC)),
     # Monday 23:00 in Kyiv: Tuesday 09:00 there.
-    (datetime(2026, 3, 2, 21, 0, tzinfo=UTC), "Europe/Kyiv", datetime(2026, 3, 3, 7, 0, tzinfo=UTC)),
+    (datetime(2026, 3, 2, 21, 0, tzinfo=UTC), "Europe/Kyiv",
+     datetime(2026, 3, 3, 7, 0, tzinfo=UTC)),
     # Friday 18:30 in New York: Monday 09:00 there.
     (datetime(2026, 3, 6, 23, 30, tzinfo=UTC), "America/New_York",
      datetime(2026, 3, 9, 13, 0, tzinfo=UTC)),
