@@ -65,7 +65,10 @@ def make_client(*, shard_count: int | None = None, shard_ids: tuple[int, ...] | 
     ``identify_gate``: waits for this shard's IDENTIFY turn, shared with those processes.
     Every message it sends defaults to ``AllowedMentions.none()`` as well; renderers pass it
     explicitly too."""
+    # ``chunk_guilds_at_startup`` off: onboarding needs member events, never the member list
+    # (asking for every member of every server at start costs minutes on large servers).
     kwargs: dict[str, Any] = {"intents": intents(members=members),
+                              "chunk_guilds_at_startup": False,
                               "allowed_mentions": NO_MENTIONS,
                               "guild_ready_timeout": guild_ready_timeout}
     if http_trace is not None:
