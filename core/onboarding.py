@@ -23,13 +23,13 @@ from datetime import UTC, datetime, time, timedelta
 from gettext import NullTranslations
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from core import items, privacy, pulses
 from core.commands import REGISTRY
 from core.context import Ctx
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import N_, gettext_for
 from core.refs import parse_ref
 from core.registry import P, Param
@@ -60,6 +60,7 @@ PULSE_QUESTIONS = (
     N_("How easily did you find the knowledge you needed? (1 = not at all, 5 = very easily)"),
 )
 PULSE_BODY = "onboarding-{n}"
+PULSE_JOB = "onboarding-pulse"  # one settled claim per question made, so one process makes it
 
 onboarding_group = REGISTRY.group(
     "onboarding", N_("Onboarding journeys: what newcomers get on their first days."))
@@ -331,11 +332,22 @@ def pulse_items(session: Session, tenant: Tenant, now: datetime) -> list[Item]:
     tr = gettext_for(tenant.language)
     for n, question in enumerate(PULSE_QUESTIONS, 1):
         body = PULSE_BODY.format(n=n)
-        found = session.execute(select(Item).where(
-            Item.tenant_id == tenant.id, Item.kind == "pulse",  # type: ignore[arg-type]
-            Item.status == "open", Item.body == body)  # type: ignore[arg-type]
-            .order_by(Item.number.desc()).limit(1)).scalars().first()  # type: ignore[attr-defined]
+        found = _open_pulse(session, tenant.id, body)
         if found is None:
+            # One process makes each new question (a unique claim per generation); another
+            # that lost the race finds it made, or fails this try and is retried.
+            made = session.execute(select(func.count()).select_from(Item).where(
+                Item.tenant_id == tenant.id, Item.kind == "pulse",  # type: ignore[arg-type]
+                Item.body == body)).scalar_one()  # type: ignore[arg-type]
+            if not digests.claim(session, tenant_id=tenant.id, job=PULSE_JOB,
+                                 period_key=f"{body}#{made + 1}", owner="onboarding", now=now,
+                                 lease_until=now + timedelta(days=36500)):
+                found = _open_pulse(session, tenant.id, body)
+                if found is None:
+                    raise Conflict(N_("Someone else changed that at the same moment; try "
+                                      "again."))
+                out.append(found)
+                continue
             title = items.clean_title(tr.gettext(N_("Onboarding: ")) + tr.gettext(question))
             found = repos.add(session, Item(
                 tenant_id=tenant.id, kind="pulse", number=repos.next_number(
@@ -344,6 +356,13 @@ def pulse_items(session: Session, tenant: Tenant, now: datetime) -> list[Item]:
                 search_body=body_text(body), status="open", created_at=now, updated_at=now))
         out.append(found)
     return out
+
+
+def _open_pulse(session: Session, tenant_id: str, body: str) -> Item | None:
+    return session.execute(select(Item).where(
+        Item.tenant_id == tenant_id, Item.kind == "pulse",  # type: ignore[arg-type]
+        Item.status == "open", Item.body == body)  # type: ignore[arg-type]
+        .order_by(Item.number.desc()).limit(1)).scalars().first()  # type: ignore[attr-defined]
 
 
 def pulse_notice(session: Session, tr: NullTranslations, tenant: Tenant, member: Member,
@@ -510,7 +529,10 @@ def my_journey(ctx: Ctx) -> list[Field]:
     if journey.tz:
         parts.append(journey.tz)
     if journey.last_step:
-        parts.append(ctx.t(N_("last step: {step}"), step=journey.last_step).plain())
+        step = next((s for s in plan(ctx.session, ctx.tenant_id) if s.key == journey.last_step),
+                    None)
+        words = _step_words(ctx, step) if step is not None else Rich((journey.last_step,))
+        parts.append(ctx.t(N_("last step: {step}"), step=words).plain())
     if journey.left_at is not None:
         parts.append(ctx._("stopped: you left"))
     fields = [Field(ctx._("Onboarding journey"), Rich((" · ".join(parts),)))]

@@ -353,3 +353,32 @@ def test_mydata_shows_the_journey_and_forget_me_erases_it(hromada, actor, clock)
                                ).scalar_one() == 0
     clock.advance(timedelta(days=40))
     assert tick(r) == 0
+
+
+def test_closed_onboarding_pulses_give_the_next_newcomers_new_ones_made_once(
+        hromada, actor, clock):
+    inbox = Inbox()
+    r = runner(hromada, inbox)
+    join(r, "carol")
+    clock.advance(timedelta(days=1))
+    join(r, "dave")
+    clock.advance(timedelta(days=28))
+    assert tick(r) == 3  # Carol: day 3 and day 30 (no tick ran in between); Dave: day 3
+    assert "(P-1)" in inbox.to("carol")[-1]
+    boss = actor("boss", admin=True)
+    for ref in ("P-1", "P-2", "P-3"):
+        hromada.run(boss, "pulse", f"close {ref}")
+    # Another process is making Dave's new first question right now: this one waits its turn
+    # (the step is retried) instead of making a second one.
+    with hromada.db.uow() as session:
+        assert digests.claim(session, tenant_id=T, job=onboarding.PULSE_JOB,
+                             period_key="onboarding-1#2", owner="other", now=clock.now(),
+                             lease_until=clock.now() + timedelta(days=1))
+    clock.advance(timedelta(days=1))
+    assert tick(r) == 0
+    with hromada.db.uow() as session:
+        session.execute(digests.JobClaim.__table__.delete().where(
+            digests.JobClaim.job == onboarding.PULSE_JOB))
+    clock.advance(timedelta(minutes=1))
+    assert tick(r) == 1
+    assert "(P-4)" in inbox.to("dave")[-1] and "(P-6)" in inbox.to("dave")[-1]
