@@ -493,10 +493,10 @@ def status(ctx: Ctx) -> Reply:
     journeys = store.active(ctx.session, since=ctx.now - WINDOW, tenant_ids=[ctx.tenant_id])
     steps = plan(ctx.session, ctx.tenant_id)
     keys = [s.key for s in steps]
-    sizes = {key: 0 for key in ["", *keys]}
+    gone = "?"  # the last step they got was removed since
+    sizes = {key: 0 for key in ["", *keys, gone]}
     for j in journeys:
-        at = j.last_step if j.last_step in sizes else ""
-        sizes[at] += 1
+        sizes[j.last_step if j.last_step in sizes else gone] += 1
     hidden = suppressed(sizes, k)
 
     def count(key: str) -> Rich:
@@ -509,6 +509,8 @@ def status(ctx: Ctx) -> Reply:
     lines += [Line(text=_step_words(ctx, s), meta=ctx.t(N_("day {day}: {count}"), day=s.day,
                                                          count=count(s.key)).plain())
               for s in steps]
+    if sizes[gone]:
+        lines.append(Line(text=ctx.t(N_("at a step removed since")), meta=count(gone).plain()))
     shown_total = ctx.t(N_("fewer than {k}"), k=k) if total < k else Rich((str(total),))
     return Reply(text=ctx.t(N_("Newcomers on their onboarding journey: {n}. Each is counted "
                                "at the last step they got:"), n=shown_total),

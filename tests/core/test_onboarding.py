@@ -382,3 +382,18 @@ def test_closed_onboarding_pulses_give_the_next_newcomers_new_ones_made_once(
     clock.advance(timedelta(minutes=1))
     assert tick(r) == 1
     assert "(P-4)" in inbox.to("dave")[-1] and "(P-6)" in inbox.to("dave")[-1]
+
+
+def test_status_counts_newcomers_whose_step_was_removed_apart(hromada, actor, clock):
+    boss = actor("boss", admin=True)
+    hromada.run(boss, "hromada", "settings threshold 3")
+    hromada.run(boss, "onboarding", "step add 1 Read the handbook")
+    inbox = Inbox()
+    r = runner(hromada, inbox)
+    for name in ("carol", "dave", "erin"):
+        join(r, name)
+    assert tick(r) == 3
+    hromada.run(boss, "onboarding", "step remove 1")
+    reply = hromada.run(boss, "onboarding", "status")
+    assert [ln.meta for ln in reply.lines if "removed" in ln.text.plain()] == ["3"]
+    assert "waiting for the welcome (fewer than 3)" in reply.plain()
