@@ -21,19 +21,25 @@ from core.replies import Notice, Reply
 
 
 class ClientDelivery:
-    """Direct messages through the client of the event's workspace (multi-workspace too)."""
+    """The ``Delivery`` of one event's workspace: its client (multi-workspace installs too)."""
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, hromada: Hromada) -> None:
         self.client = client
+        self.hromada = hromada
 
     async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> str:
-        raise NotImplementedError("onboarding only sends direct messages")
+        from bots.slack.app import post_reply
+
+        return await post_reply(self.client, self.hromada, tenant_id, channel_id, reply)
 
     async def post_picture(self, tenant_id: str, channel_id: str, message_id: str,
                            reply: Reply) -> None:
-        raise NotImplementedError("onboarding only sends direct messages")
+        from bots.slack.app import upload_image
+
+        if reply.image is not None:
+            await upload_image(self.client, channel_id, reply, thread_ts=message_id)
 
     async def notify(self, tenant_id: str, notices: list[Notice]) -> list[str]:
         from bots.slack.app import notify
@@ -60,7 +66,7 @@ def register_onboarding(app: AsyncApp, hromada: Hromada) -> None:
         if (tenant is None or not isinstance(user, dict) or not user.get("id")
                 or user.get("is_bot") or user.get("deleted")):
             return
-        runner = OnboardingRunner(hromada, one(ClientDelivery(client)))
+        runner = OnboardingRunner(hromada, one(ClientDelivery(client, hromada)))
         await runner.welcome(tenant, str(user["id"]), _name(user), tz=str(user.get("tz") or ""))
 
     async def on_user_change(body: dict[str, Any], event: dict[str, Any],
