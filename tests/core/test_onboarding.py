@@ -397,3 +397,21 @@ def test_status_counts_newcomers_whose_step_was_removed_apart(hromada, actor, cl
     reply = hromada.run(boss, "onboarding", "status")
     assert [ln.meta for ln in reply.lines if "removed" in ln.text.plain()] == ["3"]
     assert "waiting for the welcome (fewer than 3)" in reply.plain()
+
+
+def test_a_step_claimed_by_a_process_that_died_goes_once_its_lease_ran_out(
+        hromada, actor, clock):
+    inbox = Inbox()
+    r = runner(hromada, inbox, "alive")
+    join(r, "carol")
+    clock.advance(timedelta(days=2))
+    [due] = r._owed()
+    # Another process claimed the day-3 step and died before sending it.
+    from core import outbox
+
+    assert outbox.claim(hromada.db, due.tenant_id, onboarding.ONBOARDING_JOB, due.key,
+                        owner="dead", now=clock.now())
+    assert tick(r) == 0
+    clock.advance(outbox.LEASE + timedelta(seconds=1))
+    assert tick(r) == 1 and tick(r) == 0
+    assert len(inbox.to("carol")) == 2  # the welcome, then the day-3 step once
