@@ -287,7 +287,8 @@ def step_text(tr: NullTranslations, step: Step) -> Rich:
 
 def choose_buddy(session: Session, tenant_id: str, newcomer: Member, seed: str) -> Member | None:
     """One member in coffee pairing from another department than the newcomer's (anyone in
-    pairing when nobody is), never the newcomer; the same seed chooses the same one."""
+    pairing when nobody is), never the newcomer, among those who were a buddy least often;
+    the same seed chooses the same one."""
     ids = [i for i in culture.coffee_active(session, tenant_id) if i != newcomer.id]
     people = [m for m in repos.members_by_ids(session, tenant_id, ids).values() if not m.former]
     if not people:
@@ -295,7 +296,11 @@ def choose_buddy(session: Session, tenant_id: str, newcomer: Member, seed: str) 
     mine = (newcomer.department or "").strip().lower()
     other = [m for m in people if (m.department or "").strip()
              and (m.department or "").strip().lower() != mine]
-    pool = sorted(other or people, key=lambda m: m.id or 0)
+    pool = other or people
+    # Whoever was a buddy least often, so the same few people are not asked every time.
+    times = store.buddy_counts(session, tenant_id)
+    fewest = min(times.get(m.id or 0, 0) for m in pool)
+    pool = sorted((m for m in pool if times.get(m.id or 0, 0) == fewest), key=lambda m: m.id or 0)
     return random.Random(seed).choice(pool)
 
 

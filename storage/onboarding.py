@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint, delete, select, update
+from sqlalchemy import Index, UniqueConstraint, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
@@ -120,6 +120,16 @@ def set_buddy(session: Session, tenant_id: str, journey_id: int, buddy_id: int) 
     found = session.execute(select(OnboardingJourney.buddy_id).where(
         OnboardingJourney.id == journey_id)).scalar_one()  # type: ignore[arg-type]
     return int(found)
+
+
+def buddy_counts(session: Session, tenant_id: str) -> dict[int, int]:
+    """How many newcomers each member was the coffee buddy of."""
+    rows = session.execute(
+        select(OnboardingJourney.buddy_id, func.count())
+        .where(OnboardingJourney.tenant_id == tenant_id,  # type: ignore[arg-type]
+               OnboardingJourney.buddy_id.is_not(None))  # type: ignore[union-attr]
+        .group_by(OnboardingJourney.buddy_id)).all()
+    return {int(b): int(n) for b, n in rows}
 
 
 def steps(session: Session, tenant_id: str) -> list[OnboardingStep]:

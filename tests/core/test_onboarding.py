@@ -415,3 +415,18 @@ def test_a_step_claimed_by_a_process_that_died_goes_once_its_lease_ran_out(
     clock.advance(outbox.LEASE + timedelta(seconds=1))
     assert tick(r) == 1 and tick(r) == 0
     assert len(inbox.to("carol")) == 2  # the welcome, then the day-3 step once
+
+
+def test_buddies_take_turns_and_each_newcomer_keeps_theirs(hromada, actor, clock):
+    for name, dept in (("ann", "Eng"), ("bob", "Sales"), ("cid", "Ops")):
+        hromada.run(actor(name), "people", f"me department {dept}")
+        hromada.run(actor(name), "coffee", "join")
+    inbox = Inbox()
+    r = runner(hromada, inbox)
+    for name in ("n1", "n2", "n3"):
+        join(r, name)
+    clock.advance(timedelta(days=2))
+    assert tick(r) == 3
+    buddies = [next(x for x in n.recipients if not x.startswith("n"))
+               for n in inbox.sent if n.group]
+    assert sorted(buddies) == ["ann", "bob", "cid"]  # nobody asked twice while others were not
