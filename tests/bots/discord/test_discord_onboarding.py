@@ -150,3 +150,21 @@ async def test_without_the_members_intent_nothing_happens(discord_h: DiscordHarn
     await h.command(h.user("ann"), "onboarding step list")
     assert h.dms(carol) == [] and journeys(hromada) == []
     assert not any(str(f).startswith("member_join") for f in h.adapter.finished)
+
+
+async def test_step_text_pings_nobody_and_a_member_cannot_add_steps(
+        members_h: DiscordHarness, hromada: Hromada) -> None:
+    h = members_h
+    refused = await h.command(h.user("bob"), "onboarding step add",
+                              {"day": 1, "text": "@everyone free pizza"})
+    assert "moderator" in refused.text.lower() and refused.ephemeral
+    boss = h.user("boss", admin=True)
+    await h.command(boss, "onboarding step add", {"day": 1, "text": "Say hi to @everyone here"})
+    with hromada.db.uow() as session:
+        assert [s.text for s in store.steps(session, h.tenant)] == ["Say hi to @everyone here"]
+    carol = h.user("carol")
+    await member_add(h, carol)
+    assert await OnboardingRunner(hromada, h.deliveries).tick() == 1
+    step = dm_bodies(h, carol)[-1]
+    assert "Say hi to" in step["content"]
+    assert step["allowed_mentions"] == {"parse": []}, step
