@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -30,6 +31,9 @@ from core.app import Hromada
 from core.digest import scheduled_digest, scheduled_picture
 from core.replies import Notice, Reply
 from core.schedule import Period
+
+if TYPE_CHECKING:
+    from bots.onboarding import OnboardingRunner
 
 log = logging.getLogger(__name__)
 
@@ -375,7 +379,8 @@ async def send_notices(deliveries: Deliveries, tenant_id: str,
 
 def start_scheduler(runner: DigestRunner, *, coffee_runner: CoffeeRunner | None = None,
                     seconds: float = TICK_SECONDS,
-                    reminder_runner: KbReminderRunner | None = None) -> AsyncIOScheduler:
+                    reminder_runner: KbReminderRunner | None = None,
+                    onboarding_runner: OnboardingRunner | None = None) -> AsyncIOScheduler:
     """An in-memory AsyncIOScheduler on the running loop; its first ticks run at once."""
     scheduler = AsyncIOScheduler()
     scheduler.add_job(runner.tick, IntervalTrigger(seconds=seconds), id="digests",
@@ -388,6 +393,10 @@ def start_scheduler(runner: DigestRunner, *, coffee_runner: CoffeeRunner | None 
     if reminder_runner is not None:
         scheduler.add_job(reminder_runner.tick, IntervalTrigger(seconds=seconds * 10),
                           id="kb-reminders", max_instances=1, coalesce=True,
+                          next_run_time=datetime.now(UTC))
+    if onboarding_runner is not None:
+        scheduler.add_job(onboarding_runner.tick, IntervalTrigger(seconds=seconds),
+                          id="onboarding", max_instances=1, coalesce=True,
                           next_run_time=datetime.now(UTC))
     scheduler.start()
     return scheduler

@@ -42,12 +42,14 @@ async def serve_async(settings: Settings) -> None:
     log.info("serving: %s", ", ".join(p for p, on in (
         ("slack", settings.slack_bot_token or settings.slack_client_id),
         ("discord", settings.discord_token)) if on))
+    from bots.onboarding import OnboardingRunner
     from bots.scheduler import CoffeeRunner, KbReminderRunner, start_scheduler
 
     digests = DigestRunner(hromada, deliveries)
     scheduler = start_scheduler(digests, coffee_runner=CoffeeRunner(hromada, deliveries),
                                 seconds=settings.scheduler_tick_seconds,
-                                reminder_runner=KbReminderRunner(hromada, deliveries))
+                                reminder_runner=KbReminderRunner(hromada, deliveries),
+                                onboarding_runner=OnboardingRunner(hromada, deliveries))
     schedule_housekeeping(scheduler, hromada)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -17,6 +17,7 @@ from core import (  # noqa: F401 - registers commands
     ideas,
     knowledge,
     kudos,
+    onboarding,
     people,
     privacy,
     pulses,
@@ -146,6 +147,8 @@ class Hromada:
                 return watch.ACTIONS[action_id](ctx, value)
             if action_id == "pulse.answer":
                 return pulses.press(ctx, value)
+            if action_id in onboarding.ACTIONS:
+                return onboarding.ACTIONS[action_id](ctx, value)
             if action_id == "card.post":  # core.cards.REPOST: post a card that failed again
                 from core.cards import repost
 

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     discord_max_concurrency: int | None = Field(
         default=None, ge=1, validation_alias=_env("DISCORD_MAX_CONCURRENCY")
     )
+    # The privileged server members intent: member joins start onboarding journeys. Off by
+    # default; turn it on in the Developer Portal too, or Discord refuses the connection.
+    discord_members_intent: bool = Field(
+        default=False, validation_alias=_env("DISCORD_MEMBERS_INTENT")
+    )
     # How often each process looks for due digests (tests run it fast).
     scheduler_tick_seconds: float = Field(
         default=60, ge=0.1, le=3600, validation_alias=_env("HROMADA_SCHEDULER_TICK_SECONDS")

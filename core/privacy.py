@@ -32,6 +32,8 @@ FORMER = "former member"
 OWNER_NOTE = N_("owner: {name}")  # the note /risk owner records (core/risks.py)
 Eraser = Callable[[Ctx, Member], None]
 ERASERS: list[Eraser] = []  # extra "delete this member's data" hooks from other features
+Viewer = Callable[[Ctx], list[Field]]
+VIEWERS: list[Viewer] = []  # extra "what we hold about you" fields from other features
 
 
 def proven_anonymous(ctx: Ctx) -> list[Item]:
@@ -81,6 +83,8 @@ def mydata(ctx: Ctx) -> Reply:
     taking_part = row is not None and row.active
     fields.append(Field(ctx._("Coffee pairing"), Rich((
         ctx._("taking part") if taking_part else ctx._("not taking part"),))))
+    for view in VIEWERS:
+        fields += view(ctx)
 
     lines: list[Line] = []
     written = ctx.session.execute(

@@ -54,6 +54,9 @@ class Notice:
     # To an anonymous author through their sealed reference: renderers never name the
     # recipient, and no log line carries it.
     sealed: bool = False
+    # Buttons under the message (an onboarding pulse's answers); renderers that cannot show
+    # them in a direct message leave them out.
+    actions: tuple[Action, ...] = ()
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The console chat: one line a command, from a terminal or a pipe.
 
 Extras beyond the slash commands: ``as NAME``, ``react EMOJI REF``, ``unreact EMOJI REF``,
-``save TEXT``, ``edit MESSAGE TEXT`` and ``delete MESSAGE`` (a saved message, ``m1``, changed
+``save TEXT``, ``join NAME`` (a member joins the workspace: their onboarding starts),
+``edit MESSAGE TEXT`` and ``delete MESSAGE`` (a saved message, ``m1``, changed
 or deleted as on a platform: its snippet follows), ``clock +7d``, ``press N``, ``channel NAME``
 (type in another channel; every console channel holds every member of the tenant), ``post TEXT``
 (a plain message in the console's channel: a question in a watched channel gets its offer).
@@ -20,7 +21,9 @@ from datetime import timedelta
 from typing import TextIO
 
 from bots import metrics
+from bots.console.delivery import ConsoleDelivery
 from bots.console.render import render, render_notice
+from bots.delivery import Deliveries
 from core import freshness
 from core.app import Hromada
 from core.clock import OffsetClock
@@ -36,8 +39,8 @@ CHANNEL = "console"
 GREETING = N_("""\
 Hromada console chat: you are {name} in {tenant}{admin}.
 Type a command such as /idea Dark mode for the wiki, /kb vpn, /hromada help.
-Extras: as <name> · react +1 I-1 · unreact +1 I-1 · save <text> · post <text> · clock +7d · \
-press <n> · quit
+Extras: as <name> · react +1 I-1 · unreact +1 I-1 · save <text> · post <text> · \
+join <name> · clock +7d · press <n> · quit
 """)
 PLATFORMS = N_("""\
 No platform token is set, so this is the console. To run on a platform:
@@ -154,6 +157,8 @@ class ConsoleChat:
             self._post(rest)
         elif word in ("edit", "delete"):
             self._source(word, rest)
+        elif word == "join":
+            self._join(rest)
         elif word == "clock":
             self._clock(rest)
         elif word == "press":
@@ -228,15 +233,48 @@ class ConsoleChat:
         """Run the scheduler once, as `hromada serve` does every minute: due digests post here."""
         import asyncio
 
-        from bots.console.delivery import ConsoleDelivery
-        from bots.delivery import Deliveries
+        from bots.onboarding import OnboardingRunner
         from bots.scheduler import DigestRunner, KbReminderRunner
 
-        deliveries = Deliveries()
-        deliveries.add(ConsoleDelivery(self.out, names=self.names, words=self._))
+        deliveries, delivery = self._deliveries()
         asyncio.run(DigestRunner(self.hromada, deliveries, tenant_ids=[self.tenant_id]).tick())
         asyncio.run(KbReminderRunner(self.hromada, deliveries,
                                      tenant_ids=[self.tenant_id]).tick())
+        onboarding = OnboardingRunner(self.hromada, deliveries, tenant_ids=[self.tenant_id])
+        asyncio.run(onboarding.tick())
+        self._buttons(delivery)
+        if onboarding.waiting:
+            self.say(self._("({n} onboarding steps wait for working hours, 09:00-18:00 Monday "
+                            "to Friday in the member's time zone)").format(
+                                n=len(onboarding.waiting)))
+
+    def _deliveries(self) -> tuple[Deliveries, ConsoleDelivery]:
+        delivery = ConsoleDelivery(self.out, names=self.names, words=self._)
+        deliveries = Deliveries()
+        deliveries.add(delivery)
+        return deliveries, delivery
+
+    def _join(self, name: str) -> None:
+        """A member joins the workspace: their onboarding journey starts, the welcome arrives."""
+        import asyncio
+
+        from bots.onboarding import OnboardingRunner
+
+        if not name or " " in name:
+            raise InvalidInput(N_("Say who joins: join <name>."), usage="join <name>")
+        user_id = name.lower()
+        self.names[user_id] = name
+        deliveries, delivery = self._deliveries()
+        runner = OnboardingRunner(self.hromada, deliveries, tenant_ids=[self.tenant_id])
+        if not asyncio.run(runner.welcome(self.tenant_id, user_id, name)):
+            self.say(self._("({name} joined before; nothing starts twice)").format(name=name))
+        self._buttons(delivery)
+
+    def _buttons(self, delivery: ConsoleDelivery) -> None:
+        """Buttons in a direct message to the member typing here: `press <n>` presses them."""
+        for notice in delivery.notified:
+            if notice.actions and self.actor.user_id in notice.recipients:
+                self.last_actions = list(notice.actions)
 
     def _press(self, arg: str) -> None:
         if not arg.isdigit() or not 1 <= int(arg) <= len(self.last_actions):

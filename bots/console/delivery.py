@@ -25,6 +25,7 @@ class ConsoleDelivery:
         self.names = names if names is not None else {}
         self._ = words
         self.posted: list[tuple[str, str, Reply]] = []
+        self.notified: list[Notice] = []
 
     async def post(self, tenant_id: str, channel_id: str, reply: Reply) -> str:
         self.posted.append((tenant_id, channel_id, reply))
@@ -40,6 +41,7 @@ class ConsoleDelivery:
     async def notify(self, tenant_id: str, notices: list[Notice]) -> list[str]:
         """A line per recipient; one line naming them all for a group notice (as a group DM)."""
         for notice in notices:
+            self.notified.append(notice)
             if notice.sealed:  # to an anonymous author: never named
                 print(self._(N_("→ DM to the anonymous author: {text}")).format(
                     text=notice.text.plain()), file=self.out, flush=True)
@@ -49,6 +51,9 @@ class ConsoleDelivery:
                 print(self._(N_("→ DM to {to}: {text}")).format(
                     to=", ".join(self.names.get(u, u) for u in people),
                     text=notice.text.plain()), file=self.out, flush=True)
+            if notice.actions:
+                print("\n".join(f"  [{n}] {a.label}" for n, a in enumerate(notice.actions, 1))
+                      + "\n  " + self._(N_("(press <n>)")), file=self.out, flush=True)
         return []
 
 

@@ -22,6 +22,7 @@ from discord import app_commands
 from bots import metrics
 from bots.discord.commands import CatalogTranslator, build_tree
 from bots.discord.lifecycle import register_lifecycle
+from bots.discord.onboarding import dm_guild, register_onboarding
 from bots.discord.render import NO_MENTIONS, parse_custom_id, render
 from bots.words import discord_words
 from core import cards, freshness
@@ -50,16 +51,27 @@ INTENTS = discord.Intents(guilds=True, guild_reactions=True, guild_messages=True
                           message_content=True)
 
 
+def intents(*, members: bool = False) -> discord.Intents:
+    """``members``: the privileged server members intent (joins and leaves, for onboarding)."""
+    out = discord.Intents(INTENTS.value)
+    out.members = members
+    return out
+
+
 def make_client(*, shard_count: int | None = None, shard_ids: tuple[int, ...] | None = None,
                 identify_gate: IdentifyGate | None = None, http_trace: Any = None,
-                guild_ready_timeout: float = 2.0) -> discord.Client:
+                guild_ready_timeout: float = 2.0, members: bool = False) -> discord.Client:
     """The gateway client: auto-sharded when a shard count is configured (0: Discord's advice).
 
     ``shard_ids``: the shards this process runs (the rest run in other processes);
     ``identify_gate``: waits for this shard's IDENTIFY turn, shared with those processes.
     Every message it sends defaults to ``AllowedMentions.none()`` as well; renderers pass it
     explicitly too."""
-    kwargs: dict[str, Any] = {"intents": INTENTS, "allowed_mentions": NO_MENTIONS,
+    # ``chunk_guilds_at_startup`` off: onboarding needs member events, never the member list
+    # (asking for every member of every server at start costs minutes on large servers).
+    kwargs: dict[str, Any] = {"intents": intents(members=members),
+                              "chunk_guilds_at_startup": False,
+                              "allowed_mentions": NO_MENTIONS,
                               "guild_ready_timeout": guild_ready_timeout}
     if http_trace is not None:
         kwargs["http_trace"] = http_trace
@@ -183,6 +195,7 @@ class Adapter:
         client.event(self.on_raw_reaction_add)
         client.event(self.on_raw_reaction_remove)
         register_lifecycle(client, hromada, self._finish)
+        register_onboarding(client, hromada, self.delivery, self._finish)
         client.event(self.on_raw_reaction_clear)
         client.event(self.on_raw_reaction_clear_emoji)
         client.event(self.on_raw_message_edit)
@@ -249,10 +262,12 @@ class Adapter:
             return
         action_id, value = parsed
         await self.answer(interaction, lambda actor: self.hromada.press(actor, action_id, value),
-                          label="button")
+                          label="button", guild_id=None if interaction.guild_id else dm_guild(
+                              action_id, value))
 
     async def answer(self, interaction: discord.Interaction,
-                     call: Callable[[Actor], Reply], *, label: str = "other") -> None:
+                     call: Callable[[Actor], Reply], *, label: str = "other",
+                     guild_id: int | None = None) -> None:
         """Acknowledge, run the core, answer; never later than Discord's 3 s.
 
         With ``ACK_FIRST`` (the default) the interaction is deferred before any core work, so
@@ -262,12 +277,15 @@ class Adapter:
         """
         seen = metrics.Seen("discord", label)
         request_id = str(interaction.id)
-        tenant_id = f"discord:{interaction.guild_id}" if interaction.guild_id else ""
+        # ``guild_id``: a button in a direct message names its server (``dm_guild``).
+        in_dm = guild_id is not None and interaction.guild_id is None
+        guild_id = guild_id if in_dm else interaction.guild_id
+        tenant_id = f"discord:{guild_id}" if guild_id else ""
         acks: list[str] = []
 
         def run() -> Reply:
-            actor = actor_of(interaction.guild_id, interaction.guild, interaction.user,
-                             interaction.permissions)
+            actor = actor_of(guild_id, interaction.guild, interaction.user,
+                             None if in_dm else interaction.permissions)
             # The server's member count stands for the channel's audience: who may read a
             # channel is not visible to a bot without the members intent.
             guild = interaction.guild

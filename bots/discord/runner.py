@@ -13,7 +13,7 @@ import yarl
 
 from bots.delivery import Deliveries
 from bots.discord.bot import Adapter, make_client
-from bots.discord.render import NO_MENTIONS, notice_text, render
+from bots.discord.render import NO_MENTIONS, notice_text, render, view
 from bots.ops import Ops
 from core.app import Hromada
 from core.config import Settings
@@ -101,7 +101,11 @@ class DiscordDelivery:
                     continue
                 try:
                     dm = await self.client.create_dm(discord.Object(int(user_id)))
-                    await dm.send(text, allowed_mentions=NO_MENTIONS)
+                    buttons = view(list(notice.actions))
+                    if buttons is not None:
+                        await dm.send(text, allowed_mentions=NO_MENTIONS, view=buttons)
+                    else:
+                        await dm.send(text, allowed_mentions=NO_MENTIONS)
                 except discord.HTTPException as exc:
                     # An anonymous author's id never reaches a log line.
                     log.warning("direct message to %s failed: %s",
@@ -155,7 +159,8 @@ async def start_discord(hromada: Hromada, settings: Settings, deliveries: Delive
                          max_concurrency=settings.discord_max_concurrency)
     client = make_client(shard_count=settings.discord_shard_count,
                          shard_ids=settings.discord_shard_ids, identify_gate=gate,
-                         http_trace=http_trace, guild_ready_timeout=guild_ready_timeout)
+                         http_trace=http_trace, guild_ready_timeout=guild_ready_timeout,
+                         members=settings.discord_members_intent)
     adapter = Adapter(hromada, client)
     await adapter.set_translator()
     deliveries.add(adapter.delivery)

@@ -47,6 +47,7 @@ from bots.slack import render
 from bots.slack.command_text import command_text
 from bots.slack.installations import DbInstallationStore, DbStateStore
 from bots.slack.lifecycle import register_lifecycle, reinstalled
+from bots.slack.onboarding import register_onboarding
 from bots.words import slack_words
 from core import cards, freshness
 from core.app import Hromada
@@ -83,7 +84,8 @@ BOT_SCOPES = (
 )
 GROUP_DM_LIMIT = 8  # members of one Slack group DM besides the bot
 BOT_EVENTS = ("app_home_opened", "reaction_added", "reaction_removed", "app_uninstalled",
-              "tokens_revoked", "message.channels", "message.groups")
+              "tokens_revoked", "message.channels", "message.groups", "team_join",
+              "user_change")
 # Of the messages those two subscriptions bring, edits and deletions are read only for a
 # message a snippet was saved from, and new messages only in a channel a moderator chose with
 # /kb watch here (a question there gets an offer); nothing of any other message is kept.
@@ -928,6 +930,7 @@ def build_app(hromada: Hromada, settings: Settings, deliveries: Deliveries | Non
                    workers=settings.slack_core_workers)
     register(app, bot)
     register_lifecycle(app, hromada, installations)
+    register_onboarding(app, hromada)
     _BOTS[app] = bot
     if deliveries is not None:
         rotator = None

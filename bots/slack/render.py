@@ -157,7 +157,14 @@ def message(reply: Reply) -> dict[str, Any]:
 
 def notice_message(notice: Notice) -> dict[str, Any]:
     text = mrkdwn(notice.text)
-    return {"text": _cut(text, TEXT_LIMIT), "blocks": [_section(text)]}
+    blocks = [_section(text)]
+    buttons = [button(i, a) for i, a in enumerate(notice.actions)]
+    for start in range(0, len(buttons), NOTICE_ROW):  # a row per question, as on Discord
+        blocks.append({"type": "actions", "elements": buttons[start:start + NOTICE_ROW]})
+    return {"text": _cut(text, TEXT_LIMIT), "blocks": blocks}
+
+
+NOTICE_ROW = 5
 
 
 def home_view(home: Home) -> dict[str, Any]:

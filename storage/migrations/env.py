@@ -10,6 +10,7 @@ import storage.digests  # noqa: F401 - registers the job claim table
 import storage.gateway  # noqa: F401 - registers the identify turn table
 import storage.keys  # noqa: F401 - registers the deployment key table
 import storage.models  # noqa: F401 - registers the tables
+import storage.onboarding  # noqa: F401 - registers the onboarding tables
 import storage.tokens  # noqa: F401 - registers the token key table
 from storage.db import make_engine
 

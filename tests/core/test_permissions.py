@@ -97,6 +97,11 @@ SAMPLES: dict[tuple[str, ...], str] = {
     ("digest", "here"): "here",
     ("digest", "schedule"): "schedule friday 10:00 Europe/Kyiv",
     ("digest", "off"): "off",
+    ("onboarding", "step", "add"): "step add 2 Meet your team lead",
+    ("onboarding", "step", "list"): "step list",
+    ("onboarding", "step", "remove"): "step remove 1",
+    ("onboarding", "preview"): "preview",
+    ("onboarding", "status"): "status",
     # Announced by other work in progress; harmless until they exist.
     ("idea", "reply"): "reply I-1 Thanks, we are looking at it.",
     ("risk", "reply"): "reply R-1 We are on it.",

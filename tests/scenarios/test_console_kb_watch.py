@@ -56,5 +56,5 @@ def test_answers_where_questions_are_asked_on_the_console(db_url: str, tmp_path:
 def test_the_greeting_names_post(db_url: str, tmp_path: Path) -> None:
     out = run_program(["serve"], "post How do I get VPN access?\n", db_url=db_url,
                       tmp_path=tmp_path)
-    assert "save <text> · post <text> · clock +7d" in out
+    assert "save <text> · post <text> · join <name> · clock +7d" in out
     assert "(posted in #console)" in out
