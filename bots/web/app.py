@@ -28,6 +28,7 @@ from core.app import Hromada
 from core.clock import SystemClock
 from core.config import Settings
 from core.errors import Conflict, Forbidden, HromadaError, InvalidInput, NotFound
+from core.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -126,19 +127,22 @@ async def _core_error(request: Request, exc: Exception) -> Response:
 async def _sign_in_first(request: Request, exc: Exception) -> Response:
     if request.method in ("GET", "HEAD"):
         return RedirectResponse("/login", 303)
-    return await _error_page(request, 401, "Sign in first.")
+    return await _error_page(request, 401, N_("Sign in first."))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     request_id = uuid.uuid4().hex[:8]
     log.exception("web request failed", extra={"request_id": request_id})
     return await _error_page(request, 500,
-                             f"Sorry, something went wrong on our side (ref {request_id}).")
+                             N_("Sorry, something went wrong on our side (ref {id})."),
+                             id=request_id)
 
 
-async def _error_page(request: Request, status: int, message: str) -> Response:
-    """The error page names no tenant (a 404 for another tenant must look like any 404)."""
+async def _error_page(request: Request, status: int, message: str, **params: str) -> Response:
+    """The error page names no tenant (a 404 for another tenant must look like any 404).
+    ``message`` is a msgid (translated on the page) or core's words already translated."""
     if "session" not in request.scope:  # failed before the session middleware ran
-        return Response(message, status_code=status, media_type="text/plain")
+        return Response(message.format(**params), status_code=status,
+                        media_type="text/plain")
     return await render(request, "error.html", status_code=status, status=status,
-                        message=message)
+                        message=message, params=params)

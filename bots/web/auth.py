@@ -32,6 +32,7 @@ from bots.web.state import hromada_of, settings_of
 from core import viewing, web_login
 from core.config import Settings
 from core.context import Actor
+from core.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def require_member(request: Request, tenant_id: str) -> Actor:
         raise SignInRequired
     member = viewer.membership(tenant_id)
     if member is None or not viewing.existing_tenants(hromada_of(request).db, [tenant_id]):
-        raise HTTPException(404, "There is no such page.")
+        raise HTTPException(404, N_("There is no such page."))
     return Actor(tenant_id, member.member_id, member.name, is_admin=member.is_admin)
 
 
@@ -170,7 +171,7 @@ def providers(request: Request) -> list[str]:
 def _client(request: Request, name: str) -> Any:
     client = request.app.state.oauth.create_client(name)
     if client is None:
-        raise HTTPException(404, "There is no such page.")
+        raise HTTPException(404, N_("There is no such page."))
     return client
 
 
@@ -195,10 +196,10 @@ async def slack_callback(request: Request) -> Response:
         info.update(await client.userinfo(token=token))
     except OAuthError as exc:
         log.info("slack sign-in refused: %s", exc.error)
-        raise HTTPException(403, "Slack did not confirm who you are; try again.") from None
+        raise HTTPException(403, N_("Slack did not confirm who you are; try again.")) from None
     team, user = info.get(SLACK_TEAM_CLAIM), info.get(SLACK_USER_CLAIM)
     if not isinstance(team, str) or not isinstance(user, str):
-        raise HTTPException(403, "Slack did not say which workspace you are in.")
+        raise HTTPException(403, N_("Slack did not say which workspace you are in."))
     name = str(info.get("name") or info.get("given_name") or user)
     tenant_id = f"slack:{team}"
     members: tuple[Membership, ...] = ()
@@ -234,9 +235,9 @@ async def discord_callback(request: Request) -> Response:
         guilds = (await client.get("users/@me/guilds", token=token)).json()
     except OAuthError as exc:
         log.info("discord sign-in refused: %s", exc.error)
-        raise HTTPException(403, "Discord did not confirm who you are; try again.") from None
+        raise HTTPException(403, N_("Discord did not confirm who you are; try again.")) from None
     if not isinstance(me, dict) or "id" not in me or not isinstance(guilds, list):
-        raise HTTPException(403, "Discord did not confirm who you are; try again.")
+        raise HTTPException(403, N_("Discord did not confirm who you are; try again."))
     user = str(me["id"])
     name = str(me.get("global_name") or me.get("username") or user)
     wanted = {f"discord:{g['id']}": g for g in guilds if isinstance(g, dict) and "id" in g}
@@ -277,8 +278,8 @@ async def link_page(request: Request) -> Response:
     token = request.path_params["token"]
     hromada = hromada_of(request)
     if not await _run(web_login.usable, hromada.db, request.app.state.link_clock, token):
-        raise HTTPException(410, "This sign-in link has expired or was used already; "
-                                 "ask for a new one with hromada web login.")
+        raise HTTPException(410, N_("This sign-in link has expired or was used already; "
+                                 "ask for a new one with hromada web login."))
     return await render(request, "link.html", token=token)
 
 
@@ -288,8 +289,8 @@ async def link_redeem(request: Request) -> Response:
     member = await _run(web_login.redeem, hromada.db, request.app.state.link_clock,
                         request.path_params["token"])
     if member is None:
-        raise HTTPException(410, "This sign-in link has expired or was used already; "
-                                 "ask for a new one with hromada web login.")
+        raise HTTPException(410, N_("This sign-in link has expired or was used already; "
+                                 "ask for a new one with hromada web login."))
     m = Membership(member.tenant_id, member.user_id, member.display_name, member.is_admin)
     return _signed_in(request, Viewer("console", member.display_name, (m,)))
 

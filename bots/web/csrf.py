@@ -14,6 +14,8 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from core.i18n import N_
+
 FIELD = "csrf"
 SESSION_KEY = "csrf"
 
@@ -34,7 +36,7 @@ async def check_csrf(request: Request) -> FormData:
     expected = request.session.get(SESSION_KEY)
     if not isinstance(sent, str) or not isinstance(expected, str) or not expected \
             or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise HTTPException(403, "The form was out of date or not sent from this site "
+        raise HTTPException(403, N_("The form was out of date or not sent from this site "
                                  "(CSRF check failed); nothing was changed. Reload the page "
-                                 "and try again.")
+                                 "and try again."))
     return form

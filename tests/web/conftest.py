@@ -9,6 +9,8 @@ nothing.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +22,7 @@ from starlette.testclient import TestClient
 
 import storage.weblogin  # noqa: F401 - registers the table
 from bots.delivery import Deliveries
-from bots.web.app import build_web
+from bots.web.app import SESSION_COOKIE, build_web
 from core import web_login
 from core.app import Hromada
 from core.clock import SystemClock
@@ -102,9 +104,14 @@ def csrf_in(html: str) -> str:
 
 
 def csrf_of(client: TestClient) -> str:
-    """The signed-in session's CSRF token (every page's sign-out form carries it)."""
-    page = client.get("/")
-    return csrf_in(page.text if page.status_code == 200 else client.get("/login").text)
+    """The session's CSRF token, signed in or not: every page makes one, and the session
+    cookie (signed, not secret to its holder) carries it."""
+    if client.get("/").status_code != 200:
+        client.get("/login")
+    cookie = client.cookies.get(SESSION_COOKIE)
+    assert cookie, "no session cookie"
+    data = json.loads(base64.b64decode(cookie.split(".", 1)[0]))
+    return str(data["csrf"])
 
 
 def snapshot(hromada: Hromada) -> dict[str, list[tuple[Any, ...]]]:

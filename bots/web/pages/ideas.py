@@ -24,6 +24,7 @@ from bots.web.state import deliver, hromada_of
 from bots.web.templating import flash, render, tenant_path
 from core import idea_pages
 from core.context import Actor
+from core.i18n import N_
 
 T = TypeVar("T")
 _REF = re.compile(r"^(?:[Ii]-?)?(\d{1,9})$")
@@ -34,7 +35,7 @@ def idea_number(ref: str) -> int:
     """``I-12``, ``i12`` or ``12`` → 12; anything else is no page (404)."""
     m = _REF.match(ref)
     if not m:
-        raise HTTPException(404, "There is no such page.")
+        raise HTTPException(404, N_("There is no such page."))
     return int(m.group(1))
 
 
@@ -85,7 +86,7 @@ async def vote(request: Request) -> Response:
     number = idea_number(request.path_params["ref"])
     value = VOTES.get(str(form.get("vote", "")))
     if value is None:
-        raise HTTPException(400, "A vote is up, down or none.")
+        raise HTTPException(400, N_("A vote is up, down or none."))
     said = await within(request, actor, idea_pages.vote, number, value)
     flash(request, said.plain())
     return _back(request, tenant_id, number, form.get("back"))
