@@ -217,6 +217,7 @@ def test_a_console_link_works_once(client: TestClient, hromada: Hromada) -> None
     assert client.post(f"/login/link/{token}", data={"csrf": csrf_in(page.text)}).status_code \
         == 303
     assert client.get("/t/console:demo/ideas").status_code == 200
+    assert snapshot(hromada)["web_login"] == []  # nothing of a used link stays
     client.post("/logout", data={"csrf": csrf_of(client)})
     assert client.get("/t/console:demo/ideas").status_code == 303
     again = client.post(f"/login/link/{token}", data={"csrf": csrf_of(client)})
