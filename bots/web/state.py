@@ -11,7 +11,7 @@ from starlette.requests import Request
 from bots.delivery import Deliveries
 from core.app import Hromada
 from core.config import Settings
-from core.context import Actor, Ctx
+from core.context import Actor
 from core.replies import Notice
 
 T = TypeVar("T")
@@ -48,5 +48,3 @@ async def within(request: Request, actor: Actor, fn: Callable[..., T], *args: An
 
     return await run_in_threadpool(call)
 
-
-__all__ = ["Ctx", "deliver", "hromada_of", "settings_of", "within"]

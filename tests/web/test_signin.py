@@ -259,3 +259,34 @@ def test_two_people_signed_in_at_once_stay_apart(client: TestClient, other_clien
     assert "Idea of A" in client.get("/t/console:a/ideas").text
     assert client.get("/t/console:b/ideas").status_code == 404
     assert other_client.get("/t/console:a/ideas").status_code == 404
+
+
+def test_with_oauth_installs_the_workspace_bot_token_asks_who_is_admin(
+        hromada: Hromada, slack_id: FakeSlackIdentity) -> None:
+    """No SLACK_BOT_TOKEN: the token the workspace's install stored (encrypted) asks
+    users.info; without an install, admins are not known (settings moderators still are)."""
+    from slack_sdk.oauth.installation_store import Installation
+
+    from bots.slack.installations import DbInstallationStore
+    from storage.tokens import TokenCipher
+
+    _tenant(hromada, "slack:T1", "Standing desks")
+    _tenant(hromada, "slack:T2", "Game night")
+    store = DbInstallationStore(client_id=slack_id.client_id, engine=hromada.db.engine,
+                                cipher=TokenCipher(hromada.db.engine, hromada.secret))
+    store._save(Installation(app_id="A1", team_id="T1", user_id="UINSTALLER",  # noqa: SLF001
+                             bot_token=slack_id.bot_token, bot_id="B1", bot_user_id="UB1",
+                             bot_scopes=["commands"]))
+    settings = {"slack_client_id": slack_id.client_id,
+                "slack_client_secret": slack_id.client_secret,
+                "slack_api_url": slack_id.api_url}
+    slack_id.sign_in_as("T1", "UADMIN", "Admin Person", admin=True)
+    with _client(hromada, **settings) as installed:
+        _through_provider(installed, "/login/slack")
+        assert "Change status" in installed.get("/t/slack:T1/ideas/I-1").text
+    info = [c for c in slack_id.calls if c[1].endswith("users.info")]
+    assert [c[2]["user"] for c in info] == ["UADMIN"]
+    slack_id.sign_in_as("T2", "UADMIN2", "Admin Elsewhere", admin=True)
+    with _client(hromada, **settings) as not_installed:
+        _through_provider(not_installed, "/login/slack")
+        assert "Change status" not in not_installed.get("/t/slack:T2/ideas/I-1").text

@@ -9,7 +9,6 @@ with their checks, their notices and their words.
 from __future__ import annotations
 
 import re
-from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -24,7 +23,6 @@ from bots.web.templating import flash, render, tenant_path
 from core import idea_pages
 from core.i18n import N_
 
-T = TypeVar("T")
 _REF = re.compile(r"^(?:[Ii]-?)?(\d{1,9})$")
 VOTES = {"up": 1, "down": -1, "none": 0}
 
