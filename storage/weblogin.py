@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, DateTime, delete
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 
 class WebLogin(SQLModel, table=True):
@@ -35,29 +35,28 @@ def add(session: Session, row: WebLogin) -> WebLogin:
 def redeem(session: Session, token_hash: str, now: datetime) -> WebLogin | None:
     """Use the link up (its row goes) and return it; None when unknown, expired or used."""
     row = session.execute(select(WebLogin).where(
-        WebLogin.token_hash == token_hash,  # type: ignore[arg-type]
-        WebLogin.expires_at > now)).scalars().first()  # type: ignore[arg-type,operator]
+        col(WebLogin.token_hash) == token_hash,
+        col(WebLogin.expires_at) > now)).scalars().first()
     if row is None:
         return None
-    gone = session.execute(delete(WebLogin).where(
-        WebLogin.id == row.id).execution_options(  # type: ignore[arg-type]
-        synchronize_session=False))
+    gone = session.execute(delete(WebLogin).where(col(WebLogin.id) == row.id)
+                           .execution_options(synchronize_session=False))
     if gone.rowcount != 1:  # type: ignore[attr-defined]
         return None  # another click took it at the same moment
     session.expunge(row)
-    return row
+    found: WebLogin = row
+    return found
 
 
 def usable(session: Session, token_hash: str, now: datetime) -> bool:
     """Whether the link would still sign in (unused, unexpired), without using it."""
     return session.execute(select(WebLogin.id).where(
-        WebLogin.token_hash == token_hash,  # type: ignore[arg-type]
-        WebLogin.expires_at > now)).first() is not None  # type: ignore[arg-type,operator]
+        col(WebLogin.token_hash) == token_hash,
+        col(WebLogin.expires_at) > now)).first() is not None
 
 
 def sweep(session: Session, now: datetime) -> int:
     """Links past their time go."""
-    gone = session.execute(delete(WebLogin).where(
-        WebLogin.expires_at <= now).execution_options(  # type: ignore[arg-type,operator]
-        synchronize_session=False))
+    gone = session.execute(delete(WebLogin).where(col(WebLogin.expires_at) <= now)
+                           .execution_options(synchronize_session=False))
     return int(gone.rowcount)  # type: ignore[attr-defined]
