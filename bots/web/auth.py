@@ -22,7 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from authlib.integrations.starlette_client import OAuth, OAuthError
+import httpx
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.starlette_client import OAuth
+from joserfc.errors import JoseError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -43,6 +46,9 @@ DISCORD_ADMINISTRATOR = 1 << 3
 DISCORD_MANAGE_GUILD = 1 << 5
 SLACK_TEAM_CLAIM = "https://slack.com/team_id"
 SLACK_USER_CLAIM = "https://slack.com/user_id"
+# What a sign-in that did not go through raises: the provider said no or answered wrongly, the
+# id token failed its checks (signature, nonce, audience, issuer, expiry), or no answer at all.
+REFUSED = (AuthlibBaseError, JoseError, httpx.HTTPError, ValueError)
 
 
 class SignInRequired(Exception):
@@ -193,11 +199,14 @@ async def slack_callback(request: Request) -> Response:
     client = _client(request, "slack")
     try:
         token = await client.authorize_access_token(request)
-        info = dict(token.get("userinfo") or {})
-        info.update(await client.userinfo(token=token))
-    except OAuthError as exc:
-        log.info("slack sign-in refused: %s", exc.error)
+        claims = dict(token.get("userinfo") or {})  # the id token, checked (nonce, aud, iss)
+        info = dict(await client.userinfo(token=token))
+    except REFUSED as exc:
+        log.info("slack sign-in refused: %s", type(exc).__name__)
         raise HTTPException(403, N_("Slack did not confirm who you are; try again.")) from None
+    if not claims or any(claims.get(k) != info.get(k)
+                         for k in ("sub", SLACK_TEAM_CLAIM, SLACK_USER_CLAIM)):
+        raise HTTPException(403, N_("Slack did not confirm who you are; try again."))
     team, user = info.get(SLACK_TEAM_CLAIM), info.get(SLACK_USER_CLAIM)
     if not isinstance(team, str) or not isinstance(user, str):
         raise HTTPException(403, N_("Slack did not say which workspace you are in."))
@@ -252,8 +261,8 @@ async def discord_callback(request: Request) -> Response:
         token = await client.authorize_access_token(request)
         me = (await client.get("users/@me", token=token)).json()
         guilds = (await client.get("users/@me/guilds", token=token)).json()
-    except OAuthError as exc:
-        log.info("discord sign-in refused: %s", exc.error)
+    except REFUSED as exc:
+        log.info("discord sign-in refused: %s", type(exc).__name__)
         raise HTTPException(403, N_("Discord did not confirm who you are; try again.")) from None
     if not isinstance(me, dict) or "id" not in me or not isinstance(guilds, list):
         raise HTTPException(403, N_("Discord did not confirm who you are; try again."))

@@ -290,3 +290,24 @@ def test_with_oauth_installs_the_workspace_bot_token_asks_who_is_admin(
     with _client(hromada, **settings) as not_installed:
         _through_provider(not_installed, "/login/slack")
         assert "Change status" not in not_installed.get("/t/slack:T2/ideas/I-1").text
+
+
+def test_a_forged_id_token_or_a_mismatched_userinfo_signs_nobody_in(
+        hromada: Hromada, slack_id: FakeSlackIdentity, slack_client: TestClient) -> None:
+    from joserfc.jwk import RSAKey
+
+    from tests.fakes.identity import SlackPerson
+
+    _tenant(hromada, "slack:T1", "Standing desks")
+    _tenant(hromada, "slack:T2", "Other workspace")
+    slack_id.sign_in_as("T1", "U7", "Olena")
+    slack_id.forge_with = RSAKey.generate_key(2048, parameters={"kid": "fake-slack-1"})
+    assert _through_provider(slack_client, "/login/slack").status_code == 403
+    slack_id.forge_with = None
+    slack_id.userinfo_as = SlackPerson("T2", "U8", "Someone else")
+    assert _through_provider(slack_client, "/login/slack").status_code == 403
+    assert slack_client.get("/t/slack:T1/ideas").status_code == 303
+    assert slack_client.get("/t/slack:T2/ideas").status_code == 303
+    slack_id.userinfo_as = None
+    assert _through_provider(slack_client, "/login/slack").status_code == 303
+    assert slack_client.get("/t/slack:T1/ideas").status_code == 200
