@@ -7,7 +7,6 @@ draws them. A hidden figure is drawn as "<k" with its reason in the tooltip and 
 
 from __future__ import annotations
 
-from datetime import timedelta
 from gettext import NullTranslations
 
 from markupsafe import Markup
