@@ -80,13 +80,31 @@ def _chat(settings: Settings, *, name: str, admin: bool, tenant: str,
         hromada = build(settings, clock=OffsetClock())
     console = ConsoleChat(hromada, tenant=tenant, name=name, admin=admin)
     stop_ops = None
-    if "port" in settings.model_fields_set:  # probes and metrics only when asked for
+    web_line = ""
+    # `hromada serve` with no token (make run) always serves the web; `hromada chat` when PORT
+    # is set. Probes and metrics come along on the same port.
+    if platforms_hint or "port" in settings.model_fields_set:
+        from bots.console.delivery import ConsoleDelivery
+        from bots.delivery import Deliveries
         from bots.ops import Ops, serve_in_thread
+        from bots.web.app import build_web
 
-        stop_ops = serve_in_thread(Ops(hromada), port=settings.port)
+        deliveries = Deliveries()
+        deliveries.add(ConsoleDelivery(names=console.names, words=console._))
+        try:
+            stop_ops = serve_in_thread(Ops(hromada, web=build_web(hromada, settings,
+                                                                  deliveries)),
+                                       port=settings.port)
+            web_line = (f"Web view: {settings.web_url}/ (sign in with: hromada web login "
+                        f"--as {name}{' --admin' if admin else ''} --tenant {tenant})")
+        except OSError as exc:
+            web_line = (f"Web view not served: port {settings.port} is taken "
+                        f"({exc.strerror}); set PORT to another port. The chat goes on.")
     interactive = sys.stdin.isatty()
     if interactive or platforms_hint:
         console.greet(platforms=platforms_hint)
+    if web_line and (interactive or platforms_hint):
+        typer.echo(web_line)
     try:
         if interactive:
             while True:
@@ -105,6 +123,33 @@ def _chat(settings: Settings, *, name: str, admin: bool, tenant: str,
         if stop_ops is not None:
             stop_ops()
         hromada.db.dispose()
+
+
+web_app = typer.Typer(no_args_is_help=True, help="The web pages.")
+app.add_typer(web_app, name="web")
+
+
+@web_app.command("login")
+def web_login(
+    as_: str = typer.Option("you", "--as", help="The console member to sign in as."),
+    admin: bool = typer.Option(False, "--admin", help="As a platform admin (moderator)."),
+    tenant: str = typer.Option("demo", "--tenant", help="Tenant name, console:NAME."),
+) -> None:
+    """Print a one-time link (10 minutes, one use) that signs a console member in to the web."""
+    from bots.runtime import build
+    from core import web_login as links
+
+    settings = _settings()
+    with _refusing():
+        hromada = build(settings)
+    try:
+        token = links.issue(hromada.db, hromada.clock, tenant_id=_tenant_id(tenant),
+                            name=as_, admin=admin)
+    finally:
+        hromada.db.dispose()
+    typer.echo(f"{settings.web_url}/login/link/{token}")
+    typer.echo(f"(one use, valid {int(links.LINK_TTL.total_seconds() // 60)} minutes)",
+               err=True)
 
 
 @db_app.command("upgrade")

@@ -2,7 +2,8 @@
 
 The same three paths on the one HTTP port, whichever platforms run: inside the Slack server
 when Slack runs over HTTP, else on a small server of their own when ``PORT`` is set (Discord
-only, Socket Mode, the console).
+only, Socket Mode, the console). Every other path goes to the web pages (``Ops.web``, see
+``bots.web``) when they are served.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Check = Callable[[], Awaitable[bool]]
+ASGI = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PATHS = ("/healthz", "/readyz", "/metrics")
 
@@ -53,9 +55,10 @@ class Server(uvicorn.Server):
 class Ops:
     """Liveness, readiness (store, migrations, every platform) and metrics."""
 
-    def __init__(self, hromada: Hromada) -> None:
+    def __init__(self, hromada: Hromada, *, web: ASGI | None = None) -> None:
         self.hromada = hromada
         self.platforms: dict[str, Check] = {}
+        self.web = web  # the web pages: every path that is not one of ours
 
     def add_platform(self, name: str, connected: Check) -> None:
         self.platforms[name] = connected
@@ -98,10 +101,14 @@ class Ops:
         return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The standalone server: only the three paths."""
+        """The standalone server: the three paths, then the web pages."""
         if scope["type"] == "lifespan":
             return
-        if not await self.handle(scope, send):
+        if await self.handle(scope, send):
+            return
+        if self.web is not None:
+            await self.web(scope, receive, send)
+        else:
             await respond(send, 404, b"not found")
 
 
@@ -115,15 +122,17 @@ async def respond(send: Send, status: int, body: bytes,
 class OpsServer:
     """The three paths on ``PORT`` when no Slack HTTP server carries them."""
 
-    def __init__(self, ops: Ops, *, host: str = "0.0.0.0", port: int = 3000) -> None:
+    def __init__(self, ops: Ops, *, host: str = "0.0.0.0", port: int = 3000,
+                 sock: socket.socket | None = None) -> None:
         self.ops = ops
         self.host = host
         self.port = port
+        self._sock = sock  # already bound (the caller wanted to know the port was free)
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> int:
-        sock = listening_socket(self.host, self.port, backlog=128)
+        sock = self._sock or listening_socket(self.host, self.port, backlog=128)
         self.port = sock.getsockname()[1]
         self._server = Server(uvicorn.Config(self.ops, lifespan="off",
                                              log_level="warning", access_log=False))
@@ -146,11 +155,13 @@ class OpsServer:
 def serve_in_thread(ops: Ops, *, port: int, host: str = "0.0.0.0") -> Callable[[], None]:
     """The console chat is synchronous: its probes and metrics run on a loop of their own.
 
-    Returns a function that stops the server and waits for its thread."""
+    Returns a function that stops the server and waits for its thread. The port is bound
+    here, so a port already taken raises ``OSError`` at once, in the caller's thread."""
     import threading
 
+    sock = listening_socket(host, port, backlog=128)
     loop = asyncio.new_event_loop()
-    server = OpsServer(ops, host=host, port=port)
+    server = OpsServer(ops, host=host, port=port, sock=sock)
     started = threading.Event()
 
     def run() -> None:

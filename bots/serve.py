@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 async def serve_async(settings: Settings) -> None:
     hromada = build(settings)
     deliveries = Deliveries()
-    ops = Ops(hromada)
+    from bots.web.app import build_web
+
+    ops = Ops(hromada, web=build_web(hromada, settings, deliveries))  # web pages on PORT too
     runners: list[Awaitable[None]] = []
     ops_server: OpsServer | None = None
     if settings.slack_bot_token is not None or settings.slack_client_id:  # token, or OAuth

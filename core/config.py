@@ -38,10 +38,19 @@ class Settings(BaseSettings):
     )
     slack_api_url: str | None = Field(default=None, validation_alias=_env("SLACK_API_URL"))
     port: int = Field(default=3000, validation_alias=_env("PORT"))
+    # Where people reach the web pages (redirect URIs, sign-in links, "Open in Hromada" links
+    # in chat); unset: http://127.0.0.1:$PORT, and chat replies carry no links.
+    public_url: str | None = Field(default=None, validation_alias=_env("HROMADA_PUBLIC_URL"))
     slack_core_workers: int = Field(default=2, ge=0, le=16,
                                     validation_alias=_env("HROMADA_SLACK_CORE_WORKERS"))
 
     discord_token: SecretStr | None = Field(default=None, validation_alias=_env("DISCORD_TOKEN"))
+    # "Sign in with Discord" on the web pages (OAuth2, scopes identify and guilds).
+    discord_client_id: str | None = Field(default=None,
+                                          validation_alias=_env("DISCORD_CLIENT_ID"))
+    discord_client_secret: SecretStr | None = Field(
+        default=None, validation_alias=_env("DISCORD_CLIENT_SECRET")
+    )
     discord_api_url: str | None = Field(default=None, validation_alias=_env("DISCORD_API_URL"))
     discord_shard_count: int | None = Field(
         default=None, validation_alias=_env("DISCORD_SHARD_COUNT")
@@ -93,6 +102,11 @@ class Settings(BaseSettings):
         if len(set(ids)) != len(ids):
             raise ValueError("DISCORD_SHARD_IDS names a shard twice")
         return self
+
+    @property
+    def web_url(self) -> str:
+        """The web pages' base URL, without a trailing slash."""
+        return (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:

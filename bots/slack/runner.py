@@ -67,6 +67,8 @@ class SlackServer:
         path = scope["path"]
         if path == EVENTS_PATH and self.socket_mode:
             await respond(send, 404, b"Socket Mode is on; events arrive over the WebSocket")
+        elif not path.startswith("/slack/") and self.ops.web is not None:
+            await self.ops.web(scope, receive, send)  # the web pages
         else:
             await self._bolt(scope, receive, send)
 

@@ -19,6 +19,7 @@ import storage.digests  # noqa: F401
 import storage.gateway  # noqa: F401
 import storage.keys  # noqa: F401
 import storage.models  # noqa: F401
+import storage.weblogin  # noqa: F401
 from core.errors import Conflict
 from storage import repos
 from storage.db import Database, StoreConflict, downgrade, upgrade
