@@ -111,4 +111,4 @@ def build(settings: Settings, *, clock: Clock | None = None, migrate: bool = Tru
 
     watch_database(db.engine)
     watch_core()
-    return Hromada(db, secret=secret, clock=clock)
+    return Hromada(db, secret=secret, clock=clock, public_url=settings.public_url)

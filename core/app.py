@@ -58,11 +58,14 @@ class Hromada:
         secret: bytes,
         clock: Clock | None = None,
         registry: Registry = REGISTRY,
+        public_url: str | None = None,
     ) -> None:
         self.db = db
         self.secret = secret
         self.clock = clock or SystemClock()
         self.registry = registry
+        # Where the web pages are (HROMADA_PUBLIC_URL): item cards link to them when set.
+        self.public_url = public_url
 
     # -- context ---------------------------------------------------------------------
 
@@ -78,7 +81,8 @@ class Hromada:
                     session, actor.tenant_id, actor.user_id, actor.display_name, now=now)
                 yield Ctx(session=session, actor=actor, tenant=tenant, member=member,
                           clock=self.clock, secret=self.secret,
-                          translations=gettext_for(tenant.language))
+                          translations=gettext_for(tenant.language),
+                          public_url=self.public_url)
         except StoreConflict as exc:
             log.info("store conflict: %s", exc)
             raise Conflict(N_("Someone else changed that at the same moment; try again.")) from exc

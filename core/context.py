@@ -49,6 +49,7 @@ class Ctx:
     clock: Clock
     secret: bytes
     translations: NullTranslations
+    public_url: str | None = None  # the web pages' base URL, when the deployment has one
     _names: dict[int, Member] = field(default_factory=dict)
 
     @property

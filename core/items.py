@@ -101,6 +101,13 @@ def card(ctx: Ctx, item: Item, *, headline: Rich | None = None) -> Reply:
     fields = [Field(ctx._("From"), author_name(ctx, item))]
     if item.body and item.body != item.title:
         fields.insert(0, Field(ctx._("Details"), Rich((UserText(item.body),)), inline=False))
+    if item.kind == "idea":  # "Open in Hromada", when the web pages have a public address
+        from core.web_links import OPEN_LABEL, open_field
+
+        link = open_field(ctx._(OPEN_LABEL), ctx.public_url, ctx.tenant_id, item.kind,
+                          item.number)
+        if link is not None:
+            fields.append(link)
     footer = ""
     if item.kind in ("idea", "risk", "question"):
         footer = ctx._("React 👍 to support it, 👎 if you disagree.")

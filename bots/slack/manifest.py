@@ -22,6 +22,7 @@ DESCRIPTION_LIMIT = 2000
 # "Create New App -> From an app manifest" fail for every new user.
 SHORTCUT_NAME = "Save to Hromada"
 SHORTCUT_NAME_LIMIT = 24
+SIGN_IN_SCOPES = ("openid", "profile")  # "Sign in with Slack" for the web pages
 
 
 def check_base_url(base_url: str) -> str:
@@ -95,8 +96,11 @@ def build_manifest(registry: Registry | None = None, *, base_url: str = DEFAULT_
                            "description": "Save this message as a searchable knowledge snippet"}],
             "slash_commands": commands,
         },
-        "oauth_config": {"redirect_urls": [f"{base}/slack/oauth_redirect"],
-                         "scopes": {"bot": list(BOT_SCOPES)}},
+        # The install's redirect, then "Sign in with Slack" for the web pages (OpenID
+        # Connect: user scopes openid and profile, back at /auth/slack/callback).
+        "oauth_config": {"redirect_urls": [f"{base}/slack/oauth_redirect",
+                                           f"{base}/auth/slack/callback"],
+                         "scopes": {"bot": list(BOT_SCOPES), "user": list(SIGN_IN_SCOPES)}},
         "settings": {
             "event_subscriptions": event_subscriptions,
             "interactivity": interactivity,
