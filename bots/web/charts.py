@@ -40,6 +40,17 @@ class Scale:
 
 
 RISK = Scale((255, 236, 179), (192, 40, 30))
+# A risk matrix's zones by likelihood × impact: pale where nothing is, full where risks are.
+ZONES = ((4, "#cfe8cf", "#8fcf8f"), (9, "#fbf0c2", "#f3d35c"), (14, "#fde0c2", "#f5a25d"),
+         (25, "#f8cfcb", "#e0685c"))
+
+
+def zone_fill(score: int, occupied: bool) -> str:
+    """The zone colour of a matrix cell whose likelihood × impact is ``score``."""
+    for top, pale, full in ZONES:
+        if score <= top:
+            return full if occupied else pale
+    return ZONES[-1][2] if occupied else ZONES[-1][1]
 PEOPLE = Scale((222, 235, 250), (31, 86, 160))
 
 
@@ -55,6 +66,7 @@ class Cell:
     tooltip: str
     level: float | None
     empty: bool = False  # nothing there (a zero): drawn plain, not hatched
+    fill: str | None = None  # a colour of its own instead of the scale's
 
 
 def _svg(chart_id: str, width: float, height: float, title: str, desc: str,
@@ -104,6 +116,8 @@ def heat_map(*, chart_id: str, title: str, desc: str, rows: Sequence[str],
             x = left + c * cell_w
             if cell.level is None:
                 fill, ink = f"url(#{esc(chart_id)}-hatch)", MUTED
+            elif cell.fill is not None:
+                fill, ink = cell.fill, MUTED if cell.empty else INK
             elif cell.empty:
                 fill, ink = "#f7f7f7", MUTED
             else:

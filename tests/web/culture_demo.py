@@ -68,11 +68,20 @@ def populate(hromada: Hromada, clock: ManualClock, admin: Actor) -> None:
     clock.advance(-timedelta(days=7 * 7))
     hromada.run(admin, "hromada", "demo")
     hromada.run(admin, "people", "me department People")
+    hromada.run(admin, "risk", "rate R-2 2 3")
+    hromada.run(admin, "risk", "Nobody but Olha can restore the billing database")
+    hromada.run(admin, "risk", "rate R-4 3 5")
     everyone = {dept: [person(dept, i, tenant_id) for i in range(len(names))]
                 for dept, names in TEAMS.items()}
     crowd = [p for people in everyone.values() for p in people]
     for p in crowd:
         hromada.run(p, "people", f"me department {dept_of(p)}")
+    hromada.run(admin, "risk", "owner R-1 <@ueng0>")
+    hromada.run(admin, "risk", "owner R-3 <@usup0>")
+    hromada.run(admin, "risk", "status R-3 mitigating two hires start in March")
+    hromada.attach_ref(tenant_id, "risk", 1, CHANNEL, "risk-1")
+    for p in crowd[:6]:
+        hromada.react(p, channel_id=CHANNEL, message_id="risk-1", emoji="+1", added=True)
     pulses = {1: "template mission", 4: "template enps",
               6: "How manageable was your workload this month? (1 = not at all, 5 = completely)",
               7: "How clear are our goals for next quarter? (1 = not at all, 5 = completely)"}

@@ -52,7 +52,6 @@ def web_link(link: str | None) -> str | None:
 def risk_matrix_svg(grid: list[list[int]], tr: NullTranslations) -> str:
     """The 5×5 heat map of ``/risk matrix``: likelihood upwards, impact to the right."""
     _ = tr.gettext
-    top = max((n for row in grid for n in row), default=0)
     rows, cells = [], []
     for lik in range(5, 0, -1):
         rows.append(str(lik))
@@ -60,9 +59,8 @@ def risk_matrix_svg(grid: list[list[int]], tr: NullTranslations) -> str:
         for imp in range(1, 6):
             n = grid[lik - 1][imp - 1]
             tip = _("likelihood {l} × impact {i}: {n} open risks").format(l=lik, i=imp, n=n)
-            level = (n - 1) / (top - 1) if top > 1 else 1.0
-            line.append(charts.Cell(str(n) if n else "·", tip, level if n else 0.0,
-                                    empty=not n))
+            line.append(charts.Cell(str(n) if n else "·", tip, 1.0 if n else 0.0,
+                                    empty=not n, fill=charts.zone_fill(lik * imp, n > 0)))
         cells.append(line)
     return charts.heat_map(
         chart_id="risk-matrix", title=_("Open risks: likelihood × impact"),

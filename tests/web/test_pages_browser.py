@@ -1,0 +1,102 @@
+"""A real browser (Playwright driving Debian's /usr/bin/chromium) over a real uvicorn on
+loopback: the risks, knowledge and culture pages of the demo company, signed in through a
+one-time link, with JavaScript off, screenshots kept in the test's output directory.
+
+``HROMADA_SCREENSHOT_DIR=docs`` also copies the culture page's picture there as
+``culture.png`` (how the README's picture is made).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from bots.delivery import Deliveries
+from bots.web.app import build_web
+from core import web_login
+from core.clock import SystemClock
+from tests.web.conftest import RecordingDelivery, web_settings
+from tests.web.culture_demo import populate
+
+CHROMIUM = Path("/usr/bin/chromium")
+T = "console:test"
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
+
+
+@pytest.fixture
+def served(hromada) -> Iterator[str]:
+    """The web app on a loopback port. The socket listens before the server starts, so the
+    browser's first request waits in its backlog: no polling for readiness."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    deliveries = Deliveries()
+    deliveries.add(RecordingDelivery("console"))
+    app = build_web(hromada, web_settings(public_url=base), deliveries)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    yield base
+    server.should_exit = True
+    thread.join(timeout=30)
+    sock.close()
+
+
+def test_risks_knowledge_and_culture_in_a_browser(served, hromada, clock, actor, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    populate(hromada, clock, actor("boss", admin=True))
+    token = web_login.issue(hromada.db, SystemClock(), tenant_id=T, name="Boss", admin=True,
+                            user_id="boss")
+    shots: dict[str, Path] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM),
+                                    args=["--no-sandbox", "--disable-gpu"])
+        try:
+            context = browser.new_context(java_script_enabled=False,
+                                          viewport={"width": 1100, "height": 900})
+            page = context.new_page()
+            page.goto(f"{served}/login/link/{token}")
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{served}/t/**")
+
+            page.goto(f"{served}/t/{T}/risks")
+            assert page.get_by_role("heading", name="Risk register").is_visible()
+            assert page.locator("svg#risk-matrix g.cell").count() == 25
+            assert page.locator("table.register tbody tr").count() == 4
+            shots["risks"] = tmp_path / "risks.png"
+            page.screenshot(path=str(shots["risks"]), full_page=True)
+
+            page.goto(f"{served}/t/{T}/kb?q=vpn")
+            assert page.get_by_role("link", name="K-1 How to get VPN access").count() == 1
+            page.goto(f"{served}/t/{T}/onboarding")
+            assert page.locator("ol.onboarding li").count() == 3
+            page.goto(f"{served}/t/{T}/kb/K-1")
+            assert page.get_by_text("#onboarding").count() >= 1
+            shots["knowledge"] = tmp_path / "knowledge.png"
+            page.screenshot(path=str(shots["knowledge"]), full_page=True)
+
+            page.goto(f"{served}/t/{T}/culture")
+            hidden = page.locator("svg#participation g.cell.hidden")
+            assert hidden.count() > 0
+            assert page.locator("svg#participation g.cell:not(.hidden)").count() > 0
+            assert "fewer than 5 people" in (hidden.first.locator("title").text_content() or "")
+            assert page.get_by_text("<5: fewer than 5 people").count() >= 1
+            shots["culture"] = tmp_path / "culture.png"
+            page.screenshot(path=str(shots["culture"]), full_page=True)
+        finally:
+            browser.close()
+    for path in shots.values():
+        assert path.stat().st_size > 10_000  # a drawn page, not a blank one
+    target = os.environ.get("HROMADA_SCREENSHOT_DIR")
+    if target:
+        shutil.copyfile(shots["culture"], Path(target) / "culture.png")
