@@ -87,6 +87,11 @@ def test_a_department_with_k_minus_one_shows_an_empty_cell_with_the_reason(clien
     assert legend == ["<5: fewer than 5 people, or showing it would uncover a smaller group"]
     assert '<td class="hidden-figure" title="fewer than 5 people' in page.text
     assert ">4<" not in page.text.replace("&lt;", "<").split('id="participation"')[1]
+    alone = client.get(f"/t/{T}/charts/participation.svg")
+    assert alone.status_code == 200 and alone.headers["content-type"].startswith("image/svg")
+    assert ET.tostring(ET.fromstring(alone.text)) == ET.tostring(
+        svg_of(page.text, "participation"))
+    assert client.get(f"/t/{T}/charts/pulses.svg").status_code == 200
 
 
 def test_the_page_draws_core_figures_and_counts_nothing_itself(client, hromada, company,

@@ -61,6 +61,13 @@ def test_the_page_shows_what_core_search_found(client, hromada, snippets, monkey
     assert refs(page) == ["K-3"] and "Did you mean" in page
 
 
+def test_newest_snippets_without_a_query(client, snippets):
+    sign_in(client, T, "viewer", "Viewer")
+    page = client.get(f"/t/{T}/kb")
+    assert page.status_code == 200
+    assert refs(page.text) == ["K-4", "K-3", "K-2", "K-1"]
+
+
 def test_onboarding_in_order(client, hromada, actor, snippets):
     sign_in(client, T, "viewer", "Viewer")
     page = client.get(f"/t/{T}/onboarding")
