@@ -91,10 +91,14 @@ def _chat(settings: Settings, *, name: str, admin: bool, tenant: str,
 
         deliveries = Deliveries()
         deliveries.add(ConsoleDelivery(names=console.names, words=console._))
+        # Reachable from other machines only when asked for (PORT or a public URL set);
+        # `make run`'s demo listens on loopback, where its links point.
+        exposed = "port" in settings.model_fields_set or settings.public_url is not None
         try:
             stop_ops = serve_in_thread(Ops(hromada, web=build_web(hromada, settings,
                                                                   deliveries)),
-                                       port=settings.port)
+                                       port=settings.port,
+                                       host="0.0.0.0" if exposed else "127.0.0.1")
             web_line = (f"Web view: {settings.web_url}/ (sign in with: hromada web login "
                         f"--as {name}{' --admin' if admin else ''} --tenant {tenant})")
         except OSError as exc:

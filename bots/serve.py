@@ -28,6 +28,7 @@ async def serve_async(settings: Settings) -> None:
     from bots.web.app import build_web
 
     ops = Ops(hromada, web=build_web(hromada, settings, deliveries))  # web pages on PORT too
+    log.info("web pages at %s/ (on port %d)", settings.web_url, settings.port)
     runners: list[Awaitable[None]] = []
     ops_server: OpsServer | None = None
     if settings.slack_bot_token is not None or settings.slack_client_id:  # token, or OAuth
