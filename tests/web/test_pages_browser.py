@@ -1,6 +1,7 @@
-"""A real browser (Playwright driving Debian's /usr/bin/chromium) over a real uvicorn on
-loopback: the risks, knowledge and culture pages of the demo company, signed in through a
-one-time link, with JavaScript off, screenshots kept in the test's output directory.
+"""A real browser (Playwright driving Debian's /usr/bin/chromium) over the web view served
+as in production, on loopback: the risks, knowledge and culture pages of the demo company,
+signed in through a one-time link, with JavaScript off; screenshots are kept in the test's
+output directory.
 
 ``HROMADA_SCREENSHOT_DIR=docs`` also copies the culture page's picture there as
 ``culture.png`` (how the README's picture is made).
@@ -11,14 +12,13 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from bots.delivery import Deliveries
+from bots.ops import Ops, serve_in_thread
 from bots.web.app import build_web
 from core import web_login
 from core.clock import SystemClock
@@ -33,22 +33,19 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/ch
 
 @pytest.fixture
 def served(hromada) -> Iterator[str]:
-    """The web app on a loopback port. The socket listens before the server starts, so the
-    browser's first request waits in its backlog: no polling for readiness."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    """The web view on a real loopback port, mounted as in production (``Ops.web``)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    base = f"http://127.0.0.1:{port}"
     deliveries = Deliveries()
     deliveries.add(RecordingDelivery("console"))
-    app = build_web(hromada, web_settings(public_url=base), deliveries)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield base
-    server.should_exit = True
-    thread.join(timeout=30)
-    sock.close()
+    web = build_web(hromada, web_settings(public_url=base, port=port), deliveries)
+    stop = serve_in_thread(Ops(hromada, web=web), port=port, host="127.0.0.1")
+    try:
+        yield base
+    finally:
+        stop()
 
 
 def test_risks_knowledge_and_culture_in_a_browser(served, hromada, clock, actor, tmp_path):
