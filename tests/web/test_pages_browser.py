@@ -73,6 +73,19 @@ def test_risks_knowledge_and_culture_in_a_browser(served, hromada, clock, actor,
             shots["risks"] = tmp_path / "risks.png"
             page.screenshot(path=str(shots["risks"]), full_page=True)
 
+            # A moderator changes a risk through its form (no JavaScript: the form posts).
+            page.goto(f"{served}/t/{T}/risks/R-2")
+            page.select_option("select[name=status]", "accepted")
+            page.fill("input[name=note]", "the contract is signed for two years")
+            page.get_by_role("button", name="Save").click()
+            page.wait_for_url(f"{served}/t/{T}/risks/R-2")
+            assert page.locator("p.flash").is_visible()
+            assert "is now accepted" in (page.locator("p.flash").text_content() or "")
+            shots["risk"] = tmp_path / "risk.png"
+            page.screenshot(path=str(shots["risk"]), full_page=True)
+            shown = hromada.run(actor("viewer"), "risk", "show R-2")
+            assert {f.label: f.value.plain() for f in shown.fields}["Status"] == "accepted"
+
             page.goto(f"{served}/t/{T}/kb?q=vpn")
             assert page.get_by_role("link", name="K-1 How to get VPN access").count() == 1
             page.goto(f"{served}/t/{T}/onboarding")
