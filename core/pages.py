@@ -76,10 +76,7 @@ class RiskFilter:
     def parse(cls, status: str | None, owner: str | None, min_score: str | None) -> RiskFilter:
         """From query parameters; anything unknown is ignored, never an error page."""
         chosen = status if status in risks.STATUSES else None
-        try:
-            who: int | None = int(owner) if owner not in (None, "") else None
-        except ValueError:
-            who = None
+        who = int(owner) if owner and owner.isdigit() else None
         try:
             least = max(0, min(25, int(min_score or 0)))
         except ValueError:
