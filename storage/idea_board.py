@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage.models import Item, Vote
 
@@ -29,27 +29,28 @@ def board_rows(session: Session, tenant_id: str, *, member_id: int, since: datet
     """Ideas of one tenant (only ``ids`` when given). ``order``: ``top`` (net votes), ``new``
     (newest), ``trending`` (net votes since ``since``), ``relevance`` (the order of ``ids``:
     search rank)."""
-    up = func.coalesce(func.sum(case((Vote.value > 0, 1), else_=0)), 0).label("up")
-    down = func.coalesce(func.sum(case((Vote.value < 0, 1), else_=0)), 0).label("down")
-    recent = func.coalesce(func.sum(case((Vote.created_at >= since, Vote.value), else_=0)),
+    value = col(Vote.value)
+    up = func.coalesce(func.sum(case((value > 0, 1), else_=0)), 0).label("up")
+    down = func.coalesce(func.sum(case((value < 0, 1), else_=0)), 0).label("down")
+    recent = func.coalesce(func.sum(case((col(Vote.created_at) >= since, value), else_=0)),
                            0).label("recent")
-    mine = func.coalesce(func.max(case((Vote.member_id == member_id, Vote.value), else_=None)),
-                         0).label("mine")
+    mine = func.coalesce(func.max(case((col(Vote.member_id) == member_id, value),
+                                       else_=None)), 0).label("mine")
     stmt = (
         select(Item, up, down, recent, mine)
-        .outerjoin(Vote, and_(Vote.item_id == Item.id,  # type: ignore[arg-type]
-                              Vote.tenant_id == tenant_id))
-        .where(Item.tenant_id == tenant_id, Item.kind == "idea")
-        .group_by(Item.id)  # type: ignore[arg-type]
+        .outerjoin(Vote, and_(col(Vote.item_id) == col(Item.id),
+                              col(Vote.tenant_id) == tenant_id))
+        .where(col(Item.tenant_id) == tenant_id, col(Item.kind) == "idea")
+        .group_by(col(Item.id))
     )
     if statuses:
-        stmt = stmt.where(Item.status.in_(list(statuses)))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Item.status).in_(list(statuses)))
     if exclude:
-        stmt = stmt.where(Item.status.not_in(list(exclude)))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Item.status).not_in(list(exclude)))
     if ids is not None:
-        stmt = stmt.where(Item.id.in_(list(ids)))  # type: ignore[union-attr]
-    net = func.coalesce(func.sum(Vote.value), 0)
-    newest = Item.number.desc()  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Item.id).in_(list(ids)))
+    net = func.coalesce(func.sum(value), 0)
+    newest = col(Item.number).desc()
     if order == "top":
         stmt = stmt.order_by(net.desc(), newest)
     elif order == "trending":

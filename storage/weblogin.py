@@ -1,15 +1,16 @@
 """One-time sign-in links for the web pages (``hromada web login``): only a hash is kept.
 
-A link is good for ``WebLogin.expires_at`` and for one use: redeeming is one conditional
-UPDATE, so two clicks at the same moment cannot both sign in.
+A link is good until ``WebLogin.expires_at`` and for one use: redeeming deletes its row (one
+conditional DELETE, so two clicks at the same moment cannot both sign in), and expired rows go
+when the next link is made. Nothing of a used link stays.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, update
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import Column, DateTime, delete
+from sqlmodel import Field, Session, SQLModel, col, select
 
 
 class WebLogin(SQLModel, table=True):
@@ -23,8 +24,6 @@ class WebLogin(SQLModel, table=True):
     display_name: str = Field(default="", max_length=200)
     is_admin: bool = False
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    used_at: datetime | None = Field(default=None,
-                                     sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 def add(session: Session, row: WebLogin) -> WebLogin:
@@ -34,37 +33,30 @@ def add(session: Session, row: WebLogin) -> WebLogin:
 
 
 def redeem(session: Session, token_hash: str, now: datetime) -> WebLogin | None:
-    """Mark the link used and return it; None when unknown, expired or used already."""
-    done = session.execute(
-        update(WebLogin)
-        .where(WebLogin.token_hash == token_hash,  # type: ignore[arg-type]
-               WebLogin.used_at.is_(None),  # type: ignore[union-attr]
-               WebLogin.expires_at > now)  # type: ignore[arg-type,operator]
-        .values(used_at=now))
-    if done.rowcount != 1:  # type: ignore[attr-defined]
+    """Use the link up (its row goes) and return it; None when unknown, expired or used."""
+    row = session.execute(select(WebLogin).where(
+        col(WebLogin.token_hash) == token_hash,
+        col(WebLogin.expires_at) > now)).scalars().first()
+    if row is None:
         return None
-    return session.execute(
-        select(WebLogin).where(WebLogin.token_hash == token_hash)).scalars().one()
+    gone = session.execute(delete(WebLogin).where(col(WebLogin.id) == row.id)
+                           .execution_options(synchronize_session=False))
+    if gone.rowcount != 1:  # type: ignore[attr-defined]
+        return None  # another click took it at the same moment
+    session.expunge(row)
+    found: WebLogin = row
+    return found
 
 
 def usable(session: Session, token_hash: str, now: datetime) -> bool:
     """Whether the link would still sign in (unused, unexpired), without using it."""
-    row = session.execute(
-        select(WebLogin).where(WebLogin.token_hash == token_hash)).scalars().first()
-    if row is None or row.used_at is not None:
-        return False
-    expires = row.expires_at
-    if expires.tzinfo is None:  # SQLite hands back naive UTC
-        from datetime import UTC
-
-        expires = expires.replace(tzinfo=UTC)
-    return expires > now
+    return session.execute(select(WebLogin.id).where(
+        col(WebLogin.token_hash) == token_hash,
+        col(WebLogin.expires_at) > now)).first() is not None
 
 
 def sweep(session: Session, now: datetime) -> int:
-    """Links past their time go (used or not)."""
-    from sqlalchemy import delete
-
-    gone = session.execute(delete(WebLogin).where(
-        WebLogin.expires_at <= now))  # type: ignore[arg-type,operator]
+    """Links past their time go."""
+    gone = session.execute(delete(WebLogin).where(col(WebLogin.expires_at) <= now)
+                           .execution_options(synchronize_session=False))
     return int(gone.rowcount)  # type: ignore[attr-defined]

@@ -4,8 +4,9 @@ Three ways in, all ending in the same ``Viewer`` kept in the signed session cook
 
 - Slack: OpenID Connect ("Sign in with Slack"); the id token's and userinfo's
   ``https://slack.com/team_id`` / ``https://slack.com/user_id`` say which workspace and member.
-  Admin status comes from ``users.info`` with the bot token when ``SLACK_BOT_TOKEN`` is set
-  (admins and owners moderate, as in chat); settings moderators apply either way.
+  Admin status comes from ``users.info`` with the workspace's bot token (``SLACK_BOT_TOKEN``,
+  or the one its OAuth install stored): admins and owners moderate, as in chat; the
+  moderators named in settings do either way.
 - Discord: OAuth2 with scopes ``identify`` and ``guilds``; each guild's ``permissions``
   bitfield with Manage Server (or Administrator) makes the member an admin, as in chat.
 - Console: a one-time link from ``hromada web login`` (``core.web_login``).
@@ -21,7 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from authlib.integrations.starlette_client import OAuth, OAuthError
+import httpx
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.starlette_client import OAuth
+from joserfc.errors import JoseError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -42,6 +46,9 @@ DISCORD_ADMINISTRATOR = 1 << 3
 DISCORD_MANAGE_GUILD = 1 << 5
 SLACK_TEAM_CLAIM = "https://slack.com/team_id"
 SLACK_USER_CLAIM = "https://slack.com/user_id"
+# What a sign-in that did not go through raises: the provider said no or answered wrongly, the
+# id token failed its checks (signature, nonce, audience, issuer, expiry), or no answer at all.
+REFUSED = (AuthlibBaseError, JoseError, httpx.HTTPError, ValueError)
 
 
 class SignInRequired(Exception):
@@ -192,11 +199,14 @@ async def slack_callback(request: Request) -> Response:
     client = _client(request, "slack")
     try:
         token = await client.authorize_access_token(request)
-        info = dict(token.get("userinfo") or {})
-        info.update(await client.userinfo(token=token))
-    except OAuthError as exc:
-        log.info("slack sign-in refused: %s", exc.error)
+        claims = dict(token.get("userinfo") or {})  # the id token, checked (nonce, aud, iss)
+        info = dict(await client.userinfo(token=token))
+    except REFUSED as exc:
+        log.info("slack sign-in refused: %s", type(exc).__name__)
         raise HTTPException(403, N_("Slack did not confirm who you are; try again.")) from None
+    if not claims or any(claims.get(k) != info.get(k)
+                         for k in ("sub", SLACK_TEAM_CLAIM, SLACK_USER_CLAIM)):
+        raise HTTPException(403, N_("Slack did not confirm who you are; try again."))
     team, user = info.get(SLACK_TEAM_CLAIM), info.get(SLACK_USER_CLAIM)
     if not isinstance(team, str) or not isinstance(user, str):
         raise HTTPException(403, N_("Slack did not say which workspace you are in."))
@@ -204,21 +214,23 @@ async def slack_callback(request: Request) -> Response:
     tenant_id = f"slack:{team}"
     members: tuple[Membership, ...] = ()
     if viewing.existing_tenants(hromada_of(request).db, [tenant_id]):
-        members = (Membership(tenant_id, user, name, await _slack_admin(request, user)),)
+        members = (Membership(tenant_id, user, name,
+                               await _slack_admin(request, team, user)),)
     return _signed_in(request, Viewer("slack", name, members))
 
 
-async def _slack_admin(request: Request, user_id: str) -> bool:
-    """Workspace admins and owners moderate, as in chat: ``users.info`` with the bot token
-    (``SLACK_BOT_TOKEN``); without one, only the moderators named in settings."""
-    settings = settings_of(request)
-    if settings.slack_bot_token is None:
-        return False
+async def _slack_admin(request: Request, team_id: str, user_id: str) -> bool:
+    """Workspace admins and owners moderate, as in chat: ``users.info`` with the workspace's
+    bot token (``SLACK_BOT_TOKEN``, else the one its OAuth install stored). Without a token,
+    or when Slack refuses, only the moderators named in settings."""
     from slack_sdk.errors import SlackApiError
     from slack_sdk.web.async_client import AsyncWebClient
 
-    client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
-                            base_url=slack_urls(settings)["api"])
+    settings = settings_of(request)
+    token = await _slack_bot_token(request, team_id)
+    if token is None:
+        return False
+    client = AsyncWebClient(token=token, base_url=slack_urls(settings)["api"])
     try:
         user = (await client.users_info(user=user_id))["user"]
     except SlackApiError as exc:
@@ -227,14 +239,30 @@ async def _slack_admin(request: Request, user_id: str) -> bool:
     return bool(user.get("is_admin") or user.get("is_owner"))
 
 
+async def _slack_bot_token(request: Request, team_id: str) -> str | None:
+    settings = settings_of(request)
+    if settings.slack_bot_token is not None:
+        return settings.slack_bot_token.get_secret_value()
+    if not (settings.slack_client_id and settings.slack_client_secret):
+        return None
+    from bots.slack.installations import DbInstallationStore
+    from storage.tokens import TokenCipher
+
+    hromada = hromada_of(request)
+    store = DbInstallationStore(client_id=settings.slack_client_id, engine=hromada.db.engine,
+                                cipher=TokenCipher(hromada.db.engine, hromada.secret))
+    bot = await store.async_find_bot(enterprise_id=None, team_id=team_id)
+    return bot.bot_token if bot is not None and bot.bot_token else None
+
+
 async def discord_callback(request: Request) -> Response:
     client = _client(request, "discord")
     try:
         token = await client.authorize_access_token(request)
         me = (await client.get("users/@me", token=token)).json()
         guilds = (await client.get("users/@me/guilds", token=token)).json()
-    except OAuthError as exc:
-        log.info("discord sign-in refused: %s", exc.error)
+    except REFUSED as exc:
+        log.info("discord sign-in refused: %s", type(exc).__name__)
         raise HTTPException(403, N_("Discord did not confirm who you are; try again.")) from None
     if not isinstance(me, dict) or "id" not in me or not isinstance(guilds, list):
         raise HTTPException(403, N_("Discord did not confirm who you are; try again."))

@@ -131,6 +131,10 @@ class FakeSlackIdentity(_Server):
         self.key = RSAKey.generate_key(2048, parameters={"kid": "fake-slack-1"})
         self.signed_in: SlackPerson | None = None
         self.people: dict[str, SlackPerson] = {}  # user id -> person (for users.info)
+        # Misbehaviour for refusal tests: a key other than the published one signs id tokens;
+        # userinfo answers about someone else than the id token.
+        self.forge_with: RSAKey | None = None
+        self.userinfo_as: SlackPerson | None = None
 
     @property
     def api_url(self) -> str:
@@ -172,7 +176,7 @@ class FakeSlackIdentity(_Server):
             person = self._bearer(request)
             if person is None:
                 return _json({"ok": False, "error": "invalid_auth"})
-            return _json({"ok": True, **self._claims(person)})
+            return _json({"ok": True, **self._claims(self.userinfo_as or person)})
         if method == "users.info":
             if request.headers.get("Authorization") != f"Bearer {self.bot_token}":
                 return _json({"ok": False, "error": "invalid_auth"})
@@ -195,7 +199,8 @@ class FakeSlackIdentity(_Server):
                   "auth_time": now, **self._claims(grant.person)}
         if grant.nonce:
             claims["nonce"] = grant.nonce
-        return jwt.encode({"alg": "RS256", "kid": "fake-slack-1"}, claims, self.key)
+        return jwt.encode({"alg": "RS256", "kid": "fake-slack-1"}, claims,
+                          self.forge_with or self.key)
 
 
 @dataclass

@@ -204,3 +204,28 @@ def test_a_discord_moderator_changes_a_status_in_the_browser(
     assert page.get_by_role("button", name="Change status").count() == 0
     for name in ("workspaces", "idea-moderator"):
         assert (shots / f"{name}.png").stat().st_size > 5000, name
+
+
+def test_a_console_link_in_the_browser(browser: Any, site: str, hromada: Hromada,
+                                       tmp_path: Path) -> None:
+    from core import web_login
+    from core.clock import SystemClock
+
+    hromada.run(Actor("console:demo", "you", "You", is_admin=True), "idea",
+                "Dark mode for the wiki")
+    token = web_login.issue(hromada.db, SystemClock(), tenant_id="console:demo", name="Alice")
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    page = browser.new_page(viewport={"width": 1100, "height": 600})
+    page.goto(f"{site}/login/link/{token}")
+    page.screenshot(path=str(shots / "link.png"), full_page=True)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{site}/t/console:demo/ideas")
+    assert page.locator(".who .name").inner_text() == "Alice"
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{site}/login")
+    page.goto(f"{site}/login/link/{token}")
+    assert page.locator("h1").inner_text() == "410"
+    page.screenshot(path=str(shots / "link-used.png"), full_page=True)
+    for name in ("link", "link-used"):
+        assert (shots / f"{name}.png").stat().st_size > 5000, name

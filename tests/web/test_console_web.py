@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from storage.db import Database
 from tests.web.conftest import csrf_in
 
 WAIT = 60  # seconds: a bound on each wait for a line, never a sleep
@@ -98,7 +99,9 @@ def _login_link(env: dict[str, str], cwd: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def test_the_console_serves_the_web_and_shares_the_tally(db_url: str, tmp_path: Path) -> None:
+def test_the_console_serves_the_web_and_shares_the_tally(db: Database, db_url: str,
+                                                         tmp_path: Path) -> None:
+    """``db``: on PostgreSQL the shared test database starts empty (console:demo is fixed)."""
     port = _free_port()
     env = _env(db_url, tmp_path, port)
     with serving(env, tmp_path) as chat:
@@ -106,7 +109,7 @@ def test_the_console_serves_the_web_and_shares_the_tally(db_url: str, tmp_path: 
         base = where.group(1)
         assert base == f"http://127.0.0.1:{port}"
         chat.say("/idea Dark mode for the wiki")
-        chat.expect(r"I-1")
+        chat.expect(r"I-1 · Dark mode for the wiki")
 
         link = _login_link(env, tmp_path, "--as", "Alice", "--tenant", "demo")
         assert re.fullmatch(rf"{re.escape(base)}/login/link/[\w-]{{20,}}", link)
@@ -132,7 +135,7 @@ def test_the_console_serves_the_web_and_shares_the_tally(db_url: str, tmp_path: 
             assert web.get(link.removeprefix(base)).status_code == 410
 
 
-def test_a_taken_port_is_said_in_one_line_and_the_chat_goes_on(db_url: str,
+def test_a_taken_port_is_said_in_one_line_and_the_chat_goes_on(db: Database, db_url: str,
                                                                 tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("0.0.0.0", 0))
@@ -142,5 +145,5 @@ def test_a_taken_port_is_said_in_one_line_and_the_chat_goes_on(db_url: str,
             said = chat.expect(r"Web view not served: port (\d+) is taken")
             assert int(said.group(1)) == port
             chat.say("/idea Quiet hours on Wednesday")
-            chat.expect(r"I-1")
+            chat.expect(r"I-1 · Quiet hours on Wednesday")
         assert chat.proc.returncode == 0

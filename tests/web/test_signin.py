@@ -217,6 +217,7 @@ def test_a_console_link_works_once(client: TestClient, hromada: Hromada) -> None
     assert client.post(f"/login/link/{token}", data={"csrf": csrf_in(page.text)}).status_code \
         == 303
     assert client.get("/t/console:demo/ideas").status_code == 200
+    assert snapshot(hromada)["web_login"] == []  # nothing of a used link stays
     client.post("/logout", data={"csrf": csrf_of(client)})
     assert client.get("/t/console:demo/ideas").status_code == 303
     again = client.post(f"/login/link/{token}", data={"csrf": csrf_of(client)})
@@ -258,3 +259,55 @@ def test_two_people_signed_in_at_once_stay_apart(client: TestClient, other_clien
     assert "Idea of A" in client.get("/t/console:a/ideas").text
     assert client.get("/t/console:b/ideas").status_code == 404
     assert other_client.get("/t/console:a/ideas").status_code == 404
+
+
+def test_with_oauth_installs_the_workspace_bot_token_asks_who_is_admin(
+        hromada: Hromada, slack_id: FakeSlackIdentity) -> None:
+    """No SLACK_BOT_TOKEN: the token the workspace's install stored (encrypted) asks
+    users.info; without an install, admins are not known (settings moderators still are)."""
+    from slack_sdk.oauth.installation_store import Installation
+
+    from bots.slack.installations import DbInstallationStore
+    from storage.tokens import TokenCipher
+
+    _tenant(hromada, "slack:T1", "Standing desks")
+    _tenant(hromada, "slack:T2", "Game night")
+    store = DbInstallationStore(client_id=slack_id.client_id, engine=hromada.db.engine,
+                                cipher=TokenCipher(hromada.db.engine, hromada.secret))
+    store._save(Installation(app_id="A1", team_id="T1", user_id="UINSTALLER",  # noqa: SLF001
+                             bot_token=slack_id.bot_token, bot_id="B1", bot_user_id="UB1",
+                             bot_scopes=["commands"]))
+    settings = {"slack_client_id": slack_id.client_id,
+                "slack_client_secret": slack_id.client_secret,
+                "slack_api_url": slack_id.api_url}
+    slack_id.sign_in_as("T1", "UADMIN", "Admin Person", admin=True)
+    with _client(hromada, **settings) as installed:
+        _through_provider(installed, "/login/slack")
+        assert "Change status" in installed.get("/t/slack:T1/ideas/I-1").text
+    info = [c for c in slack_id.calls if c[1].endswith("users.info")]
+    assert [c[2]["user"] for c in info] == ["UADMIN"]
+    slack_id.sign_in_as("T2", "UADMIN2", "Admin Elsewhere", admin=True)
+    with _client(hromada, **settings) as not_installed:
+        _through_provider(not_installed, "/login/slack")
+        assert "Change status" not in not_installed.get("/t/slack:T2/ideas/I-1").text
+
+
+def test_a_forged_id_token_or_a_mismatched_userinfo_signs_nobody_in(
+        hromada: Hromada, slack_id: FakeSlackIdentity, slack_client: TestClient) -> None:
+    from joserfc.jwk import RSAKey
+
+    from tests.fakes.identity import SlackPerson
+
+    _tenant(hromada, "slack:T1", "Standing desks")
+    _tenant(hromada, "slack:T2", "Other workspace")
+    slack_id.sign_in_as("T1", "U7", "Olena")
+    slack_id.forge_with = RSAKey.generate_key(2048, parameters={"kid": "fake-slack-1"})
+    assert _through_provider(slack_client, "/login/slack").status_code == 403
+    slack_id.forge_with = None
+    slack_id.userinfo_as = SlackPerson("T2", "U8", "Someone else")
+    assert _through_provider(slack_client, "/login/slack").status_code == 403
+    assert slack_client.get("/t/slack:T1/ideas").status_code == 303
+    assert slack_client.get("/t/slack:T2/ideas").status_code == 303
+    slack_id.userinfo_as = None
+    assert _through_provider(slack_client, "/login/slack").status_code == 303
+    assert slack_client.get("/t/slack:T1/ideas").status_code == 200

@@ -9,8 +9,6 @@ with their checks, their notices and their words.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -20,13 +18,11 @@ from starlette.routing import Route
 
 from bots.web.auth import require_member
 from bots.web.csrf import check_csrf
-from bots.web.state import deliver, hromada_of
+from bots.web.state import deliver, hromada_of, within
 from bots.web.templating import flash, render, tenant_path
 from core import idea_pages
-from core.context import Actor
 from core.i18n import N_
 
-T = TypeVar("T")
 _REF = re.compile(r"^(?:[Ii]-?)?(\d{1,9})$")
 VOTES = {"up": 1, "down": -1, "none": 0}
 
@@ -37,18 +33,6 @@ def idea_number(ref: str) -> int:
     if not m:
         raise HTTPException(404, N_("There is no such page."))
     return int(m.group(1))
-
-
-async def within(request: Request, actor: Actor, fn: Callable[..., T], *args: Any,
-                 **kwargs: Any) -> T:
-    """``fn(ctx, ...)`` in one core unit of work, off the event loop."""
-    hromada = hromada_of(request)
-
-    def call() -> T:
-        with hromada.context(actor) as ctx:
-            return fn(ctx, *args, **kwargs)
-
-    return await run_in_threadpool(call)
 
 
 def _page(value: str | None) -> int:

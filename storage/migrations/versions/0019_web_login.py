@@ -1,4 +1,5 @@
-"""web sign-in links: one-time, hashed, expiring (``hromada web login``)
+"""web sign-in links: one-time, hashed, expiring (``hromada web login``); a used link's row
+is deleted
 
 Revision ID: 0019
 Revises: 0016
@@ -25,7 +26,6 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=200), nullable=False),
         sa.Column("is_admin", sa.Boolean(), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         sa.UniqueConstraint("token_hash"),
     )
     op.create_index("ix_web_login_tenant_id", "web_login", ["tenant_id"])
