@@ -10,7 +10,6 @@ from __future__ import annotations
 from gettext import NullTranslations
 
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -18,11 +17,9 @@ from starlette.routing import Route
 from bots.web import charts
 from bots.web.auth import require_member
 from bots.web.pages.risks import SVG, words
-from bots.web.state import hromada_of
+from bots.web.state import within
 from bots.web.templating import render, tenant_path
 from core import pages
-from core.app import Hromada
-from core.context import Actor
 from core.stats import NO_DEPARTMENT
 
 
@@ -112,15 +109,10 @@ def kudos_svg(culture: pages.Culture, tr: NullTranslations) -> str:
 DRAWINGS = {"participation": participation_svg, "pulses": pulses_svg, "kudos": kudos_svg}
 
 
-def _culture(hromada: Hromada, actor: Actor) -> pages.Culture:
-    with hromada.context(actor) as ctx:
-        return pages.culture_page(ctx)
-
-
 async def culture(request: Request) -> Response:
     tenant_id = request.path_params["tenant"]
     actor = require_member(request, tenant_id)
-    data = await run_in_threadpool(_culture, hromada_of(request), actor)  # 403 for members
+    data = await within(request, actor, pages.culture_page)  # 403 for members
     tr = words(request, tenant_id)
     weeks = [week_label(data, i) for i in range(len(data.weeks))]
     return await render(
@@ -138,7 +130,7 @@ def _chart_route(name: str) -> Route:
     async def chart(request: Request) -> Response:
         tenant_id = request.path_params["tenant"]
         actor = require_member(request, tenant_id)
-        data = await run_in_threadpool(_culture, hromada_of(request), actor)
+        data = await within(request, actor, pages.culture_page)
         return Response(draw(data, words(request, tenant_id)), media_type=SVG)
 
     return Route(f"/t/{{tenant}}/charts/{name}.svg", chart, name=f"{name}_svg")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from gettext import NullTranslations
 
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -18,15 +17,12 @@ from starlette.routing import Route
 from bots.web import charts
 from bots.web.auth import require_member
 from bots.web.csrf import check_csrf
-from bots.web.state import deliver, hromada_of
+from bots.web.state import deliver, hromada_of, within
 from bots.web.templating import flash, language, render, tenant_path
 from core import pages, risks
-from core.app import Hromada
-from core.context import Actor
 from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import N_, gettext_for
 from core.refs import parse_ref
-from core.replies import Reply
 
 SVG = "image/svg+xml"
 
@@ -70,17 +66,12 @@ def risk_matrix_svg(grid: list[list[int]], tr: NullTranslations) -> str:
         row_axis=_("likelihood"), col_axis=_("impact"), scale=charts.RISK)
 
 
-def _register(hromada: Hromada, actor: Actor, flt: pages.RiskFilter) -> pages.RiskRegister:
-    with hromada.context(actor) as ctx:
-        return pages.risk_register(ctx, flt)
-
-
 async def register(request: Request) -> Response:
     tenant_id = request.path_params["tenant"]
     actor = require_member(request, tenant_id)
     q = request.query_params
     flt = pages.RiskFilter.parse(q.get("status"), q.get("owner"), q.get("min_score"))
-    data = await run_in_threadpool(_register, hromada_of(request), actor, flt)
+    data = await within(request, actor, pages.risk_register, flt)
     svg = risk_matrix_svg(data.grid, words(request, tenant_id))
     return await render(request, "risks.html", tenant_id=tenant_id, actor=actor,
                         register=data, heatmap=Markup(svg), statuses=risks.STATUSES,
@@ -90,31 +81,17 @@ async def register(request: Request) -> Response:
 async def matrix_svg(request: Request) -> Response:
     tenant_id = request.path_params["tenant"]
     actor = require_member(request, tenant_id)
-    data = await run_in_threadpool(_register, hromada_of(request), actor, pages.RiskFilter())
+    data = await within(request, actor, pages.risk_register, pages.RiskFilter())
     return Response(risk_matrix_svg(data.grid, words(request, tenant_id)), media_type=SVG)
-
-
-def _page(hromada: Hromada, actor: Actor, number: int) -> pages.RiskPage:
-    with hromada.context(actor) as ctx:
-        return pages.risk_page(ctx, number)
 
 
 async def risk(request: Request) -> Response:
     tenant_id = request.path_params["tenant"]
     actor = require_member(request, tenant_id)
     number = number_of("risk", request.path_params["ref"])
-    data = await run_in_threadpool(_page, hromada_of(request), actor, number)
+    data = await within(request, actor, pages.risk_page, number)
     return await render(request, "risk.html", tenant_id=tenant_id, actor=actor, risk=data,
                         source_href=web_link(data.source_link), base=tenant_path(tenant_id))
-
-
-def _change(hromada: Hromada, actor: Actor, number: int, form: dict[str, str]) -> list[Reply]:
-    owner = form.get("owner", "")
-    with hromada.context(actor) as ctx:
-        return pages.change_risk(
-            ctx, number, status=form.get("status") or None, note=form.get("note", "")[:300],
-            owner=int(owner) if owner.isdigit() else None,
-            likelihood=form.get("likelihood") or None, impact=form.get("impact") or None)
 
 
 async def change(request: Request) -> Response:
@@ -122,13 +99,16 @@ async def change(request: Request) -> Response:
     tenant_id = request.path_params["tenant"]
     actor = require_member(request, tenant_id)
     number = number_of("risk", request.path_params["ref"])
-    hromada = hromada_of(request)
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    owner = fields.get("owner", "")
     back = RedirectResponse(tenant_path(tenant_id, "risks", f"R-{number}"), 303)
     try:
-        replies = await run_in_threadpool(_change, hromada, actor, number, fields)
+        replies = await within(
+            request, actor, pages.change_risk, number, status=fields.get("status") or None,
+            note=fields.get("note", "")[:300], owner=int(owner) if owner.isdigit() else None,
+            likelihood=fields.get("likelihood") or None, impact=fields.get("impact") or None)
     except (InvalidInput, Conflict) as exc:  # refusals (403, 404) go to the error page
-        flash(request, hromada.error_reply(tenant_id, exc).plain(), error=True)
+        flash(request, hromada_of(request).error_reply(tenant_id, exc).plain(), error=True)
         return back
     for reply in replies:
         await deliver(request, tenant_id, reply.notices)
