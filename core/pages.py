@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from core import freshness, items, knowledge, kudos, pulses, risks, stats
 from core.commands import REGISTRY
@@ -124,11 +125,12 @@ def _shown_name(ctx: Ctx, member: Member) -> str:
 def _seen_too(ctx: Ctx, ids: list[int]) -> dict[int, int]:
     if not ids:
         return {}
+    n = func.count().label("n")
     rows = ctx.session.execute(
-        select(Vote.item_id, func.count()).where(
-            Vote.tenant_id == ctx.tenant_id, Vote.item_id.in_(ids),  # type: ignore[attr-defined]
-            Vote.value > 0).group_by(Vote.item_id)).all()
-    return {int(i): int(n) for i, n in rows}
+        select(col(Vote.item_id), n).where(
+            col(Vote.tenant_id) == ctx.tenant_id, col(Vote.item_id).in_(ids),
+            col(Vote.value) > 0).group_by(col(Vote.item_id))).all()
+    return {int(row[0]): int(row[1]) for row in rows}
 
 
 def risk_register(ctx: Ctx, flt: RiskFilter) -> RiskRegister:
@@ -196,11 +198,11 @@ def risk_page(ctx: Ctx, number: int) -> RiskPage:
 
 def members(ctx: Ctx) -> list[Person]:
     """The tenant's current members by name: who a risk can be handed to."""
-    rows = ctx.session.execute(
-        select(Member).where(Member.tenant_id == ctx.tenant_id,
-                             Member.former.is_(False))  # type: ignore[attr-defined]
-        .order_by(func.lower(Member.display_name), Member.id).limit(MEMBERS_LISTED)
-    ).scalars()
+    rows: list[Member] = list(ctx.session.execute(
+        select(Member).where(col(Member.tenant_id) == ctx.tenant_id,
+                             col(Member.former).is_(False))
+        .order_by(func.lower(col(Member.display_name)), col(Member.id)).limit(MEMBERS_LISTED)
+    ).scalars())
     return [Person(m.id or 0, m.display_name or m.user_id) for m in rows]
 
 
