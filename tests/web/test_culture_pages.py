@@ -215,3 +215,18 @@ def test_the_demo_company(client, hromada, clock, actor):
     assert all(v[0] == "<5" for v in hidden)
     assert all(int(v[0]) >= 5 for v in shown)
     assert all(v[0] == "<5" for k, v in found.items() if k.startswith("People,"))
+
+
+def test_department_names_are_text_and_no_department_is_named(client, hromada, actor):
+    """A department is what members typed: shown as text, never as markup; members with none
+    are one group, "no department"."""
+    odd = team(hromada, actor, '<b onmouseover="x">Ops</b>', 5, "o")
+    plain = [actor(f"n{i}") for i in range(5)]
+    for n, p in enumerate(odd + plain):
+        hromada.run(p, "idea", phrase(n))
+    sign_in(client, T, "boss", "Boss", admin=True)
+    page = client.get(f"/t/{T}/culture").text
+    assert '<b onmouseover="x">' not in page and "&lt;b onmouseover=" in page
+    found = cells(svg_of(page, "participation"))
+    assert found['<b onmouseover="x">Ops</b>, week of 2026-03-02'][0] == "5"
+    assert found["no department, week of 2026-03-02"][0] == "5"
