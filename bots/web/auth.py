@@ -221,7 +221,7 @@ async def slack_callback(request: Request) -> Response:
 
 async def _slack_admin(request: Request, team_id: str, user_id: str) -> bool:
     """Workspace admins and owners moderate, as in chat: ``users.info`` with the workspace's
-    bot token (``SLACK_BOT_TOKEN``, else the one its OAuth install stored). Without a token,
+    bot token (the one its OAuth install stored, else ``SLACK_BOT_TOKEN``). Without a token,
     or when Slack refuses, only the moderators named in settings."""
     from slack_sdk.errors import SlackApiError
     from slack_sdk.web.async_client import AsyncWebClient
@@ -240,19 +240,22 @@ async def _slack_admin(request: Request, team_id: str, user_id: str) -> bool:
 
 
 async def _slack_bot_token(request: Request, team_id: str) -> str | None:
+    """The workspace's own bot token (its OAuth install's), else ``SLACK_BOT_TOKEN``."""
     settings = settings_of(request)
+    if settings.slack_client_id and settings.slack_client_secret:
+        from bots.slack.installations import DbInstallationStore
+        from storage.tokens import TokenCipher
+
+        hromada = hromada_of(request)
+        store = DbInstallationStore(client_id=settings.slack_client_id,
+                                    engine=hromada.db.engine,
+                                    cipher=TokenCipher(hromada.db.engine, hromada.secret))
+        bot = await store.async_find_bot(enterprise_id=None, team_id=team_id)
+        if bot is not None and bot.bot_token:
+            return str(bot.bot_token)
     if settings.slack_bot_token is not None:
         return settings.slack_bot_token.get_secret_value()
-    if not (settings.slack_client_id and settings.slack_client_secret):
-        return None
-    from bots.slack.installations import DbInstallationStore
-    from storage.tokens import TokenCipher
-
-    hromada = hromada_of(request)
-    store = DbInstallationStore(client_id=settings.slack_client_id, engine=hromada.db.engine,
-                                cipher=TokenCipher(hromada.db.engine, hromada.secret))
-    bot = await store.async_find_bot(enterprise_id=None, team_id=team_id)
-    return bot.bot_token if bot is not None and bot.bot_token else None
+    return None
 
 
 async def discord_callback(request: Request) -> Response:

@@ -311,3 +311,16 @@ def test_a_forged_id_token_or_a_mismatched_userinfo_signs_nobody_in(
     slack_id.userinfo_as = None
     assert _through_provider(slack_client, "/login/slack").status_code == 303
     assert slack_client.get("/t/slack:T1/ideas").status_code == 200
+
+
+def test_a_link_form_without_the_token_uses_nothing_up(client: TestClient,
+                                                       hromada: Hromada) -> None:
+    """Another site posting the form (CSRF) neither signs anyone in nor spends the link."""
+    token = web_login.issue(hromada.db, SystemClock(), tenant_id="console:demo", name="Alice")
+    for form in ({}, {"csrf": "forged"}):
+        assert client.post(f"/login/link/{token}", data=form).status_code == 403
+    assert client.get("/t/console:demo/ideas").status_code == 303
+    page = client.get(f"/login/link/{token}")
+    assert page.status_code == 200  # still good
+    assert client.post(f"/login/link/{token}",
+                       data={"csrf": csrf_in(page.text)}).status_code == 303
