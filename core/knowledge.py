@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
@@ -38,9 +39,19 @@ def refresh_search_text(session: Session, item: Item) -> None:
     session.add(item)
 
 
-@REGISTRY.command("kb search", Param("query", P.TEXT, N_("what you are looking for")),
-                  help=N_("Search knowledge: exact title or alias first, then the best matches."))
-def search(ctx: Ctx, query: str) -> Reply:
+@dataclass(frozen=True)
+class Found:
+    """What a knowledge search found: the exact title or alias, the other matches best first,
+    and, only when nothing matched, the near misses for "did you mean"."""
+
+    exact: Item | None
+    matches: list[Item]
+    near: list[Item]
+
+
+def find(ctx: Ctx, query: str) -> Found:
+    """The one knowledge search (``/kb`` and the web pages): exact title or alias first, then
+    the best fuzzy matches, then "did you mean" when nothing is close."""
     spaced = " ".join(query.split())  # titles and aliases are stored with single spaces
     # One check of the in-process index serves the exact look-up and the ranking.
     indexes = search_index.fresh(ctx.session, ctx.tenant_id, ["snippet"])
@@ -59,10 +70,23 @@ def search(ctx: Ctx, query: str) -> Reply:
     byid = repos.items_by_ids(ctx.session, ctx.tenant_id,
                               [i for i, _ in found] + ([exact_id] if exact_id else []))
     exact = byid.get(exact_id) if exact_id else None
-    others = [freshness.mark(ctx, items.item_line(ctx, byid[i]), byid[i]) for i, _ in found
-              if i in byid and (exact is None or i != exact.id)]
-    if exact is not None:
-        reply = show_item(ctx, exact)
+    others = [byid[i] for i, _ in found if i in byid and (exact is None or i != exact.id)]
+    if exact is not None or others:
+        return Found(exact, others, [])
+    near = ranked(ctx.session, ctx.tenant_id, ["snippet"], query, limit=3,
+                  cutoff=SUGGEST_THRESHOLD, candidates=500,
+                  indexes=indexes) or _near_by_scan(ctx, query)
+    byid = repos.items_by_ids(ctx.session, ctx.tenant_id, [i for i, _ in near])
+    return Found(None, [], [byid[i] for i, _ in near if i in byid])
+
+
+@REGISTRY.command("kb search", Param("query", P.TEXT, N_("what you are looking for")),
+                  help=N_("Search knowledge: exact title or alias first, then the best matches."))
+def search(ctx: Ctx, query: str) -> Reply:
+    found = find(ctx, query)
+    others = [freshness.mark(ctx, items.item_line(ctx, it), it) for it in found.matches]
+    if found.exact is not None:
+        reply = show_item(ctx, found.exact)
         if others:
             reply.lines = [Line(Rich((ctx._("See also:"),)))] + others[:5]
         return reply
@@ -75,15 +99,11 @@ def search(ctx: Ctx, query: str) -> Reply:
 
     gaps.record(ctx.session, tenant_id=ctx.tenant_id, secret=ctx.secret,
                 user_id=ctx.actor.user_id, text=query, now=ctx.now)
-    near = ranked(ctx.session, ctx.tenant_id, ["snippet"], query, limit=3,
-                  cutoff=SUGGEST_THRESHOLD, candidates=500,
-                  indexes=indexes) or _near_by_scan(ctx, query)
-    byid = repos.items_by_ids(ctx.session, ctx.tenant_id, [i for i, _ in near])
-    if near:
+    if found.near:
         return Reply(text=ctx.t(N_("Nothing close to {query}. Did you mean:"),
                                 query=UserText(query)),
-                     lines=[freshness.mark(ctx, items.item_line(ctx, byid[i]), byid[i])
-                            for i, _ in near if i in byid])
+                     lines=[freshness.mark(ctx, items.item_line(ctx, it), it)
+                            for it in found.near])
     return Reply(text=ctx.t(N_("Nothing found for {query}. Save what you know with /kb add."),
                             query=UserText(query)))
 
@@ -256,9 +276,14 @@ def alias(ctx: Ctx, ref: int, name: str) -> Reply:
 
 @REGISTRY.command("kb onboarding", help=N_("The onboarding collection, in order."))
 def onboarding(ctx: Ctx) -> Reply:
-    rows = repos.items_with_tag(ctx.session, ctx.tenant_id, ONBOARDING)
+    rows = onboarding_path(ctx)
     if not rows:
         return Reply(text=ctx.t(N_("No onboarding snippets yet. Tag one: /kb tag K-1 #onboarding")))
     lines = [Line(text=Rich((UserText(it.title),)), ref=items.ref(it), meta=str(n))
              for n, it in enumerate(rows, 1)]
     return Reply(text=ctx.t(N_("Start here, in this order:")), lines=lines)
+
+
+def onboarding_path(ctx: Ctx) -> list[Item]:
+    """The snippets tagged #onboarding, in the order a newcomer reads them."""
+    return repos.items_with_tag(ctx.session, ctx.tenant_id, ONBOARDING)

@@ -104,6 +104,14 @@ def matrix_counts(ctx: Ctx) -> list[list[int]]:
     return repos.risk_grid(ctx.session, ctx.tenant_id, exclude=CLOSED)
 
 
+def unrated_count(ctx: Ctx) -> int:
+    """Risks not closed that nobody has rated yet (the matrix's "not rated yet")."""
+    return int(ctx.session.execute(
+        select(func.count()).where(Item.tenant_id == ctx.tenant_id, Item.kind == "risk",
+                                   Item.status.not_in(CLOSED), Item.likelihood.is_(None))  # type: ignore[union-attr]
+    ).scalar_one())
+
+
 @REGISTRY.command("risk matrix", help=N_("The 5×5 likelihood × impact matrix of open risks."))
 def matrix(ctx: Ctx) -> Reply:
     grid = matrix_counts(ctx)
@@ -111,10 +119,7 @@ def matrix(ctx: Ctx) -> Reply:
     lines = [f"{head:>4} " + " ".join(f"{i:>3}" for i in range(1, 6))]
     for lik in range(5, 0, -1):
         lines.append(f"{lik:>4} " + " ".join(f"{n or '·':>3}" for n in grid[lik - 1]))
-    unrated = ctx.session.execute(
-        select(func.count()).where(Item.tenant_id == ctx.tenant_id, Item.kind == "risk",
-                                   Item.status.not_in(CLOSED), Item.likelihood.is_(None))  # type: ignore[union-attr]
-    ).scalar_one()
+    unrated = unrated_count(ctx)
     reply = Reply(text=ctx.t(N_("Open risks by likelihood (rows) and impact (columns):")),
                   footer="```\n" + "\n".join(lines) + "\n```")
     if unrated:

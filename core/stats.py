@@ -185,6 +185,31 @@ def weekly_contributors(session: Session, tenant: Tenant, now: datetime,
     return out
 
 
+@dataclass
+class DepartmentWeek:
+    """One week of the department × week map: the same cells ``/hromada stats`` shows."""
+
+    start: datetime
+    departments: dict[str, Cell]
+    overall: Cell
+
+
+def department_weeks(session: Session, tenant: Tenant, now: datetime,
+                     weeks: int = 8) -> list[DepartmentWeek]:
+    """Participation per department for each of the last ``weeks`` weeks, oldest first.
+
+    Every week goes through the same thresholding as ``/hromada stats`` (``_cells``): a group
+    under k, or one that would uncover a hidden group, carries no numbers at all."""
+    start = week_start(now, tenant.digest_tz)
+    out: list[DepartmentWeek] = []
+    for back in range(weeks - 1, -1, -1):
+        s = start - timedelta(days=7 * back)
+        cells, overall = _cells(_counts(session, tenant.id, s, s + timedelta(days=7)),
+                                tenant.anonymity_k)
+        out.append(DepartmentWeek(s, cells, overall))
+    return out
+
+
 def _show(ctx: Ctx, value: int | None) -> str:
     return str(value) if value is not None else f"<{ctx.tenant.anonymity_k}"
 
