@@ -81,10 +81,15 @@ def _gram_pairs(texts: Sequence[str], first: int) -> tuple[Ints, Positions]:
 
 def _word_pairs(bodies: Sequence[str], first: int) -> tuple[Ints, Positions]:
     """(word key, position) of every word of each body, in position order."""
-    split = [body.split() for body in bodies]
-    counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-    keys = np.fromiter((hash(w) for words in split for w in words), dtype=np.int64,
-                       count=int(counts.sum()))
+    words = " ".join(bodies).split()
+    # Stored bodies are words joined by single spaces (``storage.lemmas.body_words``): counting
+    # spaces is enough, and one split for all bodies beats one per body.
+    counts = np.fromiter((b.count(" ") + 1 if b else 0 for b in bodies), dtype=np.int64,
+                         count=len(bodies))
+    if int(counts.sum()) != len(words):  # spaced otherwise: count them the slow way
+        counts = np.fromiter((len(b.split()) for b in bodies), dtype=np.int64,
+                             count=len(bodies))
+    keys = np.array(list(map(hash, words)), dtype=np.int64)
     owner = np.repeat(np.arange(first, first + len(bodies), dtype=np.int32), counts)
     return keys, owner
 
@@ -134,8 +139,8 @@ class _Postings:
 
 @dataclass(frozen=True, eq=False)
 class _Segment:
-    """Entries ``first`` .. ``first + size - 1``, immutable: their trigrams, body words, search
-    texts and lower-case titles (each column one string plus end offsets)."""
+    """Entries ``first`` .. ``first + size - 1``, immutable: their trigrams, body words and
+    search texts (one string plus end offsets)."""
 
     first: int
     size: int
@@ -143,15 +148,11 @@ class _Segment:
     words: _Postings
     texts: str
     text_ends: Ints
-    titles: str
-    title_ends: Ints
 
     @classmethod
-    def build(cls, first: int, texts: Sequence[str], bodies: Sequence[str],
-              titles: Sequence[str]) -> _Segment:
+    def build(cls, first: int, texts: Sequence[str], bodies: Sequence[str]) -> _Segment:
         return cls(first, len(texts), _Postings.of(*_gram_pairs(texts, first)),
-                   _Postings.of(*_word_pairs(bodies, first)), "".join(texts), _ends(texts),
-                   "".join(titles), _ends(titles))
+                   _Postings.of(*_word_pairs(bodies, first)), "".join(texts), _ends(texts))
 
     @classmethod
     def merge(cls, parts: Sequence[_Segment]) -> _Segment:
@@ -159,20 +160,15 @@ class _Segment:
         return cls(parts[0].first, sum(p.size for p in parts),
                    _Postings.merge([p.grams for p in parts]),
                    _Postings.merge([p.words for p in parts]),
-                   "".join(p.texts for p in parts), _joined_ends([p.text_ends for p in parts]),
-                   "".join(p.titles for p in parts),
-                   _joined_ends([p.title_ends for p in parts]))
+                   "".join(p.texts for p in parts), _joined_ends([p.text_ends for p in parts]))
 
     def text(self, pos: int) -> str:
         return _cut(self.texts, self.text_ends, pos - self.first)
 
-    def title(self, pos: int) -> str:
-        return _cut(self.titles, self.title_ends, pos - self.first)
-
     @property
     def nbytes(self) -> int:
         return (self.grams.nbytes + self.words.nbytes + sys.getsizeof(self.texts)
-                + sys.getsizeof(self.titles) + self.text_ends.nbytes + self.title_ends.nbytes)
+                + self.text_ends.nbytes)
 
 
 def _ends(texts: Sequence[str]) -> Ints:
@@ -194,6 +190,14 @@ def _cut(joined: str, ends: Ints, i: int) -> str:
 def title_key(title: str) -> str:
     """What an exact title look-up compares: the title up to case and outer spaces."""
     return title.strip().lower()
+
+
+def title_hashes(title: str) -> tuple[int, int]:
+    """Two independent 64-bit hashes of a title key (Python's string hash is keyed SipHash, a
+    different random key per process): equal titles match, different ones practically never
+    (2^-128), so the index need not hold the titles themselves."""
+    key = title_key(title)
+    return hash(key), hash("\x00" + key)
 
 
 class _Column:
@@ -224,11 +228,12 @@ class _Data:
     def __init__(self) -> None:
         self.segments: list[_Segment] = []
         self.ids = _Column(np.int64)
-        self.numbers = _Column(np.int64)
+        self.numbers = _Column(np.int32)
         self.statuses = _Column(np.int16)
         self.alive = _Column(np.bool_)
         self.lengths = _Column(np.int32)
-        self.title_keys = _Column(np.int64)  # hash of the title key: exact look-ups
+        self.title_keys = _Column(np.int64)  # ``title_hashes``: exact look-ups
+        self.title_checks = _Column(np.int64)
         self.body_keys = _Column(np.int64)  # hash of the search body: was it changed?
         self.status_codes: dict[str, int] = {}
         self.dead = 0
@@ -250,15 +255,16 @@ class _Data:
     def add(self, rows: Sequence[SearchRow]) -> None:
         if not rows:
             return
-        titles = [title_key(r[2]) for r in rows]
+        titles = [title_hashes(r[2]) for r in rows]
         texts = [r[3] for r in rows]
-        self.segments.append(_Segment.build(self.size, texts, [r[4] for r in rows], titles))
+        self.segments.append(_Segment.build(self.size, texts, [r[4] for r in rows]))
         self.ids.extend([r[0] for r in rows])
         self.numbers.extend([r[1] for r in rows])
         self.statuses.extend([self._status(r[5]) for r in rows])
         self.alive.extend(np.ones(len(rows), dtype=bool))
         self.lengths.extend([len(t) for t in texts])
-        self.title_keys.extend([hash(t) for t in titles])
+        self.title_keys.extend([t[0] for t in titles])
+        self.title_checks.extend([t[1] for t in titles])
         self.body_keys.extend([hash(r[4]) for r in rows])
         segs = self.segments  # small neighbours merge now; a few large ones wait for a merge aside
         while (len(segs) >= 2 and segs[-2].size <= 2 * segs[-1].size
@@ -293,9 +299,9 @@ class _Data:
         self.add(added)
 
     def _same_text(self, pos: int, row: SearchRow) -> bool:
-        seg = self.segment(pos)
-        return (seg.text(pos) == row[3] and seg.title(pos) == title_key(row[2])
-                and int(self.body_keys.data[pos]) == hash(row[4]))
+        return (self.segment(pos).text(pos) == row[3]
+                and (int(self.title_keys.data[pos]), int(self.title_checks.data[pos]))
+                == title_hashes(row[2]) and int(self.body_keys.data[pos]) == hash(row[4]))
 
     def _counts(self, wanted: Ints, field: str) -> Any:
         lists = [x for seg in self.segments for x in getattr(seg, field).lists(wanted)]
@@ -334,7 +340,11 @@ class _Data:
             return self._entries(picked, body)
         counts = self._counts(grams, "grams")
         counts[~usable] = 0
-        picked = np.flatnonzero(counts)
+        # Only entries sharing at least as many trigrams as the ``limit``-th best can make it:
+        # a histogram of the counts says how many that is, without sorting 100,000 of them.
+        at_least = np.cumsum(np.bincount(counts)[::-1])[::-1]
+        enough = np.flatnonzero(at_least[1:] >= limit)
+        picked = np.flatnonzero(counts >= (int(enough[-1]) + 1 if len(enough) else 1))
         gap = np.minimum(np.abs(self.lengths.view()[picked] - length), 0xFFFF)
         key = counts[picked] * 0x10000 - gap
         if len(picked) > limit:
@@ -353,17 +363,18 @@ class _Data:
             picked = picked[np.argpartition(-body[picked], limit - 1)[:limit]]
         return self._entries(picked[np.argsort(-body[picked], kind="stable")], body)
 
-    def exact(self, wanted: str) -> tuple[int, int] | None:
-        """(number, id) of the lowest-numbered live entry titled ``wanted`` (a title key)."""
-        hits = np.flatnonzero((self.title_keys.view() == hash(wanted)) & self.alive.view())
+    def exact(self, title: str) -> tuple[int, int] | None:
+        """(number, id) of the lowest-numbered live entry titled ``title`` up to case."""
+        key, check = title_hashes(title)
+        hits = np.flatnonzero((self.title_keys.view() == key) & self.alive.view())
         found = [(int(self.numbers.data[p]), int(self.ids.data[p])) for p in hits
-                 if self.segment(int(p)).title(int(p)) == wanted]
+                 if int(self.title_checks.data[p]) == check]
         return min(found) if found else None
 
     @property
     def nbytes(self) -> int:
         columns = (self.ids, self.numbers, self.statuses, self.alive, self.lengths,
-                   self.title_keys, self.body_keys)
+                   self.title_keys, self.title_checks, self.body_keys)
         return sum(s.nbytes for s in self.segments) + sum(c.data.nbytes for c in columns)
 
 
@@ -543,11 +554,10 @@ def bodies(indexes: Sequence[tuple[KindIndex, str]], words: Sequence[str], *, le
 
 def exact_title(indexes: Sequence[tuple[KindIndex, str]], title: str) -> int | None:
     """The id of the lowest-numbered item titled ``title`` up to case (Cyrillic too), if any."""
-    wanted = title_key(title)
     best: tuple[int, int] | None = None
     for index, _ in indexes:
         with index.lock:
-            held = index.data.exact(wanted) if index.data is not None else None
+            held = index.data.exact(title) if index.data is not None else None
         if held is not None and (best is None or held < best):
             best = held
     return best[1] if best else None
