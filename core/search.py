@@ -144,10 +144,11 @@ def score(q: Query, pool: Pool, cutoff: float) -> dict[int, float]:
                           score_cutoff=cutoff, dtype=np.float64, workers=1).max(axis=0)
     out: dict[int, float] = {}
     n = len(q.words)
+    spaced = [f" {w} " for w in q.words]
     for key, text, s in zip(keys, texts, fuzzy.tolist(), strict=True):
         if n:
-            title_words = set(text.split())
-            s = max(s, TITLE_WORDS * sum(w in title_words for w in q.words) / n,
+            padded = f" {text} "  # a whole word of the title, without splitting it into a set
+            s = max(s, TITLE_WORDS * sum(w in padded for w in spaced) / n,
                     BODY_WEIGHT * pool[key][1] / n)
         if s >= cutoff:
             out[key] = float(s)

@@ -163,7 +163,8 @@ class _Segment:
                    "".join(p.texts for p in parts), _joined_ends([p.text_ends for p in parts]))
 
     def text(self, pos: int) -> str:
-        return _cut(self.texts, self.text_ends, pos - self.first)
+        i = pos - self.first
+        return self.texts[self.text_ends.item(i - 1) if i else 0:self.text_ends.item(i)]
 
     @property
     def nbytes(self) -> int:
@@ -181,10 +182,6 @@ def _joined_ends(parts: Sequence[Ints]) -> Ints:
         shifted.append(ends + offset)
         offset += int(ends[-1]) if len(ends) else 0
     return np.concatenate(shifted)
-
-
-def _cut(joined: str, ends: Ints, i: int) -> str:
-    return joined[int(ends[i - 1]) if i else 0:int(ends[i])]
 
 
 def title_key(title: str) -> str:
@@ -317,12 +314,15 @@ class _Data:
         return usable
 
     def _entries(self, picked: Any, body: Any) -> dict[int, tuple[str, int]]:
-        ids, firsts = self.ids.view(), [s.first for s in self.segments]
-        out: dict[int, tuple[str, int]] = {}
-        for p in picked.tolist():
-            seg = self.segments[bisect.bisect_right(firsts, p) - 1]
-            out[int(ids[p])] = (seg.text(p), int(body[p]) if body is not None else 0)
-        return out
+        """id -> (search text, body words held) of the picked positions, in their order."""
+        texts: list[str] = []
+        firsts = np.array([s.first for s in self.segments], dtype=np.int64)
+        owner = np.searchsorted(firsts, picked, side="right") - 1
+        for p, o in zip(picked.tolist(), owner.tolist(), strict=True):
+            texts.append(self.segments[o].text(p))
+        held = body[picked].tolist() if body is not None else [0] * len(texts)
+        return dict(zip(self.ids.view()[picked].tolist(), zip(texts, held, strict=True),
+                        strict=True))
 
     def titles(self, length: int, grams: Ints, words: Ints, exclude: Sequence[str],
                limit: int) -> dict[int, tuple[str, int]]:
