@@ -13,10 +13,11 @@ primary-key look-up). When its change number moved, the ids the store logged sin
 status change is set in place, a changed title or body marks the old entry dead and appends
 the new one, a deleted item is marked dead. New entries go into small segments that merge as
 they grow; large merges run in a background thread and are swapped in when done. A full build
-(first use, an index further behind than the log reaches, the store going back) runs in the
-request only for a small kind (``SYNC_BUILD``); a larger kind is built in a background thread
-while the store's own index answers (correct, slower), then swapped in. Dead entries are
-compacted the same way, aside, while the index keeps serving.
+(first use; an index further behind than the log reaches, or than ``CATCH_UP`` changes, as
+after a bulk import; the store going back) runs in the request only for a small kind
+(``SYNC_BUILD``); a larger kind is built in a background thread while the store's own index
+answers (correct, slower), then swapped in. Dead entries are compacted the same way, aside,
+while the index keeps serving.
 
 Assumption: a unit of work does not search after it inserted items and then roll back (the
 index would hold the rolled-back rows); use cases search first.
@@ -47,6 +48,7 @@ SYNC_BUILD = 10_000  # items: a kind this small is (re)built in the request that
 SCAN_NEWEST = 5000  # a query too short for trigrams compares the newest items, as the store does
 INLINE_MERGE = 4096  # items: new segments merge in the request up to this size
 MAX_SEGMENTS = 8  # more segments than this: they merge into one in a background thread
+CATCH_UP = 2000  # changes replayed in a request; further behind, the index is rebuilt
 DEAD_MIN = 5000  # dead entries (changed or deleted items) before a compaction is worth it
 DEAD_SHARE = 0.25  # ... and their share of all entries
 NOTHING = SearchState(0, 0, 0)
@@ -408,10 +410,12 @@ class KindIndex:
             if self.data is not None and self.seq is not None:
                 if state.seq == self.seq:
                     return True
-                if state.seq > self.seq and self._catch_up(session, state):
+                if self.seq < state.seq <= self.seq + CATCH_UP and self._catch_up(session,
+                                                                                 state):
                     self._tidy(session)
                     return True
-            # Never built, further behind than the log reaches, or the store went back.
+            # Never built, further behind than the log reaches or than is worth replaying in
+            # a request (a bulk import), or the store went back.
             if self.data is not None:
                 size = self.data.live
             else:

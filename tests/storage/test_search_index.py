@@ -140,6 +140,18 @@ def test_when_the_log_cannot_say_what_changed_the_kind_is_reloaded(db, writer, r
     assert reads.count(None) == 2
 
 
+def test_a_bulk_import_is_a_rebuild_not_a_replay(db, writer, reads, monkeypatch):
+    monkeypatch.setattr(search_index, "CATCH_UP", 2)
+    add(db, TITLES)
+    top(db, "vpn")
+    one = add(writer, ["Parking permit renewal"])
+    assert top(db, "parkng permit")[0] == one[0]
+    assert reads[-1] == one  # one change: replayed
+    bulk = add(writer, ["Office badge for visitors", "Guest Wi-Fi password", "Kitchen rota"])
+    assert top(db, "kitchn rota")[0] == bulk[2]
+    assert reads[-1] is None and reads.count(None) == 2  # three changes: a rebuild
+
+
 def test_a_large_kind_is_built_aside_while_the_store_answers(db, monkeypatch):
     ids = add(db, TITLES)
     monkeypatch.setattr(search_index, "SYNC_BUILD", 2)
