@@ -470,16 +470,21 @@ class KindIndex:
             self.data, self.seq, self.inserts = data, state.seq, state.inserts
 
     def _merge_aside(self, _engine: Any) -> None:
+        """Merge the newer segments into one (and into the oldest, largest one only once
+        they add up to a quarter of it: each merge costs what it merges)."""
         with self.lock:
             data = self.data
             if data is None:
                 return
             parts = list(data.segments)
+        first = 1 if 4 * sum(p.size for p in parts[1:]) < parts[0].size else 0
+        parts = parts[first:]
         merged = _Segment.merge(parts)
         with self.lock:
-            if self.data is data and all(a is b for a, b in zip(data.segments, parts,
-                                                                  strict=False)):
-                data.segments[:len(parts)] = [merged]
+            held = data.segments[first:first + len(parts)] if self.data is data else []
+            if len(held) == len(parts) and all(a is b for a, b in zip(held, parts,
+                                                                      strict=True)):
+                data.segments[first:first + len(parts)] = [merged]
 
     def drop(self) -> None:
         with self.lock:

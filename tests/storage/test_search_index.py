@@ -241,3 +241,24 @@ def test_the_index_holds_no_titles_yet_finds_them_exactly(db):
         assert search_index.exact_title(indexes, "vpn: how-to") == ids[2]
         assert search_index.exact_title(indexes, "vpn how to") is None
         assert search_index.exact_title(indexes, "Маршрут до укриття!") is None
+
+
+def test_aside_merges_leave_the_large_segment_alone_until_the_rest_adds_up(db, monkeypatch):
+    """Each merge costs what it merges: new segments merge among themselves, and into the
+    large one only once they are a quarter of its size."""
+    monkeypatch.setattr(search_index, "INLINE_MERGE", 1)  # no merges in the request
+    monkeypatch.setattr(search_index, "MAX_SEGMENTS", 2)
+    add(db, [f"Runbook {n}: restart the {word} service" for n, word in enumerate(
+        ["billing", "search", "mobile", "payments", "platform"] * 4)])
+    top(db, "runbook")
+    index = index_of(db)
+    assert index.data is not None
+    base = index.data.segments[0]
+    sizes = []
+    for word in ["alpha", "bravo", "charlie", "delta", "echo"]:
+        [new] = add(db, [f"Escalation path {word}"])
+        assert top(db, f"escalaton path {word}")[0] == new
+        index.wait()
+        sizes.append([s.size for s in index.data.segments])
+    assert sizes == [[20, 1], [20, 2], [20, 3], [20, 4], [25]]
+    assert index.data.segments[0] is not base
