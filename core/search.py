@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from sqlmodel import Session
 
@@ -59,6 +60,7 @@ class Query:
 
 
 CONFIDENT = 90.0  # a first-pass match this close ends the search: a typo or two, no more
+Pool = Mapping[int, tuple[str, int]]  # id -> (search text, how many query words its body holds)
 
 
 def ranked(
@@ -80,62 +82,96 @@ def ranked(
     already has them) picks the candidates. Otherwise the store's cheap pass (items sharing
     whole words, or nearly the whole query); when its best match is not ``CONFIDENT``, the
     thorough trigram pass joins in, so heavy typos and short queries are still found. Bodies
-    holding the query's words join the candidates either way.
+    holding enough of the query's words join the candidates either way, unless ``limit``
+    titles already score above any body.
     """
     q = Query.of(query)
     if not q.lemmas:
         return []
     if indexes is None:
         indexes = search_index.fresh(session, tenant_id, kinds)
-    if indexes is not None:
-        pool = search_index.pool(indexes, q.lemmas, q.grams(), q.words, exclude=exclude,
-                                 candidates=candidates)
-        return rerank(q, pool, limit, cutoff)
-    titles = dict(repos.search_candidates(session, tenant_id, kinds, q.lemmas,
-                                          limit=candidates, exclude=exclude, strict=True))
-    found = rerank(q, {i: (t, "") for i, t in titles.items()}, limit, cutoff)
-    if not found or found[0][1] < CONFIDENT:
-        titles.update(repos.search_candidates(session, tenant_id, kinds, q.lemmas,
-                                              limit=candidates, exclude=exclude))
-        found = rerank(q, {i: (t, "") for i, t in titles.items()}, limit, cutoff)
-    pool: dict[int, tuple[str, str]] = {i: (t, "") for i, t in titles.items()}
     # A body scores BODY_WEIGHT times the share of query words it holds: it can only enter
-    # when it holds enough of them for the cutoff, and ``limit`` titles above it are not yet
-    # found (the duplicate check's cutoff is above any body score: no body look-up at all).
+    # when it holds ``least`` of them, and ``limit`` titles above it are not yet found (the
+    # duplicate check's cutoff is above any body score: no body look-up at all).
     least = math.ceil(len(q.words) * cutoff / BODY_WEIGHT - 1e-9)
-    if (q.words and least <= len(q.words)
-            and sum(s >= BODY_WEIGHT for _, s in found) < limit):
-        for item_id, text, body in repos.body_candidates(session, tenant_id, kinds, q.words,
-                                                         least=least, limit=candidates // 2,
-                                                         exclude=exclude):
-            pool[item_id] = (text, body)
-        found = rerank(q, pool, limit, cutoff)
-    return found
+
+    def bodies_wanted(scores: Mapping[int, float]) -> bool:
+        return bool(q.words) and least <= len(q.words) and sum(
+            s >= BODY_WEIGHT for s in scores.values()) < limit
+
+    if indexes is not None:
+        pool = search_index.titles(indexes, len(q.lemmas), q.grams(), q.words,
+                                   exclude=exclude, limit=candidates)
+        scores = score(q, pool, cutoff)
+        if bodies_wanted(scores):
+            add_bodies(q, scores, pool, search_index.bodies(
+                indexes, q.words, least=least, exclude=exclude, limit=candidates // 2), cutoff)
+        return best(scores, limit)
+    titles = {i: (t, 0) for i, t in repos.search_candidates(
+        session, tenant_id, kinds, q.lemmas, limit=candidates, exclude=exclude, strict=True)}
+    scores = score(q, titles, cutoff)
+    if not scores or max(scores.values()) < CONFIDENT:
+        loose = {i: (t, 0) for i, t in repos.search_candidates(
+            session, tenant_id, kinds, q.lemmas, limit=candidates, exclude=exclude)
+            if i not in titles}
+        scores.update(score(q, loose, cutoff))
+        titles.update(loose)
+    if bodies_wanted(scores):
+        found = {item_id: (text, held(q, body)) for item_id, text, body in repos.body_candidates(
+            session, tenant_id, kinds, q.words, least=least, limit=candidates // 2,
+            exclude=exclude)}
+        add_bodies(q, scores, titles, found, cutoff)
+    return best(scores, limit)
 
 
-def rerank(q: Query, pool: Mapping[int, tuple[str, str]], limit: int,
-           cutoff: float) -> list[tuple[int, float]]:
-    """Score each candidate: the best of WRatio on the title text (lemmatised query and as
-    typed), the share of query words the title holds, and the share its body holds (lower)."""
+def held(q: Query, body: str) -> int:
+    """How many of the query's words the (stored, lemmatised) body holds."""
+    words = set(body.split())
+    return sum(w in words for w in q.words)
+
+
+def score(q: Query, pool: Pool, cutoff: float) -> dict[int, float]:
+    """The candidates scoring at least ``cutoff``, in pool order: the best of WRatio on the
+    title text (the query lemmatised and as typed), the share of query words the title holds,
+    and the share its body holds (lower)."""
     if not pool:
-        return []
-    texts = {key: text for key, (text, _) in pool.items()}
-    scores = {int(key): float(s) for _, s, key in process.extract(
-        q.lemmas, texts, scorer=fuzz.WRatio, processor=None, limit=None)}
-    if q.plain != q.lemmas:
-        for _, s, key in process.extract(q.plain, texts, scorer=fuzz.WRatio, processor=None,
-                                          limit=None, score_cutoff=cutoff):
-            scores[int(key)] = max(scores.get(int(key), 0.0), float(s))
-    if q.words:
-        n = len(q.words)
-        for key, (text, body) in pool.items():
-            title_words = set(text.split())
-            best = TITLE_WORDS * sum(w in title_words for w in q.words) / n
-            if body and best < BODY_WEIGHT:
-                body_words = set(body.split())
-                best = max(best, BODY_WEIGHT * sum(w in body_words for w in q.words) / n)
-            if best > scores.get(key, 0.0):
-                scores[key] = best
-    found = sorted(((k, s) for k, s in scores.items() if s >= cutoff),
-                   key=lambda pair: pair[1], reverse=True)
-    return found[:limit]
+        return {}
+    keys = list(pool)
+    texts = [pool[k][0] for k in keys]
+    typed = [q.lemmas] if q.plain == q.lemmas else [q.lemmas, q.plain]
+    # Scores under the cutoff are dropped in the end whatever they are: WRatio may stop early.
+    fuzzy = process.cdist(typed, texts, scorer=fuzz.WRatio, processor=None,
+                          score_cutoff=cutoff, dtype=np.float64, workers=1).max(axis=0)
+    out: dict[int, float] = {}
+    n = len(q.words)
+    spaced = [f" {w} " for w in q.words]
+    for key, text, s in zip(keys, texts, fuzzy.tolist(), strict=True):
+        if n:
+            padded = f" {text} "  # a whole word of the title, without splitting it into a set
+            s = max(s, TITLE_WORDS * sum(w in padded for w in spaced) / n,
+                    BODY_WEIGHT * pool[key][1] / n)
+        if s >= cutoff:
+            out[key] = float(s)
+    return out
+
+
+def add_bodies(q: Query, scores: dict[int, float], scored: Pool, bodies: Pool,
+               cutoff: float) -> None:
+    """Body candidates join the scores: new ones scored in full, those already scored as
+    titles lifted by their body's share of the query words."""
+    scores.update(score(q, {k: v for k, v in bodies.items() if k not in scored}, cutoff))
+    for key, (_, count) in bodies.items():
+        if key in scored and q.words:
+            s = max(scores.get(key, 0.0), BODY_WEIGHT * count / len(q.words))
+            if s >= cutoff:
+                scores[key] = s
+
+
+def best(scores: Mapping[int, float], limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` best, best first; ties keep the candidates' order."""
+    return sorted(scores.items(), key=lambda pair: pair[1], reverse=True)[:limit]
+
+
+def rerank(q: Query, pool: Pool, limit: int, cutoff: float) -> list[tuple[int, float]]:
+    """Score a pool of candidates and keep the ``limit`` best."""
+    return best(score(q, pool, cutoff), limit)

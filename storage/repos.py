@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import combinations
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     and_,
@@ -845,21 +845,45 @@ def risk_grid(session: Session, tenant_id: str, *, exclude: Sequence[str]) -> li
     return grid
 
 
-def search_state(session: Session, tenant_id: str,
-                 kinds: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """Per kind: (inserts, version) of the tenant's items, one primary-key look-up.
+class SearchState(NamedTuple):
+    """Counters of one tenant's items of one kind (migrations 0005 and 0022): inserts,
+    changes of searchable state, and the number of the latest logged change of either."""
 
-    Store triggers (migration 0005) count every insert and bump the version on every change
-    of title, search text or status and every delete: in-process search indexes compare
-    these before each query. A kind never written since the migration is left out.
+    inserts: int
+    version: int
+    seq: int
+
+
+def search_state(session: Session, tenant_id: str,
+                 kinds: Sequence[str]) -> dict[str, SearchState]:
+    """Per kind: the search counters of the tenant's items, one primary-key look-up.
+
+    Store triggers count every insert, bump the version on every change of title, search
+    text, search body or status and every delete, and number each of them (``seq``) in the
+    change log: in-process search indexes compare these before each query. A kind never
+    written since migration 0005 is left out.
     """
     params: dict[str, Any] = {"tenant": tenant_id}
     kinds_sql = _in_list(params, "k", list(kinds))
     rows = session.execute(text(
-        "SELECT kind, inserts, version FROM item_fts_version "
+        "SELECT kind, inserts, version, seq FROM item_fts_version "
         f"WHERE tenant_id = :tenant AND kind IN ({kinds_sql})"
     ), params).all()
-    return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+    return {str(r[0]): SearchState(int(r[1]), int(r[2]), int(r[3])) for r in rows}
+
+
+def search_changes(session: Session, tenant_id: str, kind: str, *, after: int,
+                   upto: int) -> list[int] | None:
+    """Ids of the items of a kind inserted, changed or deleted by changes ``after`` < seq <=
+    ``upto``, each once; None when the log no longer holds all of them (it keeps the last
+    20,000 per tenant and kind): then only a full reload is correct."""
+    rows = session.execute(text(
+        "SELECT item_id FROM item_fts_change WHERE tenant_id = :tenant AND kind = :kind "
+        "AND seq > :after AND seq <= :upto"
+    ), {"tenant": tenant_id, "kind": kind, "after": after, "upto": upto}).all()
+    if len(rows) != upto - after:
+        return None
+    return list(dict.fromkeys(int(r[0]) for r in rows))
 
 
 def count_items(session: Session, tenant_id: str, kinds: Sequence[str]) -> int:
@@ -869,15 +893,31 @@ def count_items(session: Session, tenant_id: str, kinds: Sequence[str]) -> int:
             Item.tenant_id == tenant_id, Item.kind.in_(list(kinds)))  # type: ignore[attr-defined]
     ).scalar_one())
 
+
+SearchRow = tuple[int, int, str, str, str, str]
+ROWS_PER_LOOK_UP = 500
+
+
 def search_rows(session: Session, tenant_id: str, kind: str,
-                after_id: int = 0) -> list[tuple[int, int, str, str, str, str]]:
+                ids: Sequence[int] | None = None) -> list[SearchRow]:
     """(id, number, title, search text, search body, status) of the tenant's items of a kind,
-    by id, only those past ``after_id``: what an in-process search index holds."""
-    rows = session.execute(
-        select(Item.id, Item.number, Item.title, Item.search_text, Item.search_body,
-               Item.status)
-        .where(Item.tenant_id == tenant_id, Item.kind == kind,
-               Item.id > after_id)  # type: ignore[operator]
-        .order_by(Item.id)  # type: ignore[arg-type]
-    ).all()
-    return [(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5])) for r in rows]
+    by id: all of them, or those of ``ids`` that still exist. What an in-process search index
+    holds; plain SQL rows (100,000 of them: no ORM objects on the way)."""
+    columns = "id, number, title, search_text, search_body, status"
+    where = "tenant_id = :tenant AND kind = :kind"
+    batches: list[tuple[str, dict[str, Any]]] = []
+    if ids is None:
+        batches.append((f"SELECT {columns} FROM item WHERE {where} ORDER BY id",
+                        {"tenant": tenant_id, "kind": kind}))
+    else:
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), ROWS_PER_LOOK_UP):
+            params: dict[str, Any] = {"tenant": tenant_id, "kind": kind}
+            names = _in_list(params, "i", wanted[start:start + ROWS_PER_LOOK_UP])
+            batches.append((f"SELECT {columns} FROM item WHERE {where} AND id IN ({names}) "
+                            "ORDER BY id", params))
+    out: list[SearchRow] = []
+    for sql, params in batches:
+        out.extend((int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4] or ""), str(r[5]))
+                   for r in session.execute(text(sql), params).all())
+    return out

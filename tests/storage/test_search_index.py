@@ -1,0 +1,264 @@
+"""The in-process search index follows the store's change log in place (migration 0022).
+
+What another process writes (inserts, status changes, retitles, deletes, raw SQL too) reaches
+this process's index as the rows of the logged ids only, never as a reload of the kind; a
+reload happens only when the log cannot say what changed (pruned, or the store went back), and
+a large kind is built (or compacted) beside the index that serves, then swapped in.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from core import search_index
+from core.search import body_text, normalise, ranked
+from storage import repos
+from storage.db import Database
+from storage.models import Item
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+TENANT = "t1"
+TITLES = [
+    "How to reset the VPN token on macOS",
+    "Who owns the staging database in Kyiv office",
+    "Expense report checklist for contractors",
+    "Як налаштувати токен VPN у львівському офісі",
+    "Маршрут до укриття у київському офісі",
+]
+
+
+def add(db: Database, titles: list[str], *, tenant: str = TENANT, body: str = "") -> list[int]:
+    with db.uow() as session:
+        repos.ensure_tenant(session, tenant)
+        ids = []
+        for title in titles:
+            item = repos.add(session, Item(
+                tenant_id=tenant, kind="snippet", number=repos.next_number(session, tenant,
+                                                                            "snippet"),
+                title=title, search_text=normalise(title), search_body=body_text(body),
+                status="published", created_at=NOW, updated_at=NOW))
+            ids.append(item.id or 0)
+        return ids
+
+
+def top(db: Database, query: str, **kw: object) -> list[int]:
+    with db.uow() as session:
+        return [i for i, _ in ranked(session, TENANT, ["snippet"], query, **kw)]  # type: ignore[arg-type]
+
+
+def index_of(db: Database) -> search_index.KindIndex:
+    return search_index._index(db.engine, TENANT, "snippet")
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every read of index rows: None for a whole kind, else the ids asked for."""
+    seen: list[object] = []
+    real = repos.search_rows
+
+    def spy(session, tenant_id, kind, ids=None):  # type: ignore[no-untyped-def]
+        seen.append(None if ids is None else sorted(ids))
+        return real(session, tenant_id, kind, ids)
+
+    monkeypatch.setattr(repos, "search_rows", spy)
+    return seen
+
+
+@pytest.fixture
+def writer(db_url: str) -> Iterator[Database]:
+    """Another process's engine on the same store."""
+    other = Database(db_url)
+    yield other
+    other.dispose()
+
+
+def test_changes_by_another_process_are_applied_in_place(db, writer, reads):
+    ids = add(db, TITLES)
+    assert top(db, "vpn tokn macos")[0] == ids[0]
+    assert reads == [None]  # the first build reads the kind once
+    [new] = add(writer, ["Parking permit renewal"], body="Форма лежить на рецепції")
+    with writer.uow() as session:
+        session.execute(text("UPDATE item SET status = 'archived' WHERE id = :id"),
+                        {"id": ids[1]})
+        retitled = "Guest Wi-Fi password rotation"
+        session.execute(text("UPDATE item SET title = :t, search_text = :s WHERE id = :id"),
+                        {"t": retitled, "s": normalise(retitled), "id": ids[2]})
+        session.execute(text("DELETE FROM item WHERE id = :id"), {"id": ids[4]})
+    assert top(db, "parkng permit")[0] == new
+    assert top(db, "рецепції") == [new]  # its body words are in the index too
+    assert ids[1] not in top(db, "staging database kyiv", exclude=("archived",))
+    assert ids[1] in top(db, "staging database kyiv")
+    assert top(db, "guest wifi pasword")[0] == ids[2]
+    assert ids[2] not in top(db, "expense report checklist")
+    assert ids[4] not in top(db, "маршрут до укриття")
+    with db.uow() as session:
+        indexes = search_index.fresh(session, TENANT, ["snippet"])
+        assert indexes is not None
+        assert search_index.exact_title(indexes, retitled.upper()) == ids[2]
+        assert search_index.exact_title(indexes, TITLES[2]) is None
+        assert search_index.exact_title(indexes, TITLES[4]) is None
+    # Never the whole kind again: only the logged ids were read.
+    assert reads[0] is None and all(r is not None for r in reads[1:])
+    assert sorted(set().union(*reads[1:])) == sorted([new, ids[1], ids[2], ids[4]])
+
+
+def test_a_rolled_back_write_leaves_no_gap_in_the_log(db, reads):
+    add(db, TITLES[:2])
+    top(db, "vpn")
+    with pytest.raises(RuntimeError), db.uow() as session:
+        session.add(Item(tenant_id=TENANT, kind="snippet", number=99, title="Rolled back",
+                         search_text="rolled back", created_at=NOW, updated_at=NOW))
+        session.flush()
+        raise RuntimeError("boom")
+    [kept] = add(db, ["Kept after the rollback"])
+    assert top(db, "kept after rollback")[0] == kept
+    assert top(db, "rolled back", cutoff=90) == []
+    assert reads.count(None) == 1
+
+
+@pytest.mark.parametrize("damage", [
+    ["DELETE FROM item_fts_change"],  # pruned: the log no longer reaches back
+    # the store went back (restored from a backup, truncated): behind the index now
+    ["DELETE FROM item_fts_change", "UPDATE item_fts_version SET seq = 0"],
+])
+def test_when_the_log_cannot_say_what_changed_the_kind_is_reloaded(db, writer, reads, damage):
+    ids = add(db, TITLES)
+    top(db, "vpn")
+    [new] = add(writer, ["Parking permit renewal"])
+    with writer.uow() as session:
+        session.execute(text("DELETE FROM item WHERE id = :id"), {"id": ids[0]})
+        for statement in damage:
+            session.execute(text(statement))
+    add(writer, ["Office badge for visitors"])
+    assert top(db, "parkng permit")[0] == new
+    assert ids[0] not in top(db, "reset the vpn token on macos")
+    assert reads.count(None) == 2
+
+
+def test_a_bulk_import_is_a_rebuild_not_a_replay(db, writer, reads, monkeypatch):
+    monkeypatch.setattr(search_index, "CATCH_UP", 2)
+    add(db, TITLES)
+    top(db, "vpn")
+    one = add(writer, ["Parking permit renewal"])
+    assert top(db, "parkng permit")[0] == one[0]
+    assert reads[-1] == one  # one change: replayed
+    bulk = add(writer, ["Office badge for visitors", "Guest Wi-Fi password", "Kitchen rota"])
+    assert top(db, "kitchn rota")[0] == bulk[2]
+    assert reads[-1] is None and reads.count(None) == 2  # three changes: a rebuild
+
+
+def test_a_large_kind_is_built_aside_while_the_store_answers(db, monkeypatch):
+    ids = add(db, TITLES)
+    monkeypatch.setattr(search_index, "SYNC_BUILD", 2)
+    gate, started = threading.Event(), threading.Event()
+    real = repos.search_rows
+
+    def slow(session, tenant_id, kind, ids=None):  # type: ignore[no-untyped-def]
+        if ids is None:
+            started.set()
+            assert gate.wait(30)
+        return real(session, tenant_id, kind, ids)
+
+    monkeypatch.setattr(repos, "search_rows", slow)
+    try:
+        with db.uow() as session:
+            assert search_index.fresh(session, TENANT, ["snippet"]) is None
+        assert started.wait(30)
+        # Meanwhile the store's own index answers, as correct as ever.
+        assert top(db, "vpn tokn macos")[0] == ids[0]
+        with db.uow() as session:
+            assert search_index.fresh(session, TENANT, ["snippet"]) is None
+    finally:
+        gate.set()
+        index_of(db).wait()
+    with db.uow() as session:
+        indexes = search_index.fresh(session, TENANT, ["snippet"])
+        assert indexes is not None
+        assert search_index.exact_title(indexes, TITLES[3]) == ids[3]
+    assert top(db, "vpn tokn macos")[0] == ids[0]
+
+
+def test_dead_entries_are_compacted_aside_while_the_index_serves(db, writer, monkeypatch):
+    ids = add(db, TITLES)
+    top(db, "vpn")
+    monkeypatch.setattr(search_index, "DEAD_MIN", 0)
+    monkeypatch.setattr(search_index, "DEAD_SHARE", 0.0)
+    gate = threading.Event()
+    real = search_index._Data.build
+
+    def held_build(rows):  # type: ignore[no-untyped-def]
+        assert gate.wait(30)
+        return real(rows)
+
+    monkeypatch.setattr(search_index._Data, "build", staticmethod(held_build))
+    index = index_of(db)
+    try:
+        with writer.uow() as session:
+            session.execute(text("DELETE FROM item WHERE id = :id"), {"id": ids[0]})
+        assert ids[0] not in top(db, "reset the vpn token on macos")
+        # The compaction waits aside; the index it will replace keeps answering.
+        assert index.data is not None and index.data.dead == 1
+        assert top(db, "staging databse")[0] == ids[1]
+    finally:
+        gate.set()
+        index.wait()
+    assert index.data is not None and index.data.dead == 0 and index.data.size == 4
+    assert top(db, "staging databse")[0] == ids[1]
+    assert ids[0] not in top(db, "reset the vpn token on macos")
+
+
+def test_small_segments_merge_and_large_ones_merge_aside(db, monkeypatch):
+    monkeypatch.setattr(search_index, "INLINE_MERGE", 2)
+    monkeypatch.setattr(search_index, "MAX_SEGMENTS", 3)
+    first = add(db, TITLES[:1])
+    top(db, "vpn")
+    index = index_of(db)
+    added = []
+    teams = ["payments", "search", "mobile", "billing", "platform", "support", "growth",
+             "security", "analytics", "design", "infra", "onboarding"]
+    for team in teams:  # one insert per query: a segment each
+        added += add(db, [f"On-call rotation of the {team} team"])
+        assert top(db, f"on-call rotaton {team}")[0] == added[-1]
+        index.wait()
+        assert index.data is not None and len(index.data.segments) <= 4
+    assert top(db, "reset the vpn token")[0] == first[0]
+    assert index.data.size == 13 and index.data.dead == 0
+
+
+def test_the_index_holds_no_titles_yet_finds_them_exactly(db):
+    """Titles are matched by two keyed hashes, not held as text: equal titles (any case)
+    match, and titles that only look alike do not."""
+    ids = add(db, ["Маршрут до укриття", "Маршрут до укриття ", "VPN: how-to"])
+    with db.uow() as session:
+        indexes = search_index.fresh(session, TENANT, ["snippet"])
+        assert indexes is not None
+        assert search_index.exact_title(indexes, "  МАРШРУТ ДО УКРИТТЯ") == ids[0]
+        assert search_index.exact_title(indexes, "vpn: how-to") == ids[2]
+        assert search_index.exact_title(indexes, "vpn how to") is None
+        assert search_index.exact_title(indexes, "Маршрут до укриття!") is None
+
+
+def test_aside_merges_leave_the_large_segment_alone_until_the_rest_adds_up(db, monkeypatch):
+    """Each merge costs what it merges: new segments merge among themselves, and into the
+    large one only once they are a quarter of its size."""
+    monkeypatch.setattr(search_index, "INLINE_MERGE", 1)  # no merges in the request
+    monkeypatch.setattr(search_index, "MAX_SEGMENTS", 2)
+    add(db, [f"Runbook {n}: restart the {word} service" for n, word in enumerate(
+        ["billing", "search", "mobile", "payments", "platform"] * 4)])
+    top(db, "runbook")
+    index = index_of(db)
+    assert index.data is not None
+    base = index.data.segments[0]
+    sizes = []
+    for word in ["alpha", "bravo", "charlie", "delta", "echo"]:
+        [new] = add(db, [f"Escalation path {word}"])
+        assert top(db, f"escalaton path {word}")[0] == new
+        index.wait()
+        sizes.append([s.size for s in index.data.segments])
+    assert sizes == [[20, 1], [20, 2], [20, 3], [20, 4], [25]]
+    assert index.data.segments[0] is not base
