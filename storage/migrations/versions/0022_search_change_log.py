@@ -11,7 +11,7 @@ rolled-back write takes its log row with it: the numbers have no gaps. The log k
 index further behind than that is rebuilt beside the one serving and swapped in.
 
 Revision ID: 0022
-Revises: 0016
+Revises: 0019
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | Sequence[str] | None = "0016"
+down_revision: str | Sequence[str] | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
