@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import socket
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import replace
@@ -34,6 +36,8 @@ from core.schedule import Period
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
+# Digests one process posts at once, each to its own channel (and claims in one statement).
+POST_CONCURRENCY = 16
 
 
 def owner_id() -> str:
@@ -53,12 +57,14 @@ class DigestRunner:
 
     def __init__(self, hromada: Hromada, deliveries: Deliveries, *, owner: str | None = None,
                  lease: timedelta = schedule.LEASE, image_dir: Path | None = None,
-                 tenant_ids: Iterable[str] | None = None) -> None:
+                 tenant_ids: Iterable[str] | None = None,
+                 concurrency: int = POST_CONCURRENCY) -> None:
         self.hromada = hromada
         self.deliveries = deliveries
         self.owner = owner or owner_id()
         self.lease = lease
         self.image_dir = image_dir
+        self.concurrency = max(1, concurrency)
         self.tenant_ids = list(tenant_ids) if tenant_ids is not None else None
         self._lock = asyncio.Lock()
 
@@ -76,11 +82,11 @@ class DigestRunner:
         return outbox.release_held(self.hromada.db, owner=self.owner,
                                    now=self.hromada.clock.now())
 
-    def _due(self) -> list[tuple[str, Period]]:
+    def _due(self) -> tuple[list[tuple[str, Period]], list[schedule.Move]]:
         now = self.hromada.clock.now()
         with self.hromada.db.uow() as session:
-            return schedule.due(session, now, platforms=self.deliveries.platforms(),
-                                tenant_ids=self.tenant_ids)
+            return schedule.due_and_moves(session, now, platforms=self.deliveries.platforms(),
+                                          tenant_ids=self.tenant_ids)
 
     def _build(self, tenant_id: str, period: Period) -> tuple[str | None, Reply | None]:
         with self.hromada.db.uow() as session:
@@ -96,23 +102,73 @@ class DigestRunner:
         """One pass: every due period claimed by us is posted; pictures still owed are sent.
         Returns the (tenant, period key)s whose digest this pass posted."""
         async with self._lock:
-            posted: list[tuple[str, str]] = []
-            for tenant_id, period in await asyncio.to_thread(self._due):
-                if await self._run_one(tenant_id, period):
-                    posted.append((tenant_id, period.key))
+            cpu, wall = time.process_time(), time.perf_counter()
+            found, moves = await asyncio.to_thread(self._due)
+            if moves:
+                await asyncio.to_thread(schedule.advance, self.hromada.db, moves)
+            posted = await self._run_all(found)
             await self._follow_ups()
+            spent = time.process_time() - cpu
+            metrics.SCHEDULER_CPU.inc(spent)
+            if found:
+                log.info("digest tick: %d due, %d posted here in %.2f s (%.2f s CPU)",
+                         len(found), len(posted), time.perf_counter() - wall, spent)
             return posted
 
-    async def _run_one(self, tenant_id: str, period: Period) -> bool:
+    async def _run_all(self, found: list[tuple[str, Period]]) -> list[tuple[str, str]]:
+        """Claim the due periods and post the ones won, ``concurrency`` at a time.
+
+        Each period is a different channel, so posting them together breaks no per-channel
+        limit; a 429 is waited out by the platform client (``Retry-After``) and retried,
+        which never posts twice: a refused message was not posted. Claims never run ahead of
+        the posts: each statement claims as many periods as there are free posting slots, so a
+        process killed mid-run holds only what it was posting, and a second process meeting
+        the same list takes its share. Each process walks the list in its own random order,
+        so the two rarely reach for the same period.
+        """
+        todo = [(t, p) for t, p in found if self.deliveries.for_tenant(t) is not None]
+        random.shuffle(todo)
+        posted: list[tuple[str, str]] = []
+        failures: list[BaseException] = []
+        running: dict[asyncio.Task[bool], tuple[str, str]] = {}
+        db, job = self.hromada.db, schedule.DIGEST_JOB
+
+        async def settle(how: str) -> None:
+            done, _ = await asyncio.wait(running, return_when=how)
+            for task in done:
+                pair = running.pop(task)
+                if task.exception() is not None:
+                    failures.append(task.exception())  # type: ignore[arg-type]
+                elif task.result():
+                    posted.append(pair)
+
+        while todo:
+            free = self.concurrency - len(running)
+            batch, todo = todo[:free], todo[free:]
+            won = await asyncio.to_thread(
+                outbox.claim_many, db, job, [(t, p.key) for t, p in batch], owner=self.owner,
+                now=self.hromada.clock.now(), lease=self.lease)
+            for tenant_id, period in batch:
+                if (tenant_id, period.key) in won:
+                    metrics.DIGESTS.labels("claimed").inc()
+                    task = asyncio.create_task(self._post_claimed(tenant_id, period))
+                    running[task] = (tenant_id, period.key)
+            if len(running) >= self.concurrency:
+                await settle(asyncio.FIRST_COMPLETED)
+        if running:
+            await settle(asyncio.ALL_COMPLETED)
+        if failures:
+            for error in failures[1:]:
+                log.error("digest run failed", exc_info=error)
+            raise failures[0]
+        return posted
+
+    async def _post_claimed(self, tenant_id: str, period: Period) -> bool:
+        """Build and post a period this process claimed; True when it was posted here."""
         delivery = self.deliveries.for_tenant(tenant_id)
         if delivery is None:
             return False
         db, now, job = self.hromada.db, self.hromada.clock.now(), schedule.DIGEST_JOB
-        won = await asyncio.to_thread(outbox.claim, db, tenant_id, job, period.key,
-                                      owner=self.owner, now=now, lease=self.lease)
-        if not won:
-            return False
-        metrics.DIGESTS.labels("claimed").inc()
         try:
             channel, reply = await asyncio.to_thread(self._build, tenant_id, period)
             if channel is None or reply is None:
