@@ -19,10 +19,12 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.discord_server import Call as DiscordCall
 from tests.fakes.discord_server import FakeDiscord
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import Call, FakeSlack
 
 _CHANNEL_MESSAGES = re.compile(r"^channels/(\d+)/messages$")
+_PARAMS = web.RequestKey("params", dict)
 
 
 class ChannelLimit:
@@ -60,9 +62,9 @@ class RateLimitedSlack(FakeSlack):
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
         """Read once per request (a read body is gone), so the limit and the base both see it."""
-        if "params" not in request:
-            request["params"] = await super()._params(request)
-        return dict(request["params"])
+        if _PARAMS not in request:
+            request[_PARAMS] = await super()._params(request)
+        return dict(request[_PARAMS])
 
     async def _api(self, request: web.Request) -> web.Response:
         if request.match_info["method"] == "chat.postMessage":
@@ -73,6 +75,7 @@ class RateLimitedSlack(FakeSlack):
             if left:
                 seconds = max(1, math.ceil(left))
                 self.limit.told(channel, seconds)
+                await self._record(Call("chat.postMessage", params, token))  # refused, seen
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                          headers={"Retry-After": str(seconds)})
         return await super()._api(request)
@@ -89,6 +92,9 @@ class RateLimitedDiscord(FakeDiscord):
             left = self.limit.wait(found.group(1))
             if left:
                 self.limit.told(found.group(1), left)
+                # Refused, seen: recorded without its body (never read).
+                self.calls.append(DiscordCall(request.method, "/" + request.match_info["tail"],
+                                              dict(request.query), None))
                 body = {"message": "You are being rate limited.", "global": False, "code": 0,
                         "retry_after": math.ceil(left * 1000) / 1000}
                 return web.Response(status=429, body=json.dumps(body).encode(), headers={
