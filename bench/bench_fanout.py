@@ -7,7 +7,8 @@ with one shard each), fakes that allow one message per channel per second and an
 to fall due at the next whole minute while both processes tick; the run ends when the fakes
 have accepted one message per channel, then both schedulers tick twice more to show no
 duplicate. Printed: duplicates and missing (both must be 0), seconds from the due minute to the
-last post (target ≤ 120 s), digests/s, and each process's CPU time (from ``/proc``, and the
+last post (target ≤ 120 s; the tick is the production one, every whole minute), digests/s,
+and each process's CPU time (from ``/proc``, and the
 scheduler's own share from its tick log lines).
 
 Baseline, same run, same fakes and limits: 2,000 messages (one per channel) posted by a plain
@@ -17,7 +18,7 @@ scheduler, the store and the platform clients cost on top of the bare posting.
 Needs PostgreSQL (``HROMADA_TEST_DATABASE_URL`` or postgresql+psycopg://postgres@127.0.0.1:5432/
 test); skips when it is not reachable. A throwaway database is created and dropped.
 
-    .venv/bin/python bench/bench_fanout.py [--tenants 1000] [--tick 5]
+    .venv/bin/python bench/bench_fanout.py [--tenants 1000] [--tick 60]
 """
 
 from __future__ import annotations
@@ -266,8 +267,8 @@ async def run(pg_url: str, n: int, tick: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tenants", type=int, default=1000, help="per platform")
-    parser.add_argument("--tick", type=float, default=5.0,
-                        help="scheduler tick in seconds (production: 60)")
+    parser.add_argument("--tick", type=float, default=60.0,
+                        help="scheduler tick in seconds (HROMADA_SCHEDULER_TICK_SECONDS)")
     args = parser.parse_args()
     pg_url = os.environ.get("HROMADA_TEST_DATABASE_URL") or DEFAULT_PG
     if not reachable(pg_url):

@@ -429,13 +429,25 @@ async def send_notices(deliveries: Deliveries, tenant_id: str,
     return sum(len(n.recipients) for n in batch)
 
 
+def aligned_start(seconds: float, now: datetime | None = None) -> datetime:
+    """The latest multiple of ``seconds`` since the epoch, plus a tenth of it (at most one
+    second), so a tick never fires a hair before the minute it is meant for."""
+    at = (now or datetime.now(UTC)).timestamp()
+    return datetime.fromtimestamp(at - at % seconds + min(1.0, seconds / 10), UTC)
+
+
 def start_scheduler(runner: DigestRunner, *, coffee_runner: CoffeeRunner | None = None,
                     seconds: float = TICK_SECONDS,
                     reminder_runner: KbReminderRunner | None = None) -> AsyncIOScheduler:
-    """An in-memory AsyncIOScheduler on the running loop; its first ticks run at once."""
+    """An in-memory AsyncIOScheduler on the running loop; its first ticks run at once.
+
+    The digest tick runs on the clock's multiples of ``seconds`` (every whole minute by
+    default), just after them: digests fall due at whole minutes, so every process looks for
+    them right then instead of up to a tick later, whenever it started."""
     scheduler = AsyncIOScheduler()
-    scheduler.add_job(runner.tick, IntervalTrigger(seconds=seconds), id="digests",
-                      max_instances=1, coalesce=True,
+    scheduler.add_job(runner.tick, IntervalTrigger(seconds=seconds,
+                                                   start_date=aligned_start(seconds)),
+                      id="digests", max_instances=1, coalesce=True,
                       next_run_time=datetime.now(UTC))
     if coffee_runner is not None:
         scheduler.add_job(coffee_runner.tick, IntervalTrigger(seconds=seconds * 10),

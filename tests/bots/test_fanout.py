@@ -10,10 +10,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import SecretStr
 
 from bots.delivery import Deliveries
-from bots.scheduler import DigestRunner
+from bots.scheduler import DigestRunner, aligned_start
 from bots.slack.app import build_app
 from core import schedule
 from core.app import Hromada
@@ -227,3 +228,13 @@ async def test_discord_429_waits_for_retry_after_and_posts_once(hromada: Hromada
         assert limited.limit.accepted[str(h.channel)] == 2, "the marker and the digest, once"
     finally:
         await h.stop()
+
+
+def test_the_digest_tick_runs_just_after_each_whole_minute() -> None:
+    """Digests fall due at whole minutes: every process's tick comes right after one, not up
+    to a minute later depending on when the process started."""
+    started = utc(2026, 3, 2, 8, 59, 37)
+    start = aligned_start(60, started)
+    assert start == utc(2026, 3, 2, 8, 59, 1)
+    trigger = IntervalTrigger(seconds=60, start_date=start)
+    assert trigger.get_next_fire_time(None, started) == utc(2026, 3, 2, 9, 0, 1)
