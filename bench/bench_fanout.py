@@ -235,7 +235,7 @@ async def run(pg_url: str, n: int, tick: float) -> None:
             cpu1 = [cpu_seconds(s.process.pid) for s in served]
             marks = [ticks_of(s) for s in served]
             await wait_until(lambda: all(ticks_of(s) >= m + 2 for s, m in zip(
-                served, marks, strict=True)), "two more ticks", 60, served)
+                served, marks, strict=True)), "two more ticks", 2 * tick + 60, served)
             logs = [s.text() for s in served]
     await slack.stop()
     await discord.stop()

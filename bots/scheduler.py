@@ -11,16 +11,20 @@ period missed while everything was down goes out then, once.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
 import os
 import random
 import socket
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -35,9 +39,12 @@ from core.schedule import Period
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 TICK_SECONDS = 60
-# Digests one process posts at once, each to its own channel (and claims in one statement).
+# Digests one process posts at once, each to its own channel (and claims in one statement);
+# their store work (claims, builds) runs on this many threads of the runner's own.
 POST_CONCURRENCY = 16
+STORE_THREADS = 2
 
 
 def owner_id() -> str:
@@ -65,8 +72,17 @@ class DigestRunner:
         self.lease = lease
         self.image_dir = image_dir
         self.concurrency = max(1, concurrency)
+        self._threads = ThreadPoolExecutor(max_workers=STORE_THREADS,
+                                           thread_name_prefix="digests")
         self.tenant_ids = list(tenant_ids) if tenant_ids is not None else None
         self._lock = asyncio.Lock()
+
+    async def _store(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run store work (claims, builds, records) on this runner's own few threads: a busy
+        minute's builds never fill the loop's default executor, which the platforms' handlers
+        share, nor take the GIL from the event loop more than ``STORE_THREADS`` at a time."""
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
 
     async def quiesce(self, timeout: float) -> bool:
         """Waits until no tick is running (a digest mid-post finishes); False on timeout."""
@@ -103,9 +119,9 @@ class DigestRunner:
         Returns the (tenant, period key)s whose digest this pass posted."""
         async with self._lock:
             cpu, wall = time.process_time(), time.perf_counter()
-            found, moves = await asyncio.to_thread(self._due)
+            found, moves = await self._store(self._due)
             if moves:
-                await asyncio.to_thread(schedule.advance, self.hromada.db, moves)
+                await self._store(schedule.advance, self.hromada.db, moves)
             posted = await self._run_all(found)
             await self._follow_ups()
             spent = time.process_time() - cpu
@@ -145,7 +161,7 @@ class DigestRunner:
         while todo:
             free = self.concurrency - len(running)
             batch, todo = todo[:free], todo[free:]
-            won = await asyncio.to_thread(
+            won = await self._store(
                 outbox.claim_many, db, job, [(t, p.key) for t, p in batch], owner=self.owner,
                 now=self.hromada.clock.now(), lease=self.lease)
             for tenant_id, period in batch:
@@ -170,9 +186,9 @@ class DigestRunner:
             return False
         db, now, job = self.hromada.db, self.hromada.clock.now(), schedule.DIGEST_JOB
         try:
-            channel, reply = await asyncio.to_thread(self._build, tenant_id, period)
+            channel, reply = await self._store(self._build, tenant_id, period)
             if channel is None or reply is None:
-                await asyncio.to_thread(schedule.release, db, tenant_id, period,
+                await self._store(schedule.release, db, tenant_id, period,
                                         owner=self.owner, now=now)
                 return False
             message = await delivery.post(tenant_id, channel, replace(reply, image=None))
@@ -181,7 +197,7 @@ class DigestRunner:
             return False
         # Nothing may run between the post and this record: it is what makes the post final.
         message_ref = f"{channel}:{message}"
-        recorded = await asyncio.to_thread(
+        recorded = await self._store(
             outbox.sent, db, tenant_id, job, period.key, owner=self.owner,
             message_id=message_ref, now=self.hromada.clock.now(),
             follow_up=reply.image is not None, lease=self.lease)
@@ -196,7 +212,7 @@ class DigestRunner:
 
     async def _failed_before_post(self, tenant_id: str, key: str, now: datetime,
                                   exc: Exception) -> None:
-        outcome = await asyncio.to_thread(
+        outcome = await self._store(
             outbox.failed, self.hromada.db, tenant_id, schedule.DIGEST_JOB, key,
             owner=self.owner, now=now, error=_describe(exc))
         extra = {"tenant": tenant_id, "command": key}
@@ -212,23 +228,23 @@ class DigestRunner:
     async def _follow_ups(self) -> None:
         """Pictures of digests already posted whose upload failed before: try again."""
         db, now, job = self.hromada.db, self.hromada.clock.now(), schedule.DIGEST_JOB
-        owed = await asyncio.to_thread(outbox.follow_ups_due, db, job, now=now,
+        owed = await self._store(outbox.follow_ups_due, db, job, now=now,
                                        tenant_ids=self.tenant_ids)
         for tenant_id, key in owed:
             if self.deliveries.for_tenant(tenant_id) is None:
                 continue
-            message_ref = await asyncio.to_thread(outbox.claim_follow_up, db, tenant_id, job,
+            message_ref = await self._store(outbox.claim_follow_up, db, tenant_id, job,
                                                   key, owner=self.owner, now=now,
                                                   lease=self.lease)
             if message_ref is None:
                 continue
             try:
-                reply = await asyncio.to_thread(self._picture, tenant_id, key)
+                reply = await self._store(self._picture, tenant_id, key)
             except Exception as exc:  # noqa: BLE001 - counted as a failed picture try
                 await self._picture_failed(tenant_id, key, exc)
                 continue
             if reply is None:
-                await asyncio.to_thread(outbox.follow_up_done, db, tenant_id, job, key,
+                await self._store(outbox.follow_up_done, db, tenant_id, job, key,
                                         owner=self.owner, now=now)
                 continue
             await self._send_picture(tenant_id, key, message_ref, reply)
@@ -244,12 +260,12 @@ class DigestRunner:
         except Exception as exc:  # noqa: BLE001 - the digest stays posted once; retry the picture
             await self._picture_failed(tenant_id, key, exc)
             return
-        await asyncio.to_thread(outbox.follow_up_done, self.hromada.db, tenant_id,
+        await self._store(outbox.follow_up_done, self.hromada.db, tenant_id,
                                 schedule.DIGEST_JOB, key, owner=self.owner,
                                 now=self.hromada.clock.now())
 
     async def _picture_failed(self, tenant_id: str, key: str, exc: Exception) -> None:
-        outcome = await asyncio.to_thread(
+        outcome = await self._store(
             outbox.follow_up_failed, self.hromada.db, tenant_id, schedule.DIGEST_JOB, key,
             owner=self.owner, now=self.hromada.clock.now(), error=_describe(exc))
         extra = {"tenant": tenant_id, "command": key}
@@ -447,8 +463,10 @@ def start_scheduler(runner: DigestRunner, *, coffee_runner: CoffeeRunner | None 
     scheduler = AsyncIOScheduler()
     scheduler.add_job(runner.tick, IntervalTrigger(seconds=seconds,
                                                    start_date=aligned_start(seconds)),
-                      id="digests", max_instances=1, coalesce=True,
-                      next_run_time=datetime.now(UTC))
+                      id="digests", max_instances=1, coalesce=True)
+    # The first tick at once, apart: a run time given to the interval job would shift all its
+    # later ticks off the whole minutes. The runner's lock keeps two ticks from overlapping.
+    scheduler.add_job(runner.tick, "date", run_date=datetime.now(UTC), id="digests-at-start")
     if coffee_runner is not None:
         scheduler.add_job(coffee_runner.tick, IntervalTrigger(seconds=seconds * 10),
                           id="coffee", max_instances=1, coalesce=True,
