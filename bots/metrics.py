@@ -35,6 +35,9 @@ DEDUPLICATED = Counter("hromada_events_deduplicated",
                        registry=REGISTRY)
 DB_ERRORS = Counter("hromada_database_errors", "Errors raised by the database driver.",
                     ("error",), registry=REGISTRY)
+SCHEDULER_CPU = Counter("hromada_scheduler_cpu_seconds",
+                        "Process CPU time spent while the digest scheduler's ticks ran.",
+                        registry=REGISTRY)
 
 
 class Seen:

@@ -11,15 +11,20 @@ period missed while everything was down goes out then, once.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
 import os
+import random
 import socket
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -37,7 +42,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 TICK_SECONDS = 60
+# Digests one process posts at once, each to its own channel (and claims in one statement);
+# their store work (claims, builds) runs on this many threads of the runner's own.
+POST_CONCURRENCY = 16
+STORE_THREADS = 2
 
 
 def owner_id() -> str:
@@ -57,14 +67,25 @@ class DigestRunner:
 
     def __init__(self, hromada: Hromada, deliveries: Deliveries, *, owner: str | None = None,
                  lease: timedelta = schedule.LEASE, image_dir: Path | None = None,
-                 tenant_ids: Iterable[str] | None = None) -> None:
+                 tenant_ids: Iterable[str] | None = None,
+                 concurrency: int = POST_CONCURRENCY) -> None:
         self.hromada = hromada
         self.deliveries = deliveries
         self.owner = owner or owner_id()
         self.lease = lease
         self.image_dir = image_dir
+        self.concurrency = max(1, concurrency)
+        self._threads = ThreadPoolExecutor(max_workers=STORE_THREADS,
+                                           thread_name_prefix="digests")
         self.tenant_ids = list(tenant_ids) if tenant_ids is not None else None
         self._lock = asyncio.Lock()
+
+    async def _store(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run store work (claims, builds, records) on this runner's own few threads: a busy
+        minute's builds never fill the loop's default executor, which the platforms' handlers
+        share, nor take the GIL from the event loop more than ``STORE_THREADS`` at a time."""
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
 
     async def quiesce(self, timeout: float) -> bool:
         """Waits until no tick is running (a digest mid-post finishes); False on timeout."""
@@ -80,11 +101,11 @@ class DigestRunner:
         return outbox.release_held(self.hromada.db, owner=self.owner,
                                    now=self.hromada.clock.now())
 
-    def _due(self) -> list[tuple[str, Period]]:
+    def _due(self) -> tuple[list[tuple[str, Period]], list[schedule.Move]]:
         now = self.hromada.clock.now()
         with self.hromada.db.uow() as session:
-            return schedule.due(session, now, platforms=self.deliveries.platforms(),
-                                tenant_ids=self.tenant_ids)
+            return schedule.due_and_moves(session, now, platforms=self.deliveries.platforms(),
+                                          tenant_ids=self.tenant_ids)
 
     def _build(self, tenant_id: str, period: Period) -> tuple[str | None, Reply | None]:
         with self.hromada.db.uow() as session:
@@ -100,27 +121,77 @@ class DigestRunner:
         """One pass: every due period claimed by us is posted; pictures still owed are sent.
         Returns the (tenant, period key)s whose digest this pass posted."""
         async with self._lock:
-            posted: list[tuple[str, str]] = []
-            for tenant_id, period in await asyncio.to_thread(self._due):
-                if await self._run_one(tenant_id, period):
-                    posted.append((tenant_id, period.key))
+            cpu, wall = time.process_time(), time.perf_counter()
+            found, moves = await self._store(self._due)
+            if moves:
+                await self._store(schedule.advance, self.hromada.db, moves)
+            posted = await self._run_all(found)
             await self._follow_ups()
+            spent = time.process_time() - cpu
+            metrics.SCHEDULER_CPU.inc(spent)
+            if found:
+                log.info("digest tick: %d due, %d posted here in %.2f s (%.2f s CPU)",
+                         len(found), len(posted), time.perf_counter() - wall, spent)
             return posted
 
-    async def _run_one(self, tenant_id: str, period: Period) -> bool:
+    async def _run_all(self, found: list[tuple[str, Period]]) -> list[tuple[str, str]]:
+        """Claim the due periods and post the ones won, ``concurrency`` at a time.
+
+        Each period is a different channel, so posting them together breaks no per-channel
+        limit; a 429 is waited out by the platform client (``Retry-After``) and retried,
+        which never posts twice: a refused message was not posted. Claims never run ahead of
+        the posts: each statement claims as many periods as there are free posting slots, so a
+        process killed mid-run holds only what it was posting, and a second process meeting
+        the same list takes its share. Each process walks the list in its own random order,
+        so the two rarely reach for the same period.
+        """
+        todo = [(t, p) for t, p in found if self.deliveries.for_tenant(t) is not None]
+        random.shuffle(todo)
+        posted: list[tuple[str, str]] = []
+        failures: list[BaseException] = []
+        running: dict[asyncio.Task[bool], tuple[str, str]] = {}
+        db, job = self.hromada.db, schedule.DIGEST_JOB
+
+        async def settle(how: str) -> None:
+            done, _ = await asyncio.wait(running, return_when=how)
+            for task in done:
+                pair = running.pop(task)
+                if task.exception() is not None:
+                    failures.append(task.exception())  # type: ignore[arg-type]
+                elif task.result():
+                    posted.append(pair)
+
+        while todo:
+            free = self.concurrency - len(running)
+            batch, todo = todo[:free], todo[free:]
+            won = await self._store(
+                outbox.claim_many, db, job, [(t, p.key) for t, p in batch], owner=self.owner,
+                now=self.hromada.clock.now(), lease=self.lease)
+            for tenant_id, period in batch:
+                if (tenant_id, period.key) in won:
+                    metrics.DIGESTS.labels("claimed").inc()
+                    task = asyncio.create_task(self._post_claimed(tenant_id, period))
+                    running[task] = (tenant_id, period.key)
+            if len(running) >= self.concurrency:
+                await settle(asyncio.FIRST_COMPLETED)
+        if running:
+            await settle(asyncio.ALL_COMPLETED)
+        if failures:
+            for error in failures[1:]:
+                log.error("digest run failed", exc_info=error)
+            raise failures[0]
+        return posted
+
+    async def _post_claimed(self, tenant_id: str, period: Period) -> bool:
+        """Build and post a period this process claimed; True when it was posted here."""
         delivery = self.deliveries.for_tenant(tenant_id)
         if delivery is None:
             return False
         db, now, job = self.hromada.db, self.hromada.clock.now(), schedule.DIGEST_JOB
-        won = await asyncio.to_thread(outbox.claim, db, tenant_id, job, period.key,
-                                      owner=self.owner, now=now, lease=self.lease)
-        if not won:
-            return False
-        metrics.DIGESTS.labels("claimed").inc()
         try:
-            channel, reply = await asyncio.to_thread(self._build, tenant_id, period)
+            channel, reply = await self._store(self._build, tenant_id, period)
             if channel is None or reply is None:
-                await asyncio.to_thread(schedule.release, db, tenant_id, period,
+                await self._store(schedule.release, db, tenant_id, period,
                                         owner=self.owner, now=now)
                 return False
             message = await delivery.post(tenant_id, channel, replace(reply, image=None))
@@ -129,7 +200,7 @@ class DigestRunner:
             return False
         # Nothing may run between the post and this record: it is what makes the post final.
         message_ref = f"{channel}:{message}"
-        recorded = await asyncio.to_thread(
+        recorded = await self._store(
             outbox.sent, db, tenant_id, job, period.key, owner=self.owner,
             message_id=message_ref, now=self.hromada.clock.now(),
             follow_up=reply.image is not None, lease=self.lease)
@@ -144,7 +215,7 @@ class DigestRunner:
 
     async def _failed_before_post(self, tenant_id: str, key: str, now: datetime,
                                   exc: Exception) -> None:
-        outcome = await asyncio.to_thread(
+        outcome = await self._store(
             outbox.failed, self.hromada.db, tenant_id, schedule.DIGEST_JOB, key,
             owner=self.owner, now=now, error=_describe(exc))
         extra = {"tenant": tenant_id, "command": key}
@@ -160,23 +231,23 @@ class DigestRunner:
     async def _follow_ups(self) -> None:
         """Pictures of digests already posted whose upload failed before: try again."""
         db, now, job = self.hromada.db, self.hromada.clock.now(), schedule.DIGEST_JOB
-        owed = await asyncio.to_thread(outbox.follow_ups_due, db, job, now=now,
+        owed = await self._store(outbox.follow_ups_due, db, job, now=now,
                                        tenant_ids=self.tenant_ids)
         for tenant_id, key in owed:
             if self.deliveries.for_tenant(tenant_id) is None:
                 continue
-            message_ref = await asyncio.to_thread(outbox.claim_follow_up, db, tenant_id, job,
+            message_ref = await self._store(outbox.claim_follow_up, db, tenant_id, job,
                                                   key, owner=self.owner, now=now,
                                                   lease=self.lease)
             if message_ref is None:
                 continue
             try:
-                reply = await asyncio.to_thread(self._picture, tenant_id, key)
+                reply = await self._store(self._picture, tenant_id, key)
             except Exception as exc:  # noqa: BLE001 - counted as a failed picture try
                 await self._picture_failed(tenant_id, key, exc)
                 continue
             if reply is None:
-                await asyncio.to_thread(outbox.follow_up_done, db, tenant_id, job, key,
+                await self._store(outbox.follow_up_done, db, tenant_id, job, key,
                                         owner=self.owner, now=now)
                 continue
             await self._send_picture(tenant_id, key, message_ref, reply)
@@ -192,12 +263,12 @@ class DigestRunner:
         except Exception as exc:  # noqa: BLE001 - the digest stays posted once; retry the picture
             await self._picture_failed(tenant_id, key, exc)
             return
-        await asyncio.to_thread(outbox.follow_up_done, self.hromada.db, tenant_id,
+        await self._store(outbox.follow_up_done, self.hromada.db, tenant_id,
                                 schedule.DIGEST_JOB, key, owner=self.owner,
                                 now=self.hromada.clock.now())
 
     async def _picture_failed(self, tenant_id: str, key: str, exc: Exception) -> None:
-        outcome = await asyncio.to_thread(
+        outcome = await self._store(
             outbox.follow_up_failed, self.hromada.db, tenant_id, schedule.DIGEST_JOB, key,
             owner=self.owner, now=self.hromada.clock.now(), error=_describe(exc))
         extra = {"tenant": tenant_id, "command": key}
@@ -377,15 +448,29 @@ async def send_notices(deliveries: Deliveries, tenant_id: str,
     return sum(len(n.recipients) for n in batch)
 
 
+def aligned_start(seconds: float, now: datetime | None = None) -> datetime:
+    """The latest multiple of ``seconds`` since the epoch, plus a tenth of it (at most one
+    second), so a tick never fires a hair before the minute it is meant for."""
+    at = (now or datetime.now(UTC)).timestamp()
+    return datetime.fromtimestamp(at - at % seconds + min(1.0, seconds / 10), UTC)
+
+
 def start_scheduler(runner: DigestRunner, *, coffee_runner: CoffeeRunner | None = None,
                     seconds: float = TICK_SECONDS,
                     reminder_runner: KbReminderRunner | None = None,
                     onboarding_runner: OnboardingRunner | None = None) -> AsyncIOScheduler:
-    """An in-memory AsyncIOScheduler on the running loop; its first ticks run at once."""
+    """An in-memory AsyncIOScheduler on the running loop; its first ticks run at once.
+
+    The digest tick runs on the clock's multiples of ``seconds`` (every whole minute by
+    default), just after them: digests fall due at whole minutes, so every process looks for
+    them right then instead of up to a tick later, whenever it started."""
     scheduler = AsyncIOScheduler()
-    scheduler.add_job(runner.tick, IntervalTrigger(seconds=seconds), id="digests",
-                      max_instances=1, coalesce=True,
-                      next_run_time=datetime.now(UTC))
+    scheduler.add_job(runner.tick, IntervalTrigger(seconds=seconds,
+                                                   start_date=aligned_start(seconds)),
+                      id="digests", max_instances=1, coalesce=True)
+    # The first tick at once, apart: a run time given to the interval job would shift all its
+    # later ticks off the whole minutes. The runner's lock keeps two ticks from overlapping.
+    scheduler.add_job(runner.tick, "date", run_date=datetime.now(UTC), id="digests-at-start")
     if coffee_runner is not None:
         scheduler.add_job(coffee_runner.tick, IntervalTrigger(seconds=seconds * 10),
                           id="coffee", max_instances=1, coalesce=True,

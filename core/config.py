@@ -89,6 +89,8 @@ class Settings(BaseSettings):
                 raise ValueError("DISCORD_SHARD_IDS must be shard numbers separated by commas, "
                                  f"like 0,1 (got {value!r})")
             return tuple(int(p) for p in parts)
+        if isinstance(value, int):  # one shard: the environment's "1" arrives decoded as JSON
+            return (value,)
         return value
 
     @model_validator(mode="after")

@@ -42,6 +42,14 @@ def claim(db: Database, tenant_id: str, job: str, key: str, *, owner: str, now: 
                              now=now, lease_until=now + lease)
 
 
+def claim_many(db: Database, job: str, keys: list[tuple[str, str]], *, owner: str,
+               now: datetime, lease: timedelta = LEASE) -> set[tuple[str, str]]:
+    """Claim a batch of (tenant, key)s in one transaction; the ones now ours."""
+    with db.uow() as session:
+        return digests.claim_many(session, job=job, keys=keys, owner=owner, now=now,
+                                  lease_until=now + lease)
+
+
 def sent(db: Database, tenant_id: str, job: str, key: str, *, owner: str, message_id: str,
          now: datetime, follow_up: bool, lease: timedelta = LEASE) -> bool:
     """Record the delivered message: from now on the claim is never posted again."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from core.errors import InvalidInput
@@ -183,32 +183,76 @@ def next_run(tenant: Tenant, now: datetime) -> datetime:
 # -- due periods and claims ------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A tenant whose stored due time moves on: from ``before`` (as read) to ``after``."""
+
+    tenant_id: str
+    before: datetime | None
+    after: datetime
+
+
 def due(session: Session, now: datetime, *, platforms: Iterable[str] | None = None,
         tenant_ids: Iterable[str] | None = None) -> list[tuple[str, Period]]:
     """Tenants whose latest period has not gone out and is not held by a live claim.
 
     A period that ended before the tenant existed is never due; an uninstalled tenant has none.
     """
-    stmt = select(Tenant).where(Tenant.digest_enabled.is_(True),  # type: ignore[attr-defined]
-                                Tenant.digest_channel.is_not(None),  # type: ignore[union-attr]
-                                Tenant.uninstalled_at.is_(None))  # type: ignore[union-attr]
+    return due_and_moves(session, now, platforms=platforms, tenant_ids=tenant_ids)[0]
+
+
+def due_and_moves(session: Session, now: datetime, *, platforms: Iterable[str] | None = None,
+                  tenant_ids: Iterable[str] | None = None
+                  ) -> tuple[list[tuple[str, Period]], list[Move]]:
+    """The due periods, and the stored due times to move on (``advance`` writes them).
+
+    One indexed query (``ix_tenant_digest_due``) reads only the tenants whose stored due time
+    has come, or was never worked out (NULL); a quiet minute reads no tenant at all. Of those,
+    a tenant whose current period is settled (posted, skipped, given up) or ended before it
+    existed moves on to its next occurrence; a period held by a live claim (being posted, or
+    waiting for a retry) keeps the tenant where it is, so it is looked at again.
+    """
+    t = Tenant.__table__.c  # type: ignore[attr-defined]
+    stmt = select(t.id, t.digest_weekday, t.digest_time, t.digest_tz, t.created_at,
+                  t.digest_due_at).where(
+        t.digest_enabled.is_(True), t.digest_channel.is_not(None), t.uninstalled_at.is_(None),
+        or_(t.digest_due_at.is_(None), t.digest_due_at <= now))
     if tenant_ids is not None:
-        stmt = stmt.where(Tenant.id.in_(list(tenant_ids)))  # type: ignore[attr-defined]
-    wanted = {f"{p}:" for p in platforms} if platforms is not None else None
-    candidates: list[tuple[str, Period]] = []
-    for tenant in session.execute(stmt).scalars():
-        if wanted is not None and not any(tenant.id.startswith(p) for p in wanted):
+        stmt = stmt.where(t.id.in_(list(tenant_ids)))
+    wanted = tuple(f"{p}:" for p in platforms) if platforms is not None else None
+    candidates: list[tuple[str, Period, datetime | None, datetime]] = []
+    moves: list[Move] = []
+    for tid, weekday, hhmm, tz, created, stored in session.execute(stmt).all():
+        if wanted is not None and not tid.startswith(wanted):
             continue
-        period = current_period(tenant, now)
-        created = tenant.created_at
+        end = latest_occurrence(weekday, hhmm, tz, now)
         if created.tzinfo is None:
             created = created.replace(tzinfo=UTC)
-        if period.end < created:
+        if end < created:
+            moves.append(Move(tid, stored, next_occurrence(weekday, hhmm, tz, now)))
             continue
-        candidates.append((tenant.id, period))
-    held = digests.blocked(session, job=DIGEST_JOB, pairs=[(t, p.key) for t, p in candidates],
-                           now=now)
-    return [(t, p) for t, p in candidates if (t, p.key) not in held]
+        candidates.append((tid, period_ending(end, tz), stored,
+                           next_occurrence(weekday, hhmm, tz, now)))
+    state = digests.claim_states(session, job=DIGEST_JOB,
+                                 pairs=[(c[0], c[1].key) for c in candidates], now=now)
+    found: list[tuple[str, Period]] = []
+    for tid, period, stored, following in candidates:
+        held = state.get((tid, period.key))
+        if held is None:
+            found.append((tid, period))
+        elif held == digests.SETTLED:
+            moves.append(Move(tid, stored, following))
+    return found, moves
+
+
+def advance(db: Database, moves: Iterable[Move]) -> int:
+    """Store the moved due times, each only if nobody changed it since it was read (the
+    schedule set meanwhile wins); returns how many moved."""
+    moves = list(moves)
+    if not moves:
+        return 0
+    with db.uow() as session:
+        return digests.move_due(session, [(m.tenant_id, m.before, m.after) for m in moves])
 
 
 def claim(db: Database, tenant_id: str, period: Period, *, owner: str, now: datetime,
@@ -234,6 +278,8 @@ def release(db: Database, tenant_id: str, period: Period, *, owner: str, now: da
 
 
 def settle_current(session: Session, tenant: Tenant, now: datetime) -> None:
-    """After the schedule or channel changes: the period already past must not go out now."""
+    """After the schedule or channel changes: the period already past must not go out now,
+    and the tenant's stored due time is its next occurrence on the new schedule."""
     period = current_period(tenant, now)
     digests.skip(session, tenant_id=tenant.id, job=DIGEST_JOB, period_key=period.key, now=now)
+    tenant.digest_due_at = next_run(tenant, now)

@@ -21,17 +21,31 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint, bindparam, or_, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
-from storage.models import _ts, utcnow
+from storage.models import Tenant, _ts, utcnow
 
 CLAIMED = "claimed"
 PICTURE = "picture"  # the message is out and recorded; its picture follows (retried on its own)
 POSTED = "posted"
 FAILED = "failed"  # every attempt before the post failed: given up, logged
 SKIPPED = "skipped"  # a period that must not go out (the schedule was just set or moved)
+# What ``claim_states`` says of a period: done with (any status but claimed), or held by a live
+# lease (being posted, or waiting for its retry).
+SETTLED = "settled"
+HELD = "held"
 
 
 class JobClaim(SQLModel, table=True):
@@ -150,6 +164,38 @@ def claim(session: Session, *, tenant_id: str, job: str, period_key: str, owner:
     return session.execute(takeover).first() is not None
 
 
+def claim_many(session: Session, *, job: str, keys: Iterable[tuple[str, str]], owner: str,
+               now: datetime, lease_until: datetime) -> set[tuple[str, str]]:
+    """``claim`` for many (tenant, period) pairs in two statements; the pairs now ours.
+
+    New claims are inserted together (a pair another process holds is left alone); the rest
+    are taken over together where their lease is over. Two round trips for a batch, not two
+    per period: a thousand tenants due in one minute are claimed in a few dozen."""
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return set()
+    stmt = _insert(session).values([
+        {"tenant_id": t, "job": job, "period_key": k, "status": CLAIMED, "owner": owner,
+         "attempts": 1, "lease_until": lease_until, "claimed_at": now} for t, k in wanted
+    ]).on_conflict_do_nothing().returning(JobClaim.tenant_id, JobClaim.period_key)  # type: ignore[arg-type]
+    won = {(str(t), str(k)) for t, k in session.execute(stmt).all()}
+    rest = [(t, k) for t, k in wanted if (t, k) not in won]
+    if rest:
+        takeover = (
+            update(JobClaim)
+            .where(JobClaim.job == job,  # type: ignore[arg-type]
+                   or_(*[and_(JobClaim.tenant_id == t,  # type: ignore[arg-type]
+                              JobClaim.period_key == k)  # type: ignore[arg-type]
+                         for t, k in rest]),
+                   JobClaim.status == CLAIMED, JobClaim.lease_until < now)  # type: ignore[arg-type]
+            .values(owner=owner, lease_until=lease_until, claimed_at=now,
+                    attempts=JobClaim.attempts + 1)
+            .returning(JobClaim.tenant_id, JobClaim.period_key)  # type: ignore[arg-type]
+        )
+        won |= {(str(t), str(k)) for t, k in session.execute(takeover).all()}
+    return won
+
+
 def finish(session: Session, *, tenant_id: str, job: str, period_key: str, owner: str,
            now: datetime) -> bool:
     """Mark our claim posted. False when the lease was lost to another process meanwhile."""
@@ -252,7 +298,10 @@ def _lease_over(session: Session, *, job: str, status: str, now: datetime,
                                   JobClaim.lease_until < now)  # type: ignore[arg-type]
     if tenant_ids is not None:
         stmt = stmt.where(JobClaim.tenant_id.in_(list(tenant_ids)))  # type: ignore[attr-defined]
-    return list(session.execute(stmt.order_by(JobClaim.id)).scalars())  # type: ignore[arg-type]
+    # Sorted here, not by ORDER BY id: with the ORDER BY, SQLite's planner (after ANALYZE,
+    # which sees one common status) walks the whole table in id order instead of the
+    # (status, lease_until) index; the rows wanted are few.
+    return sorted(session.execute(stmt).scalars(), key=lambda c: c.id or 0)
 
 
 def pending(session: Session, *, tenant_id: str, job: str, period_key: str,
@@ -320,21 +369,56 @@ def skip(session: Session, *, tenant_id: str, job: str, period_key: str, now: da
     session.execute(stmt)
 
 
-def blocked(session: Session, *, job: str, pairs: Iterable[tuple[str, str]],
-            now: datetime) -> set[tuple[str, str]]:
-    """Of these (tenant, period) pairs, the ones settled or held by a live lease."""
+def claim_states(session: Session, *, job: str, pairs: Iterable[tuple[str, str]],
+                 now: datetime) -> dict[tuple[str, str], str]:
+    """Of these (tenant, period) pairs, the ones ``SETTLED`` or ``HELD`` by a live lease;
+    a pair not in the answer may be claimed now."""
     wanted = set(pairs)
     if not wanted:
-        return set()
+        return {}
     rows = session.execute(
-        select(JobClaim.tenant_id, JobClaim.period_key).where(
+        select(JobClaim.tenant_id, JobClaim.period_key, JobClaim.status).where(
             JobClaim.job == job,
             JobClaim.tenant_id.in_({t for t, _ in wanted}),  # type: ignore[attr-defined]
             JobClaim.period_key.in_({k for _, k in wanted}),  # type: ignore[attr-defined]
             or_(JobClaim.status != CLAIMED, JobClaim.lease_until >= now),  # type: ignore[arg-type]
         )
     ).all()
-    return {(t, k) for t, k in rows if (t, k) in wanted}
+    return {(t, k): HELD if status == CLAIMED else SETTLED
+            for t, k, status in rows if (t, k) in wanted}
+
+
+def blocked(session: Session, *, job: str, pairs: Iterable[tuple[str, str]],
+            now: datetime) -> set[tuple[str, str]]:
+    """Of these (tenant, period) pairs, the ones settled or held by a live lease."""
+    return set(claim_states(session, job=job, pairs=pairs, now=now))
+
+
+_TENANT = Tenant.__table__  # type: ignore[attr-defined]
+_T = _TENANT.c
+# Core statements on the table (executemany), never the ORM's bulk update by primary key.
+_MOVE_FROM_NULL = update(_TENANT).where(
+    _T.id == bindparam("tid"), _T.digest_due_at.is_(None)).values(
+    digest_due_at=bindparam("after", type_=_T.digest_due_at.type))
+_MOVE = update(_TENANT).where(
+    _T.id == bindparam("tid"),
+    _T.digest_due_at == bindparam("before", type_=_T.digest_due_at.type)).values(
+    digest_due_at=bindparam("after", type_=_T.digest_due_at.type))
+
+
+def move_due(session: Session,
+             moves: Iterable[tuple[str, datetime | None, datetime]]) -> int:
+    """Set tenants' due times, each only where it still holds what was read (``before``): a
+    schedule changed in between keeps the time its change stored. Returns the moves tried."""
+    moves = list(moves)
+    from_null = [{"tid": t, "after": a} for t, b, a in moves if b is None]
+    moved = [{"tid": t, "before": b, "after": a} for t, b, a in moves if b is not None]
+    conn = session.connection()
+    if from_null:
+        conn.execute(_MOVE_FROM_NULL, from_null)
+    if moved:
+        conn.execute(_MOVE, moved)
+    return len(from_null) + len(moved)
 
 
 def claims_of(session: Session, tenant_id: str, job: str) -> list[JobClaim]:

@@ -21,6 +21,8 @@ def _ts(**kw: object) -> Column:  # type: ignore[type-arg]
 
 
 class Tenant(SQLModel, table=True):
+    # The scheduler's minute tick reads only tenants whose digest is due, through this index.
+    __table_args__ = (Index("ix_tenant_digest_due", "digest_due_at"),)
     id: str = Field(primary_key=True, max_length=100)
     name: str = Field(default="", max_length=200)
     language: str = Field(default="en", max_length=8)
@@ -33,6 +35,9 @@ class Tenant(SQLModel, table=True):
     digest_time: str = Field(default="09:00", max_length=5)
     digest_tz: str = Field(default="UTC", max_length=64)
     digest_enabled: bool = True
+    # The end of the earliest weekly period not yet gone out (``core.schedule.due``); NULL
+    # until the scheduler first works it out. Kept when the schedule changes and after a run.
+    digest_due_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     # Set when the platform says Hromada was removed; the data goes after retention_days.
     uninstalled_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -27,6 +27,8 @@ def test_shard_ids_from_the_environment(monkeypatch):
     assert s.discord_shard_ids == (2, 3) and s.discord_shard_count == 4
     monkeypatch.setenv("DISCORD_SHARD_IDS", "")
     assert settings().discord_shard_ids is None  # empty: every shard of the count
+    monkeypatch.setenv("DISCORD_SHARD_IDS", "1")  # one shard: the value reads as a number
+    assert Settings(_env_file=None).discord_shard_ids == (1,)  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize(("env", "says"), [
