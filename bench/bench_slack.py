@@ -150,6 +150,8 @@ def ours_main(conn: Any, db_url: str, api_url: str) -> None:
                 conn.send("settled")
             if msg == "gc":
                 conn.send(list(pauses))
+            if msg == "cpu":
+                conn.send(time.process_time())
         await server.stop()
         hromada.db.dispose()
 
@@ -185,7 +187,8 @@ def bare_main(conn: Any, api_url: str) -> None:
         server = uvicorn.Server(config)
         serving = asyncio.ensure_future(server.serve(sockets=[sock]))
         conn.send(sock.getsockname()[1])
-        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        while await asyncio.get_running_loop().run_in_executor(None, conn.recv) == "cpu":
+            conn.send(time.process_time())
         server.should_exit = True
         await serving
 
@@ -345,7 +348,13 @@ class Plan:
     sizes: list[int]
 
 
-async def measure(plan: Plan, fake: Any, urls: dict[str, str], ours: Any) -> None:
+async def cpu_of(conn: Any) -> float:
+    """The server process's CPU seconds so far (user and system, all its threads)."""
+    conn.send("cpu")
+    return float(await asyncio.get_running_loop().run_in_executor(None, conn.recv))
+
+
+async def measure(plan: Plan, fake: Any, urls: dict[str, str], ours: Any, bare_conn: Any) -> None:
     import aiohttp
 
     connector = aiohttp.TCPConnector(limit=0)
@@ -366,14 +375,24 @@ async def measure(plan: Plan, fake: Any, urls: dict[str, str], ours: Any) -> Non
               "counted when the answer is visible (10k snippets)")
         print(f"{'':6} {'bare/s':>7} {'ours/s':>7} {'ratio':>6} {'target':>7}   "
               f"{'bare p50':>8} {'p99':>7}   {'ours p50':>8} {'p99':>7} {'lost':>5}")
+        cpu: list[str] = []
         for command, target in (("/kb", 0.3), ("/idea", 0.25)):
+            before = await cpu_of(bare_conn)
             bare = await load.closed(urls["bare"], command, main_team, plan.closed_seconds)
+            bare_cpu = (await cpu_of(bare_conn) - before) / max(1, len(bare.latencies))
+            before = await cpu_of(ours)
             mine = await load.closed(urls["ours"], command, main_team, plan.closed_seconds)
+            await asyncio.sleep(0.5)  # work after the answer (attaching the card) counts too
+            ours_cpu = (await cpu_of(ours) - before) / max(1, len(mine.latencies))
             ratio = mine.rate / bare.rate
             print(f"{command:6} {bare.rate:7.0f} {mine.rate:7.0f} {ratio:6.2f} "
                   f"{'≥' + str(target):>7} {'ok' if ratio >= target else 'MISS':>4}"
                   f" {ms(bare.latencies, 50)} {ms(bare.latencies, 99)}   "
                   f"{ms(mine.latencies, 50)} {ms(mine.latencies, 99)} {mine.lost:5}")
+            cpu.append(f"{command}: ours {ours_cpu * 1000:.2f} ms, bare {bare_cpu * 1000:.2f} ms "
+                       f"(bare/ours {bare_cpu / ours_cpu:.2f})")
+        print("server CPU per answered command (all threads; steadier than rates on a busy "
+              "machine): " + "; ".join(cpu))
 
         print(f"\nopen loop, {plan.paced_seconds:.0f} s each, latency from when each command "
               "was due until its answer is visible (ms)")
@@ -446,7 +465,7 @@ async def run_all(plan: Plan, db_url: str) -> None:
         ports = {"ours": await loop.run_in_executor(None, ours_conn.recv),
                  "bare": await loop.run_in_executor(None, bare_conn.recv)}
         urls = {k: f"http://127.0.0.1:{p}/slack/events" for k, p in ports.items()}
-        await measure(plan, fake, urls, ours_conn)
+        await measure(plan, fake, urls, ours_conn, bare_conn)
     finally:
         ours_conn.send("stop")
         bare_conn.send("stop")
