@@ -51,5 +51,12 @@ def translations(language: str) -> gettext.NullTranslations:
     return merged
 
 
+@cache
+def _known(language: str) -> str:
+    """The language if it has catalogs, else the default: read once per process (every
+    command asks, and a glob of the locale directory per command showed in the profile)."""
+    return language if language in available_languages() else DEFAULT_LANGUAGE
+
+
 def gettext_for(language: str) -> gettext.NullTranslations:
-    return translations(language if language in available_languages() else DEFAULT_LANGUAGE)
+    return translations(_known(language))

@@ -375,9 +375,10 @@ class Registry:
     def candidates(self, group: Group, text: str) -> list[tuple[Command, str]]:
         """The subcommands whose words begin the line (in any language), longest first,
         each with its rest."""
-        known = {w for c in self.commands for w in c.words}
-        if self._aliases[0] != len(known):
-            self._aliases = (len(known), word_aliases(known))
+        # The aliases are rebuilt only when a command was added (every line is parsed here).
+        count = sum(len(g.commands) for g in self.groups.values())
+        if self._aliases[0] != count:
+            self._aliases = (count, word_aliases({w for c in self.commands for w in c.words}))
         aliases = self._aliases[1]
         words = [aliases.get(w.lower(), w.lower()) for w in text.split()]
         found: list[tuple[Command, str]] = []

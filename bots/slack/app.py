@@ -13,6 +13,7 @@ logged with a request id and answered with an apology.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import re
@@ -68,10 +69,11 @@ ROTATE_MINUTES_BEFORE = 120
 T = TypeVar("T")
 Respond = Callable[..., Awaitable[None]]
 
-# How long an ack may wait for the core. A private answer ready by then rides in the ack (one
-# round trip); otherwise the ack goes out empty and the answer follows through respond() or
-# chat.postMessage. Kept small so acks stay fast however busy the core is.
-ACK_BUDGET = 0.05
+# How long an ack may wait for the core. A private answer ready by then rides in the ack: what
+# the member waits for is the answer, not an empty ack, and one round trip costs less than two
+# (no response_url post). Only an answer later than this (Slack drops acks after 3 s) goes out
+# empty and follows through respond(); public answers are posted as soon as they are ready.
+ACK_BUDGET = 1.5
 # Core calls run in a small pool of their own: the core is synchronous SQL and Python, and more
 # threads than cores only fight the event loop for the GIL, which makes every ack late.
 CORE_WORKERS = 2  # the default of HROMADA_SLACK_CORE_WORKERS; 0 runs core calls on the loop
@@ -179,17 +181,8 @@ class SlackBot:
         self._workers = workers
         self._pool = ThreadPoolExecutor(max_workers=max(workers, 1),
                                         thread_name_prefix="hromada-core")
-        self._in_core = 0
-        self._core_seconds = 0.005  # a moving average of how long one core call runs
         # One HTTP session for every Web API call and response_url answer; set by the runner.
         self.session: aiohttp.ClientSession | None = None
-
-    def expected_wait(self) -> float:
-        """Roughly when a core call submitted now would finish, given the calls ahead of it."""
-        if not self._workers:  # inline: the answer is ready before the ack is decided
-            return 0.0
-        ahead = max(0, self._in_core + 1 - self._workers)
-        return (ahead / self._workers + 1) * self._core_seconds
 
     # -- who is acting ---------------------------------------------------------------
 
@@ -259,21 +252,11 @@ class SlackBot:
             return await self.in_pool(self.hromada.apology, tenant, request_id)
 
     async def in_pool(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        def timed() -> T:
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                spent = time.perf_counter() - start
-                self._core_seconds += (spent - self._core_seconds) * 0.1
-
-        self._in_core += 1
-        try:
-            if not self._workers:
-                return timed()
-            return await asyncio.get_running_loop().run_in_executor(self._pool, timed)
-        finally:
-            self._in_core -= 1
+        """A core call in the core's worker threads (on the loop itself with 0 workers)."""
+        if not self._workers:
+            return fn(*args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, functools.partial(fn, *args, **kwargs))
 
     def responder(self, url: str | None) -> Respond | None:
         """Answers through a ``response_url``, on the shared HTTP session (kept-alive
@@ -306,12 +289,11 @@ class SlackBot:
         extra = {"tenant": tenant, "command": f"/{group}", "request_id": request_id}
         log.info("slash command", extra=extra)
         seen = Seen("slack", f"/{group}", started)
-        # Wait for the answer only when it can be ready in time; else ack now, answer later.
-        budget = ACK_BUDGET if self.expected_wait() <= ACK_BUDGET else 0.0
+        # The ack waits for the answer (within the budget), so a private one rides in it.
         task = asyncio.ensure_future(self._command_reply(client, tenant, request_id, command))
         done: set[asyncio.Future[Reply]] = set()
-        if budget:
-            done, _ = await asyncio.wait({task}, timeout=budget)
+        if ACK_BUDGET:
+            done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET)
         if done:
             reply = task.result()
             if reply.visibility is Visibility.PRIVATE and reply.image is None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 
 import aiohttp
 import uvicorn
@@ -30,8 +29,6 @@ from core.config import Settings
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-SWITCH_INTERVAL = 0.0005
-
 
 
 class SlackServer:
@@ -83,9 +80,6 @@ class SlackServer:
 
     async def start(self) -> int:
         """Listen (the port is known on return), check the token, open Socket Mode."""
-        # The core runs in worker threads; a shorter GIL switch interval lets the event loop
-        # get back in quickly between their bytecodes, which keeps acks prompt under load.
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         # One kept-alive HTTP session for all Web API calls (slack_sdk opens one per call
         # otherwise); Bolt hands it on to each request's client.
         self.session = aiohttp.ClientSession()
