@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, validation_alias=_env("PORT"))
     slack_core_workers: int = Field(default=2, ge=0, le=16,
                                     validation_alias=_env("HROMADA_SLACK_CORE_WORKERS"))
+    discord_core_workers: int = Field(default=2, ge=0, le=16,
+                                      validation_alias=_env("HROMADA_DISCORD_CORE_WORKERS"))
 
     discord_token: SecretStr | None = Field(default=None, validation_alias=_env("DISCORD_TOKEN"))
     discord_api_url: str | None = Field(default=None, validation_alias=_env("DISCORD_API_URL"))
