@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, validation_alias=_env("HROMADA_PUBLIC_URL"))
     slack_core_workers: int = Field(default=2, ge=0, le=16,
                                     validation_alias=_env("HROMADA_SLACK_CORE_WORKERS"))
+    discord_core_workers: int = Field(default=2, ge=0, le=16,
+                                      validation_alias=_env("HROMADA_DISCORD_CORE_WORKERS"))
 
     discord_token: SecretStr | None = Field(default=None, validation_alias=_env("DISCORD_TOKEN"))
     # "Sign in with Discord" on the web pages (OAuth2, scopes identify and guilds).

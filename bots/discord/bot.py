@@ -9,12 +9,14 @@ Nothing here decides anything about ideas, votes or permissions; it builds an ``
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -37,9 +39,18 @@ from core.votes import emoji_meaning
 
 log = logging.getLogger(__name__)
 
-# Defer every interaction before the core runs (see ``Adapter.answer`` and bench_discord.py).
-ACK_FIRST = True
-ACK_AFTER = 2.0  # without ACK_FIRST: seconds of core work before deferring (Discord: 3 s)
+T = TypeVar("T")
+
+# An interaction is answered in its first callback when the answer is ready within
+# ``ACK_AFTER`` (the member sees it one round trip sooner, and the public card is posted as
+# soon as the core is done); only slower work is deferred ("thinking…"), then edited in.
+# ``ACK_FIRST`` defers every interaction before the core runs (the old behaviour; see
+# bench/bench_discord.py for what it costs).
+ACK_FIRST = False
+ACK_AFTER = 1.0  # seconds of core work before deferring: Discord allows 3 s for the callback
+# Core calls run in a small pool of their own (as in the Slack adapter): the core is
+# synchronous SQL and Python, and more threads than cores only fight the event loop for the GIL.
+CORE_WORKERS = 2  # the default of HROMADA_DISCORD_CORE_WORKERS; 0 runs core calls on the loop
 REACTION_EVENTS = ("raw_reaction_add", "raw_reaction_remove", "raw_reaction_clear",
                    "raw_reaction_clear_emoji")
 # Edits and deletions of a message a snippet was saved from (raw MESSAGE_UPDATE/DELETE).
@@ -179,12 +190,16 @@ def actor_of(guild_id: int | None, guild: discord.Guild | None,
 class Adapter:
     """One Discord connection serving every guild it is in."""
 
-    def __init__(self, hromada: Hromada, client: discord.Client) -> None:
+    def __init__(self, hromada: Hromada, client: discord.Client, *,
+                 workers: int = CORE_WORKERS) -> None:
         from bots.discord.runner import DiscordDelivery
 
         self.hromada = hromada
         self.client = client
-        self.delivery = DiscordDelivery(client, hromada)
+        self._workers = workers
+        self._pool = ThreadPoolExecutor(max_workers=max(workers, 1),
+                                        thread_name_prefix="hromada-discord-core")
+        self.delivery = DiscordDelivery(client, hromada, run=self.in_pool)
         self.tree = build_tree(client, hromada.registry, handler=self.on_command,
                                suggest=self.suggest, menu=self.on_menu)
         self.tree.on_error = self.on_tree_error  # type: ignore[method-assign]
@@ -214,22 +229,33 @@ class Adapter:
     async def set_translator(self) -> None:
         await self.tree.set_translator(CatalogTranslator())
 
+    async def in_pool(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run synchronous core or store work in the adapter's pool (inline with 0 workers)."""
+        if not self._workers:
+            return fn(*args)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, functools.partial(fn, *args))
+
+    def close(self) -> None:
+        """Let the pool's threads go once the client is closed."""
+        self._pool.shutdown(wait=False)
+
     # -- the one place core errors become replies -----------------------------------
 
     async def core(self, tenant_id: str, request_id: str, call: Callable[[], Reply]) -> Reply:
-        """Run a core call off the event loop; every error ends as a reply, never a trace."""
+        """Run a core call in the pool; every error ends as a reply, never a trace."""
         try:
-            return await asyncio.to_thread(call)
+            return await self.in_pool(call)
         except HromadaError as exc:
             metrics.ERRORS.labels("discord", metrics.error_name(exc)).inc()
             log.info("refused: %s", exc.message,
                      extra={"request_id": request_id, "tenant": tenant_id})
-            return await asyncio.to_thread(self.hromada.error_reply, tenant_id, exc)
+            return await self.in_pool(self.hromada.error_reply, tenant_id, exc)
         except Exception as exc:
             metrics.ERRORS.labels("discord", metrics.error_name(exc)).inc()
             log.exception("discord request failed",
                           extra={"request_id": request_id, "tenant": tenant_id})
-            return await asyncio.to_thread(self.hromada.apology, tenant_id, request_id)
+            return await self.in_pool(self.hromada.apology, tenant_id, request_id)
 
     # -- interactions ----------------------------------------------------------------
 
@@ -268,12 +294,13 @@ class Adapter:
     async def answer(self, interaction: discord.Interaction,
                      call: Callable[[Actor], Reply], *, label: str = "other",
                      guild_id: int | None = None) -> None:
-        """Acknowledge, run the core, answer; never later than Discord's 3 s.
+        """Run the core, answer; never later than Discord's 3 s.
 
-        With ``ACK_FIRST`` (the default) the interaction is deferred before any core work, so
-        the acknowledgement costs what a bare command costs whatever the store is doing, and
-        the answer replaces the "thinking" message. Otherwise the answer is sent directly
-        after the core call, deferring only when the core takes longer than ``ACK_AFTER``.
+        The answer is the first callback when the core is done within ``ACK_AFTER`` (the
+        usual case: one round trip, and a public card goes out at once); slower work is
+        deferred first, and the answer then replaces the "thinking" message. ``ACK_FIRST``
+        defers before any core work. With ``CORE_WORKERS`` 0 the core runs on the loop, so
+        the answer is always ready and never deferred.
         """
         seen = metrics.Seen("discord", label)
         request_id = str(interaction.id)
@@ -309,14 +336,16 @@ class Adapter:
                 await interaction.response.defer(ephemeral=True, thinking=True)
                 deferred = True
                 seen.acked()
-            task = asyncio.ensure_future(self.core(tenant_id, request_id, run))
-            if not deferred:
+            if deferred or not self._workers:  # nothing to wait for beside the core
+                reply = await self.core(tenant_id, request_id, run)
+            else:
+                task = asyncio.ensure_future(self.core(tenant_id, request_id, run))
                 done, _ = await asyncio.wait({task}, timeout=ACK_AFTER)
                 if not done:
                     await interaction.response.defer(ephemeral=True, thinking=True)
                     deferred = True
                     seen.acked()
-            reply = await task
+                reply = await task
             await self.respond(interaction, reply, deferred=deferred,
                                ack=acks[0] if acks else "")
             if not deferred:
@@ -356,7 +385,7 @@ class Adapter:
                 # author gets it privately with "Post it again", never an unreachable item.
                 log.warning("item card not posted: %s", posted,
                             extra={"request_id": str(interaction.id), "tenant": tenant_id})
-                private = await asyncio.to_thread(self._not_posted, tenant_id, reply)
+                private = await self.in_pool(self._not_posted, tenant_id, reply)
                 await interaction.edit_original_response(**render(private).send_kwargs())
                 results[1] = None
             for result in results:
@@ -390,7 +419,7 @@ class Adapter:
             return []
         mode, _, current = spec.partition(":")
         try:
-            pairs = await asyncio.to_thread(self.hromada.suggest, f"discord:{interaction.guild_id}",
+            pairs = await self.in_pool(self.hromada.suggest, f"discord:{interaction.guild_id}",
                                             kind, current)
         except Exception:  # suggestions are a nicety: log, offer none
             log.exception("discord autocomplete failed",
@@ -413,7 +442,7 @@ class Adapter:
         log.error("discord command error %s", error,
                   extra={"request_id": request_id, "tenant": tenant_id}, exc_info=error)
         try:
-            reply = await asyncio.to_thread(self.hromada.apology, tenant_id, request_id)
+            reply = await self.in_pool(self.hromada.apology, tenant_id, request_id)
             kwargs = render(reply).send_kwargs()
             if interaction.response.is_done():
                 await interaction.edit_original_response(**kwargs)

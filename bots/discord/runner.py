@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -53,9 +54,12 @@ class DiscordDelivery:
 
     platform = "discord"
 
-    def __init__(self, client: discord.Client, hromada: Hromada) -> None:
+    def __init__(self, client: discord.Client, hromada: Hromada, *,
+                 run: Callable[..., Awaitable[Any]] | None = None) -> None:
         self.client = client
         self.hromada = hromada
+        # Where store work runs: the adapter's core pool (a thread of its own without one).
+        self.run: Callable[..., Awaitable[Any]] = run or asyncio.to_thread
 
     async def post(self, tenant_id: str, channel_id: str, reply: Reply, *,
                    reference: discord.Message | None = None) -> str:
@@ -70,8 +74,8 @@ class DiscordDelivery:
             kwargs["mention_author"] = False
         message = await channel.send(**kwargs)
         if reply.item_id is not None:
-            await asyncio.to_thread(self.hromada.attach_message, tenant_id, reply.item_id,
-                                    channel_id, str(message.id))
+            await self.run(self.hromada.attach_message, tenant_id, reply.item_id,
+                           channel_id, str(message.id))
         return str(message.id)
 
     async def post_picture(self, tenant_id: str, channel_id: str, message_id: str,
@@ -161,7 +165,7 @@ async def start_discord(hromada: Hromada, settings: Settings, deliveries: Delive
                          shard_ids=settings.discord_shard_ids, identify_gate=gate,
                          http_trace=http_trace, guild_ready_timeout=guild_ready_timeout,
                          members=settings.discord_members_intent)
-    adapter = Adapter(hromada, client)
+    adapter = Adapter(hromada, client, workers=settings.discord_core_workers)
     await adapter.set_translator()
     deliveries.add(adapter.delivery)
     await client.login(_token(settings))
@@ -171,7 +175,7 @@ async def start_discord(hromada: Hromada, settings: Settings, deliveries: Delive
 async def run_discord(hromada: Hromada, settings: Settings, deliveries: Deliveries,
                       ops: Ops | None = None) -> None:
     """Serve Discord until the process stops (called by ``hromada serve``)."""
-    client, _ = await start_discord(hromada, settings, deliveries)
+    client, adapter = await start_discord(hromada, settings, deliveries)
     if ops is not None:
         async def connected() -> bool:
             return client.is_ready() and not client.is_closed()
@@ -181,6 +185,7 @@ async def run_discord(hromada: Hromada, settings: Settings, deliveries: Deliveri
         await client.connect(reconnect=True)
     finally:
         await client.close()
+        adapter.close()
 
 
 async def sync_commands(hromada: Hromada, settings: Settings, *, guild_id: int | None = None,

@@ -200,11 +200,15 @@ class DiscordHarness:
         data = callback.body.get("data") or {}
         body = data
         deferred = callback.body["type"] in (5, 6)
-        if deferred:
-            token = self.fake.interactions[int(interaction_id)]["token"]
-            edits = [c for c in self.fake.calls if c.method == "PATCH"
-                     and c.path.endswith(f"/{token}/messages/@original")]
-            body = edits[-1].body if edits else {}
+        # A deferred answer is its edit; a direct one may be edited later too (a card that
+        # could not be posted becomes "Post it again").
+        token = self.fake.interactions[int(interaction_id)]["token"]
+        edits = [c for c in self.fake.calls if c.method == "PATCH"
+                 and c.path.endswith(f"/{token}/messages/@original")]
+        if edits:
+            body = edits[-1].body
+        elif deferred:
+            body = {}
         return Answer(callback, body, bool(int(data.get("flags") or 0) & EPHEMERAL), deferred)
 
     async def command(self, user: dict, path: str | tuple[str, ...],

@@ -116,7 +116,7 @@ async def test_idea_submit_acks_and_posts_a_card(discord_h: DiscordHarness) -> N
     h = discord_h
     alice = h.user("alice")
     call = await h.command(alice, "idea submit", {"text": "Quiet hours on Wednesdays"})
-    assert call.callback.body["type"] == 5  # deferred before the core ran (ACK_FIRST)
+    assert call.callback.body["type"] == 4  # the answer is the first callback (no defer)
     assert call.ephemeral
     assert "I-1" in call.text
     card = h.posted()[-1].body

@@ -72,7 +72,7 @@ async def test_pulse_buttons_replace_answers_and_results_wait_for_k(
 
     first = await h.click(alice, card, "4")
     assert "your answer to P-1 is 4" in private(first)
-    assert first.callback.body["type"] == 5  # a new private message, not an edit of the card
+    assert first.callback.body["type"] == 4  # a new private message, not an edit of the card
     again = await h.click(alice, card, "2")
     assert "now 2 (was 4)" in private(again)
     await h.click(bob, card, "4")

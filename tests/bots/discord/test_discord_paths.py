@@ -15,6 +15,7 @@ import bots.discord.bot as discord_bot
 from bots.discord.commands import discord_routes, translate_for
 from bots.discord.render import neutralise, render
 from bots.discord.runner import restore_api
+from core.app import Hromada
 from core.commands import REGISTRY
 from core.registry import P, Param, Registry
 from core.replies import Action, Notice, Reply, Visibility
@@ -192,3 +193,36 @@ async def test_a_refused_post_is_logged_and_the_bot_keeps_serving(
     assert failed and failed[0].request_id == call.callback.path.split("/")[2]  # type: ignore[attr-defined]
     listed = await h.command(alice, "idea list", {})
     assert "Posted nowhere" in listed.text
+
+
+async def test_ack_first_defers_before_the_core_runs(
+    discord_h: DiscordHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ACK_FIRST the first callback is the empty "thinking" defer; the answer edits it."""
+    monkeypatch.setattr(discord_bot, "ACK_FIRST", True)
+    h = discord_h
+    alice = h.user("alice")
+    call = await h.command(alice, "idea submit", {"text": "Deferred first"})
+    assert call.callback.body["type"] == 5 and call.ephemeral and "I-1" in call.text
+    assert "I-1" in embed_text(h.posted()[-1].body)
+
+
+async def test_core_on_the_loop_answers_in_the_first_callback(
+    hromada: Hromada, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HROMADA_DISCORD_CORE_WORKERS=0: no pool; the answer is always ready, never deferred,
+    even with a zero budget (a pool would defer here: see the test above)."""
+    monkeypatch.setenv("HROMADA_DISCORD_CORE_WORKERS", "0")
+    monkeypatch.setattr(discord_bot, "ACK_AFTER", 0)
+    h = DiscordHarness(hromada)
+    await h.start()
+    try:
+        assert h.adapter is not None and h.adapter._workers == 0
+        alice = h.user("alice")
+        call = await h.command(alice, "idea submit", {"text": "Inline idea"})
+        assert call.callback.body["type"] == 4 and call.ephemeral and "I-1" in call.text
+        assert "I-1" in embed_text(h.posted()[-1].body)
+        listed = await h.command(alice, "idea list", {})
+        assert listed.callback.body["type"] == 4 and "Inline idea" in listed.text
+    finally:
+        await h.stop()
