@@ -208,6 +208,18 @@ def _scratch_url(pg_url: str | None) -> Iterator[str]:
         admin.dispose()
 
 
+def reachable(url: str) -> bool:
+    """Whether a database answers at ``url``: benches that need PostgreSQL skip without it."""
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means: skip PostgreSQL
+        return False
+
+
 def now() -> datetime:
     return datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

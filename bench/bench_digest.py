@@ -36,8 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import store, summary, timed  # noqa: E402
-from sqlalchemy import create_engine, event, insert, text  # noqa: E402
+from _common import reachable, store, summary, timed  # noqa: E402
+from sqlalchemy import event, insert, text  # noqa: E402
 
 from core import digest as digest_module  # noqa: E402
 from core import schedule  # noqa: E402
@@ -328,16 +328,6 @@ def measure(db: Database, n_ideas: int, n_votes: int) -> tuple[float, float, flo
     return (statistics.median(rounds["bare"]), statistics.median(rounds["draw"]),
             statistics.median(rounds["digest"]))
 
-
-def reachable(url: str) -> bool:
-    try:
-        engine = create_engine(url, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means: skip PostgreSQL
-        return False
 
 
 def main() -> None:

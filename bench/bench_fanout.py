@@ -38,9 +38,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp  # noqa: E402
-from _common import store  # noqa: E402
+from _common import reachable, store  # noqa: E402
 from slack_sdk.oauth.installation_store.models.installation import Installation  # noqa: E402
-from sqlalchemy import create_engine, insert, make_url, text  # noqa: E402
+from sqlalchemy import insert, make_url, text  # noqa: E402
 
 from bots.scheduler import POST_CONCURRENCY  # noqa: E402
 from bots.slack.installations import DbInstallationStore  # noqa: E402
@@ -60,16 +60,6 @@ PROCESSES = 2
 TICK_LINE = re.compile(r"digest tick: (\d+) due, (\d+) posted here in ([\d.]+) s "
                        r"\(([\d.]+) s CPU\)")
 
-
-def reachable(url: str) -> bool:
-    try:
-        engine = create_engine(url, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means: skip this bench
-        return False
 
 
 def cpu_seconds(pid: int) -> float:

@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import store  # noqa: E402
-from sqlalchemy import create_engine, event, insert, or_, select, text  # noqa: E402
+from _common import reachable, store  # noqa: E402
+from sqlalchemy import event, insert, or_, select, text  # noqa: E402
 
 from bots.delivery import Deliveries  # noqa: E402
 from bots.scheduler import DigestRunner  # noqa: E402
@@ -185,16 +185,6 @@ def measure(db: Database, rounds: int) -> None:
         rows = conn.exec_driver_sql(prefix + sql).all()
     print("  plan of the due query: " + " | ".join(str(r[-1]) for r in rows))
 
-
-def reachable(url: str) -> bool:
-    try:
-        engine = create_engine(url, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means: skip PostgreSQL
-        return False
 
 
 def main() -> None:

@@ -83,6 +83,17 @@ def _svg(chart_id: str, width: float, height: float, title: str, desc: str,
     ])
 
 
+def _with_legend(chart_id: str, width: float, height: float, title: str, desc: str,
+                 body: list[str], legend: Sequence[str], y: float) -> str:
+    """The legend lines below ``y``, then the whole picture, wide enough for the longest."""
+    for line in legend:
+        y += 18
+        body.append(f'<text x="0" y="{y:.0f}" fill="{MUTED}" class="legend">'
+                    f"{esc(line)}</text>")
+    return _svg(chart_id, max(width, max([_text_width(t) for t in legend] + [0.0]) + 8),
+                height, title, desc, body)
+
+
 def _hatch(chart_id: str) -> str:
     return (f'<defs><pattern id="{esc(chart_id)}-hatch" width="6" height="6" '
             f'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
@@ -142,12 +153,7 @@ def heat_map(*, chart_id: str, title: str, desc: str, rows: Sequence[str],
         mid = top + cell_h * len(rows) / 2
         body.append(f'<text x="12" y="{mid:.0f}" text-anchor="middle" fill="{MUTED}" '
                     f'transform="rotate(-90 12 {mid:.0f})">{esc(row_axis)}</text>')
-    for line in legend:
-        y += 18
-        body.append(f'<text x="0" y="{y:.0f}" fill="{MUTED}" class="legend">'
-                    f"{esc(line)}</text>")
-    return _svg(chart_id, max(width, max([_text_width(t) for t in legend] + [0.0]) + 8),
-                height, title, desc, body)
+    return _with_legend(chart_id, width, height, title, desc, body, legend, y)
 
 
 @dataclass(frozen=True)
@@ -210,12 +216,7 @@ def line_chart(*, chart_id: str, title: str, desc: str, points: Sequence[Point],
         body.append(f'<text x="{x:.1f}" y="{bottom + 18:.1f}" text-anchor="middle" '
                     f'fill="{INK}">{esc(p.label)}</text>')
     y = bottom + 18
-    for line in legend:
-        y += 18
-        body.append(f'<text x="0" y="{y:.0f}" fill="{MUTED}" class="legend">'
-                    f"{esc(line)}</text>")
-    return _svg(chart_id, max(width, max([_text_width(t) for t in legend] + [0.0]) + 8),
-                height, title, desc, body)
+    return _with_legend(chart_id, width, height, title, desc, body, legend, y)
 
 
 @dataclass(frozen=True)
@@ -254,9 +255,4 @@ def bar_chart(*, chart_id: str, title: str, desc: str, bars: Sequence[Bar],
                     f'<text x="{left + w + 6:.1f}" y="{y + bar_h / 2 + 4:.0f}" '
                     f'fill="{INK}">{esc(b.value)}</text></g>')
     y = top + (bar_h + 6) * len(bars)
-    for line in legend:
-        y += 18
-        body.append(f'<text x="0" y="{y:.0f}" fill="{MUTED}" class="legend">'
-                    f"{esc(line)}</text>")
-    return _svg(chart_id, max(width, max([_text_width(t) for t in legend] + [0.0]) + 8),
-                height, title, desc, body)
+    return _with_legend(chart_id, width, height, title, desc, body, legend, y)
