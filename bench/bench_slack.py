@@ -349,6 +349,67 @@ class Plan:
     closed_seconds: float
     paced_seconds: float
     sizes: list[int]
+    profile: str | None = None  # a directory: py-spy samples our server in the closed loop
+    ours_pid: int = 0
+
+
+class Sampler:
+    """py-spy sampling our server while one run goes (``--profile``): where the time goes."""
+
+    def __init__(self, plan: Plan, name: str) -> None:
+        self.plan, self.name = plan, name
+        self.proc: Any = None
+        self.out = f"{plan.profile}/{name}.txt" if plan.profile else ""
+
+    async def __aenter__(self) -> Sampler:
+        if self.plan.profile:
+            self.proc = await asyncio.create_subprocess_exec(
+                str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+                str(self.plan.ours_pid), "--rate", "500", "--format", "raw", "--threads",
+                "--nonblocking", "--output", self.out,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            await asyncio.sleep(0.5)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.proc is None:
+            return
+        self.proc.send_signal(2)
+        await self.proc.wait()
+        print(f"  profile of ours during {self.name}: {self.out}")
+        for line in top_frames(self.out):
+            print("   ", line)
+
+
+def top_frames(path: str, n: int = 14) -> list[str]:
+    """The functions our server spent its samples in: own (leaf) and with callees."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return ["(no samples: is py-spy installed and allowed to trace?)"]
+    for line in lines:
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = [f.split(" (")[0] + " " + f.rsplit("/", 1)[-1].rstrip(")")
+                  for f in stack.split(";")[1:]]  # [0] is the thread
+        if not frames:
+            continue
+        samples += int(count)
+        own[frames[-1]] = own.get(frames[-1], 0) + int(count)
+        for f in set(frames):
+            total[f] = total.get(f, 0) + int(count)
+    if not samples:
+        return ["(no samples)"]
+    out = [f"{samples} samples; own time:"]
+    out += [f"  {c / samples:6.1%}  {f}" for f, c in sorted(own.items(), key=lambda x: -x[1])[:n]]
+    out.append("with callees:")
+    out += [f"  {c / samples:6.1%}  {f}"
+            for f, c in sorted(total.items(), key=lambda x: -x[1])[:n * 2]]
+    return out
 
 
 async def cpu_of(conn: Any) -> float:
@@ -384,7 +445,8 @@ async def measure(plan: Plan, fake: Any, urls: dict[str, str], ours: Any, bare_c
             bare = await load.closed(urls["bare"], command, main_team, plan.closed_seconds)
             bare_cpu = (await cpu_of(bare_conn) - before) / max(1, len(bare.latencies))
             before = await cpu_of(ours)
-            mine = await load.closed(urls["ours"], command, main_team, plan.closed_seconds)
+            async with Sampler(plan, f"closed{command.replace('/', '-')}"):
+                mine = await load.closed(urls["ours"], command, main_team, plan.closed_seconds)
             await asyncio.sleep(0.5)  # work after the answer (attaching the card) counts too
             ours_cpu = (await cpu_of(ours) - before) / max(1, len(mine.latencies))
             ratio = mine.rate / bare.rate
@@ -464,6 +526,7 @@ async def run_all(plan: Plan, db_url: str) -> None:
     bare = ctx.Process(target=bare_main, args=(bare_child, api_url), daemon=True)
     ours.start()
     bare.start()
+    plan.ours_pid = ours.pid or 0
     loop = asyncio.get_running_loop()
     try:
         ports = {"ours": await loop.run_in_executor(None, ours_conn.recv),
@@ -482,9 +545,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="short runs and no 100k tenant (under a minute)")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="sample our server with py-spy during the closed-loop runs "
+                             "(pip install py-spy) and print where the time went")
     args = parser.parse_args()
     plan = (Plan(closed_seconds=3, paced_seconds=4, sizes=[1_000, 10_000]) if args.quick
             else Plan(closed_seconds=8, paced_seconds=10, sizes=[1_000, 10_000, 100_000]))
+    plan.profile = args.profile
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{tmp}/bench.db"
         t = time.perf_counter()

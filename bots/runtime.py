@@ -19,6 +19,15 @@ log = logging.getLogger(__name__)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+def core_workers(configured: int | None, hromada: Hromada) -> int:
+    """An adapter's threads for core calls: as configured, else none on SQLite and two on
+    PostgreSQL (bench/README.md, "Slack": handing a call to a thread and back costs more CPU
+    than most commands on SQLite; on PostgreSQL the threads overlap the round trips)."""
+    if configured is not None:
+        return configured
+    return 0 if hromada.db.is_sqlite else 2
+
+
 class ContextFilter(logging.Filter):
     """Puts tenant, command and request id on every record so the format can show them."""
 

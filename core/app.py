@@ -121,6 +121,8 @@ class Hromada:
         with self.context(actor) as ctx:
             check_permission(ctx, cmd, args)
             reply = cmd.handler(ctx, **args)
+            if reply.visibility is Visibility.PUBLIC and reply.private is None:
+                reply.posted_note = _posted_note(ctx, reply.item_id)
             log.debug("command", extra={"tenant": actor.tenant_id, "command": " ".join(cmd.path)})
             return reply
 
@@ -411,3 +413,14 @@ def _take(ctx: Ctx, value: str) -> Any:
     from core.items import take_draft
 
     return take_draft(ctx, _int(value))
+
+
+def _posted_note(ctx: Ctx, item_id: int | None) -> str:
+    """The poster's private word that a public answer went out; the item is in the unit of
+    work's identity map already, so this reads nothing more."""
+    from core.items import ref
+
+    item = repos.item_by_id(ctx.session, ctx.tenant_id, item_id) if item_id is not None else None
+    if item is None:
+        return ctx._("Posted in this channel.")
+    return fmt(ctx._("Posted {ref} in this channel."), ref=ref(item)).plain()

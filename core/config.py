@@ -41,10 +41,13 @@ class Settings(BaseSettings):
     # Where people reach the web pages (redirect URIs, sign-in links, "Open in Hromada" links
     # in chat); unset: http://127.0.0.1:$PORT, and chat replies carry no links.
     public_url: str | None = Field(default=None, validation_alias=_env("HROMADA_PUBLIC_URL"))
-    slack_core_workers: int = Field(default=2, ge=0, le=16,
-                                    validation_alias=_env("HROMADA_SLACK_CORE_WORKERS"))
-    discord_core_workers: int = Field(default=2, ge=0, le=16,
-                                      validation_alias=_env("HROMADA_DISCORD_CORE_WORKERS"))
+    # Threads for core calls in each adapter; unset: none on SQLite (the core runs on the
+    # event loop: a hand-off to a thread cost more than most commands), two on PostgreSQL
+    # (its round trips release the GIL, so threads overlap them).
+    slack_core_workers: int | None = Field(default=None, ge=0, le=16,
+                                           validation_alias=_env("HROMADA_SLACK_CORE_WORKERS"))
+    discord_core_workers: int | None = Field(
+        default=None, ge=0, le=16, validation_alias=_env("HROMADA_DISCORD_CORE_WORKERS"))
 
     discord_token: SecretStr | None = Field(default=None, validation_alias=_env("DISCORD_TOKEN"))
     # "Sign in with Discord" on the web pages (OAuth2, scopes identify and guilds).

@@ -80,6 +80,9 @@ class Reply:
     # Shown only to the member who asked, beside a public post (an anonymous author's
     # confirmation, with its "hear back" button).
     private: Reply | None = None
+    # For adapters whose public post needs a private acknowledgement of its own (Discord's
+    # interaction): "Posted I-3 in this channel.", made in the command's own unit of work.
+    posted_note: str = ""
 
     def plain(self) -> str:
         """Every visible word, in reading order: for the console, logs and tests."""

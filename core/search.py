@@ -145,11 +145,14 @@ def score(q: Query, pool: Pool, cutoff: float) -> dict[int, float]:
     out: dict[int, float] = {}
     n = len(q.words)
     spaced = [f" {w} " for w in q.words]
+    if not n:
+        return {k: float(s) for k, s in zip(keys, fuzzy.tolist(), strict=True) if s >= cutoff}
+    words_at, body_at = TITLE_WORDS / n, BODY_WEIGHT / n
     for key, text, s in zip(keys, texts, fuzzy.tolist(), strict=True):
-        if n:
-            padded = f" {text} "  # a whole word of the title, without splitting it into a set
-            s = max(s, TITLE_WORDS * sum(w in padded for w in spaced) / n,
-                    BODY_WEIGHT * pool[key][1] / n)
+        # A whole word of the title, without splitting it into a set (``map`` keeps the
+        # count in C: this loop runs for every candidate of every query).
+        held = sum(map(f" {text} ".__contains__, spaced))
+        s = max(s, words_at * held, body_at * pool[key][1])
         if s >= cutoff:
             out[key] = float(s)
     return out

@@ -168,6 +168,14 @@ class _Segment:
         i = pos - self.first
         return self.texts[self.text_ends.item(i - 1) if i else 0:self.text_ends.item(i)]
 
+    def texts_at(self, picked: Ints) -> list[str]:
+        """The search texts at these positions, sliced in one pass (the rerank's pool)."""
+        i = picked - self.first
+        ends = self.text_ends[i]
+        starts = np.where(i > 0, self.text_ends[np.maximum(i - 1, 0)], 0)
+        texts = self.texts
+        return [texts[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+
     @property
     def nbytes(self) -> int:
         return (self.grams.nbytes + self.words.nbytes + sys.getsizeof(self.texts)
@@ -318,10 +326,13 @@ class _Data:
     def _entries(self, picked: Any, body: Any) -> dict[int, tuple[str, int]]:
         """id -> (search text, body words held) of the picked positions, in their order."""
         texts: list[str] = []
-        firsts = np.array([s.first for s in self.segments], dtype=np.int64)
-        owner = np.searchsorted(firsts, picked, side="right") - 1
-        for p, o in zip(picked.tolist(), owner.tolist(), strict=True):
-            texts.append(self.segments[o].text(p))
+        if len(self.segments) == 1:
+            texts = self.segments[0].texts_at(picked)
+        else:
+            firsts = np.array([s.first for s in self.segments], dtype=np.int64)
+            owner = np.searchsorted(firsts, picked, side="right") - 1
+            for p, o in zip(picked.tolist(), owner.tolist(), strict=True):
+                texts.append(self.segments[o].text(p))
         held = body[picked].tolist() if body is not None else [0] * len(texts)
         return dict(zip(self.ids.view()[picked].tolist(), zip(texts, held, strict=True),
                         strict=True))

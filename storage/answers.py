@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -69,13 +69,17 @@ def add_helpful(session: Session, tenant_id: str, item_id: int) -> None:
         .values(helpful=SnippetFeedback.helpful + 1))
 
 
+# Every /kb search runs it: built once (building it per call cost more than running it).
+_HELPFUL = select(SnippetFeedback.item_id, SnippetFeedback.helpful).where(
+    SnippetFeedback.tenant_id == bindparam("tenant_id"),  # type: ignore[arg-type]
+    SnippetFeedback.item_id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+
+
 def helpful_counts(session: Session, tenant_id: str, item_ids: Iterable[int]) -> dict[int, int]:
     ids = list(item_ids)
     if not ids:
         return {}
-    rows = session.execute(select(SnippetFeedback.item_id, SnippetFeedback.helpful).where(
-        SnippetFeedback.tenant_id == tenant_id,
-        SnippetFeedback.item_id.in_(ids))).all()  # type: ignore[attr-defined]
+    rows = session.execute(_HELPFUL, {"tenant_id": tenant_id, "ids": ids}).all()
     return {int(r[0]): int(r[1]) for r in rows}
 
 

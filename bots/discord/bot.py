@@ -321,13 +321,9 @@ class Adapter:
                             channel_size=guild.member_count if guild is not None else None)
             reply = call(actor)
             if reply.visibility is Visibility.PUBLIC and reply.private is None:
-                # The private acknowledgement's words, read in the same worker hop.
-                tr = gettext_for(self.hromada.language(actor.tenant_id))
-                if reply.item_id is not None:
-                    ref = self.hromada.item_ref(actor.tenant_id, reply.item_id)
-                    acks.append(fmt(tr.gettext("Posted {ref} in this channel."), ref=ref).plain())
-                else:
-                    acks.append(tr.gettext("Posted in this channel."))
+                # The private acknowledgement's words: made in the command's unit of work,
+                # else (a button's public answer) read in the same worker hop.
+                acks.append(reply.posted_note or self._posted_words(actor.tenant_id, reply))
             return reply
 
         try:
@@ -397,6 +393,13 @@ class Adapter:
             await interaction.edit_original_response(**out.send_kwargs())
             return
         await interaction.response.send_message(ephemeral=True, **out.send_kwargs())
+
+    def _posted_words(self, tenant_id: str, reply: Reply) -> str:
+        tr = gettext_for(self.hromada.language(tenant_id))
+        if reply.item_id is None:
+            return tr.gettext("Posted in this channel.")
+        ref = self.hromada.item_ref(tenant_id, reply.item_id)
+        return fmt(tr.gettext("Posted {ref} in this channel."), ref=ref).plain()
 
     def _not_posted(self, tenant_id: str, reply: Reply) -> Reply:
         assert reply.item_id is not None

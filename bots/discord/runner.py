@@ -16,6 +16,7 @@ from bots.delivery import Deliveries
 from bots.discord.bot import Adapter, make_client
 from bots.discord.render import NO_MENTIONS, notice_text, render, view
 from bots.ops import Ops
+from bots.runtime import core_workers
 from core.app import Hromada
 from core.config import Settings
 from core.replies import Notice, Reply
@@ -165,7 +166,8 @@ async def start_discord(hromada: Hromada, settings: Settings, deliveries: Delive
                          shard_ids=settings.discord_shard_ids, identify_gate=gate,
                          http_trace=http_trace, guild_ready_timeout=guild_ready_timeout,
                          members=settings.discord_members_intent)
-    adapter = Adapter(hromada, client, workers=settings.discord_core_workers)
+    adapter = Adapter(hromada, client,
+                      workers=core_workers(settings.discord_core_workers, hromada))
     await adapter.set_translator()
     deliveries.add(adapter.delivery)
     await client.login(_token(settings))

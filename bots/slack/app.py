@@ -44,6 +44,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bots import metrics
 from bots.delivery import Deliveries
 from bots.metrics import Seen
+from bots.runtime import core_workers
 from bots.slack import render
 from bots.slack.command_text import command_text
 from bots.slack.installations import DbInstallationStore, DbStateStore
@@ -76,7 +77,7 @@ Respond = Callable[..., Awaitable[None]]
 ACK_BUDGET = 1.5
 # Core calls run in a small pool of their own: the core is synchronous SQL and Python, and more
 # threads than cores only fight the event loop for the GIL, which makes every ack late.
-CORE_WORKERS = 2  # the default of HROMADA_SLACK_CORE_WORKERS; 0 runs core calls on the loop
+CORE_WORKERS = 2  # with PostgreSQL; HROMADA_SLACK_CORE_WORKERS; 0 runs core calls on the loop
 USER_TTL = 600.0  # users.info answers (name, admin flag) are reused this long
 SHORTCUT_ID = "save_to_hromada"
 BOT_SCOPES = (
@@ -909,7 +910,7 @@ def build_app(hromada: Hromada, settings: Settings, deliveries: Deliveries | Non
             request_verification_enabled=not socket_mode,
         )
     bot = SlackBot(hromada, background=background or Background(),
-                   workers=settings.slack_core_workers)
+                   workers=core_workers(settings.slack_core_workers, hromada))
     register(app, bot)
     register_lifecycle(app, hromada, installations)
     register_onboarding(app, hromada)

@@ -39,18 +39,35 @@ async def test_direct_answers_when_not_acking_first(
 
 
 async def test_slow_core_work_is_deferred_then_answered_by_an_edit(
-    discord_h: DiscordHarness, monkeypatch: pytest.MonkeyPatch
+    hromada: Hromada, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without ACK_FIRST, past the budget the interaction is deferred, then edited."""
+    """With core threads (PostgreSQL's default) and without ACK_FIRST, past the budget the
+    interaction is deferred, then edited."""
+    monkeypatch.setenv("HROMADA_DISCORD_CORE_WORKERS", "2")
     monkeypatch.setattr(discord_bot, "ACK_FIRST", False)
     monkeypatch.setattr(discord_bot, "ACK_AFTER", 0)
-    h = discord_h
-    alice = h.user("alice")
-    call = await h.command(alice, "idea submit", {"text": "Deferred idea"})
-    assert call.deferred and call.ephemeral and "I-1" in call.text
-    assert "I-1" in embed_text(h.posted()[-1].body)
-    listed = await h.command(alice, "idea list", {})
-    assert listed.deferred and "Deferred idea" in listed.text
+    h = DiscordHarness(hromada)
+    await h.start()
+    try:
+        assert h.adapter is not None and h.adapter._workers == 2
+        alice = h.user("alice")
+        call = await h.command(alice, "idea submit", {"text": "Deferred idea"})
+        assert call.deferred and call.ephemeral and "I-1" in call.text
+        assert "I-1" in embed_text(h.posted()[-1].body)
+        listed = await h.command(alice, "idea list", {})
+        assert listed.deferred and "Deferred idea" in listed.text
+    finally:
+        await h.stop()
+
+
+def test_core_threads_by_store(hromada: Hromada) -> None:
+    """Unset, the adapters run the core on the loop on SQLite and in two threads on
+    PostgreSQL; a configured number always wins."""
+    from bots.runtime import core_workers
+
+    assert core_workers(None, hromada) == (0 if hromada.db.is_sqlite else 2)
+    assert core_workers(3, hromada) == 3
+    assert core_workers(0, hromada) == 0
 
 
 async def test_unexpected_error_is_logged_with_request_id_and_apologised(
