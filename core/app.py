@@ -121,7 +121,7 @@ class Hromada:
         with self.context(actor) as ctx:
             check_permission(ctx, cmd, args)
             reply = cmd.handler(ctx, **args)
-            if reply.visibility is Visibility.PUBLIC and reply.private is None:
+            if reply.visibility is Visibility.PUBLIC and not reply.posted_note:
                 reply.posted_note = _posted_note(ctx, reply.item_id)
             log.debug("command", extra={"tenant": actor.tenant_id, "command": " ".join(cmd.path)})
             return reply
@@ -416,8 +416,8 @@ def _take(ctx: Ctx, value: str) -> Any:
 
 
 def _posted_note(ctx: Ctx, item_id: int | None) -> str:
-    """The poster's private word that a public answer went out; the item is in the unit of
-    work's identity map already, so this reads nothing more."""
+    """The poster's private word that a public answer went out (item cards bring their own,
+    made where the card is)."""
     from core.items import ref
 
     item = repos.item_by_id(ctx.session, ctx.tenant_id, item_id) if item_id is not None else None

@@ -14,7 +14,7 @@ from core.i18n import N_
 from core.refs import format_ref
 from core.replies import Action, Field, Line, Notice, Reply, Visibility
 from core.search import DUPLICATE_THRESHOLD, body_text, normalise, ranked
-from core.text import Rich, UserText, join
+from core.text import Rich, UserText, fmt, join
 from storage import repos
 from storage.models import Draft, Item, StatusChange
 
@@ -120,6 +120,7 @@ def card(ctx: Ctx, item: Item, *, headline: Rich | None = None) -> Reply:
         footer=footer,
         visibility=Visibility.PUBLIC,
         item_id=item.id,
+        posted_note=fmt(ctx._("Posted {ref} in this channel."), ref=ref(item)).plain(),
     )
 
 
@@ -210,6 +211,9 @@ def told(notices: list[Notice]) -> int:
     return sum(len(n.recipients) for n in notices if not n.sealed)
 
 
+DUPLICATE_CANDIDATES = 50
+
+
 def duplicate_prompt(
     ctx: Ctx,
     kind: str,
@@ -219,8 +223,11 @@ def duplicate_prompt(
     open_statuses_excluded: Sequence[str],
 ) -> Reply | None:
     """When the text is close to open items: a private prompt with the matches and two buttons."""
+    # A title scoring the duplicate cutoff shares most of its trigrams with the text: it is
+    # among the first ``DUPLICATE_CANDIDATES`` by trigrams (bench_search.py: recall@3).
     matches = ranked(ctx.session, ctx.tenant_id, [kind], text, limit=3,
-                     cutoff=DUPLICATE_THRESHOLD, exclude=open_statuses_excluded)
+                     cutoff=DUPLICATE_THRESHOLD, exclude=open_statuses_excluded,
+                     candidates=DUPLICATE_CANDIDATES)
     if not matches:
         return None
     found = repos.items_by_ids(ctx.session, ctx.tenant_id, [i for i, _ in matches])
