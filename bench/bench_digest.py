@@ -6,7 +6,9 @@ Every timed build draws its picture afresh, as the weekly run does (a fresh pict
 per build: no picture reused from disk). Baseline, same run, same store: the top-ideas
 aggregate alone on its best index (ix_vote_tenant_created, with INDEXED BY on SQLite) plus the
 same drawing (``core.digest._picture`` with the inputs the build drew from, into a fresh
-directory). Target: the digest within 1.5× that baseline. The planner trap (the same aggregate
+directory). The query and the build are each timed as a caller runs them: a connection from
+the pool (a pre-ping on PostgreSQL), the statements, the transaction's end. Target: the digest
+within 1.5× that baseline. The planner trap (the same aggregate
 grouped by plain ``item_id``, no index hint, on SQLite) is measured once with its plan, and the
 plans of every vote query the digest runs are printed (EXPLAIN on both dialects).
 
