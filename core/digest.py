@@ -217,16 +217,14 @@ def _risk_list(new: list[Any], rated: list[Any], *, note: str) -> list[tuple[Any
     return sorted(out.values(), key=lambda r: (-r[2], r[0].number))
 
 
-# An open question's net votes, summed through the vote table's item index.
-_QUESTION_SCORE = (
-    select(func.coalesce(func.sum(_V.value), 0)).where(_V.item_id == _I.id)
-    .correlate(_ITEM).scalar_subquery()
-)
-# The open questions with their scores (the score computed once per question).
+# The open questions with their net votes, summed through the vote table's item index: one join
+# and GROUP BY rather than a correlated subquery per question (the same sums, one aggregate).
 _QUESTIONS = (
-    select(*_COLS, _QUESTION_SCORE.label("n1"))
+    select(*_COLS, func.coalesce(func.sum(_V.value), 0).label("n1"))
+    .select_from(_ITEM).outerjoin(Vote.__table__, _V.item_id == _I.id)
     .where(_I.tenant_id == _TID, _I.kind == "question", _I.answer.is_(None),
            _I.status.not_in(_consts(QUESTION_CLOSED)))
+    .group_by(*_COLS)
     .subquery("questions")
 )
 # Pulses closed in the window: only a closed pulse's results are shown (they can no longer
