@@ -128,6 +128,12 @@ def _consts(values: tuple[str, ...]) -> list[Any]:
     return [literal_column("'" + v.replace("'", "''") + "'") for v in values]
 
 
+def _const(value: str) -> Any:
+    """One fixed value written into the SQL: PostgreSQL's cached (generic) plan of a prepared
+    statement then knows it, as it knows the IN lists above, instead of guessing."""
+    return _consts((value,))[0]
+
+
 def _rows(session: Session, stmt: Any, tenant_id: str, period: Period | None = None,
           **extra: Any) -> list[Any]:
     params: dict[str, Any] = {"tid": tenant_id, **extra}
@@ -179,7 +185,8 @@ def _top_stmt(sqlite: bool, limit: int, fetch: int | None) -> Select[Any]:
     return (
         select(*_COLS, sub.c.net, sub.c.n)
         .join(sub, sub.c.item_id == _I.id)
-        .where(_I.tenant_id == _TID, _I.kind == "idea", _I.status.not_in(_consts(IDEA_GONE)))
+        .where(_I.tenant_id == _TID, _I.kind == _const("idea"),
+               _I.status.not_in(_consts(IDEA_GONE)))
         .order_by(sub.c.net.desc(), sub.c.n.desc(), _I.id)
         .limit(limit)
     )
@@ -222,7 +229,7 @@ def _risk_list(new: list[Any], rated: list[Any], *, note: str) -> list[tuple[Any
 _QUESTIONS = (
     select(*_COLS, func.coalesce(func.sum(_V.value), 0).label("n1"))
     .select_from(_ITEM).outerjoin(Vote.__table__, _V.item_id == _I.id)
-    .where(_I.tenant_id == _TID, _I.kind == "question", _I.answer.is_(None),
+    .where(_I.tenant_id == _TID, _I.kind == _const("question"), _I.answer.is_(None),
            _I.status.not_in(_consts(QUESTION_CLOSED)))
     .group_by(*_COLS)
     .subquery("questions")
@@ -230,10 +237,10 @@ _QUESTIONS = (
 # Pulses closed in the window: only a closed pulse's results are shown (they can no longer
 # change, so no later view differs from this one by a single answer).
 _CLOSED_IN_WINDOW = select(_S.item_id).where(
-    _S.tenant_id == _TID, _S.new_status == _consts((pulses.CLOSED,))[0], _S.created_at >= _START,
+    _S.tenant_id == _TID, _S.new_status == _const(pulses.CLOSED), _S.created_at >= _START,
     _S.created_at < _END)
 _PULSE_FOUND = (
-    (_I.tenant_id == _TID) & (_I.kind == "pulse") & (_I.status == _consts((pulses.CLOSED,))[0])
+    (_I.tenant_id == _TID) & (_I.kind == _const("pulse")) & (_I.status == _const(pulses.CLOSED))
     & _I.id.in_(_CLOSED_IN_WINDOW))
 # Their answers of all time per value, in one GROUP BY (departments are not in the digest). The
 # answers are those of items closed in the window; the join below keeps the pulses among them
@@ -392,7 +399,7 @@ def _in_order(*keys: Any) -> Any:
 _OTHERS = (
     # The week's new ideas nobody has voted on yet, so that someone sees them and votes.
     _branch("unvoted", select(*_COLS, func.count().over().label("n1"))
-        .where(_I.tenant_id == _TID, _I.kind == "idea", _I.created_at >= _START,
+        .where(_I.tenant_id == _TID, _I.kind == _const("idea"), _I.created_at >= _START,
                _I.created_at < _END, _I.status.not_in(_consts(IDEA_GONE)),
                ~select(_V.id).where(_V.item_id == _I.id).exists())
         .order_by(_I.number).limit(LIST)),
@@ -404,17 +411,17 @@ _OTHERS = (
                _S.old_status != _S.new_status, _I.tenant_id == _TID)
         .order_by(_S.created_at, _S.id).limit(LIST)),
     _branch("risk", select(*_COLS).where(
-        _I.tenant_id == _TID, _I.kind == "risk", _I.created_at >= _START,
+        _I.tenant_id == _TID, _I.kind == _const("risk"), _I.created_at >= _START,
         _I.created_at < _END, _I.status.not_in(_consts(RISK_CLOSED)))),
     _branch("rated", select(*_COLS, _S.note.label("a"),
                             _in_order(_S.created_at, _S.id).label("n2"))
         .join(_SC, _S.item_id == _I.id)
         .where(_S.tenant_id == _TID, _S.created_at >= _START, _S.created_at < _END,
-               _S.old_status == _S.new_status, _I.kind == "risk",
+               _S.old_status == _S.new_status, _I.kind == _const("risk"),
                _I.status.not_in(_consts(RISK_CLOSED)))),
     _branch("snippet", select(*_COLS, func.count().over().label("n1"))
-        .where(_I.tenant_id == _TID, _I.kind == "snippet", _I.created_at >= _START,
-               _I.created_at < _END, _I.status != "archived")
+        .where(_I.tenant_id == _TID, _I.kind == _const("snippet"), _I.created_at >= _START,
+               _I.created_at < _END, _I.status != _const("archived"))
         .order_by(_I.number).limit(LIST)),
     # Snippets past their verify-by date when the period ended (core.freshness), and how many.
     _branch("stale", select(*_COLS, func.count().over().label("n1"),
@@ -433,8 +440,9 @@ _OTHERS = (
         .where(_K.tenant_id == _TID, _K.created_at >= _START, _K.created_at < _END)
         .group_by(_K.value)),
     _branch("grid", select(_I.likelihood, _I.impact, func.count().label("n1"))
-        .where(_I.tenant_id == _TID, _I.kind == "risk", _I.status.not_in(_consts(RISK_CLOSED)),
-               _I.likelihood.is_not(None), _I.impact.is_not(None))
+        .where(_I.tenant_id == _TID, _I.kind == _const("risk"),
+               _I.status.not_in(_consts(RISK_CLOSED)), _I.likelihood.is_not(None),
+               _I.impact.is_not(None))
         .group_by(_I.likelihood, _I.impact)),
     # Participation: the trend's stored weeks (n2: the week whose start matches, n1: the week
     # whose end matches) and the contributors of the last week, b7…b8, never stored yet.
