@@ -371,7 +371,7 @@ def heatmap_file(grid: list[list[int]], w: _Words | Ctx,
 # -- every section in one statement ---------------------------------------------------
 #
 # Each section is one branch of a UNION ALL, tagged, with the same columns: the item's, two
-# texts (a, b) and two numbers (n1, n2). One statement instead of seven: on PostgreSQL each
+# texts (a, b) and two numbers (n1, n2). One statement instead of ten: on PostgreSQL each
 # statement is a round trip and a plan, and these small ones cost more in that than in work.
 
 _NULLS = {"a": String(), "b": String(), "n1": Integer(), "n2": Integer()}
