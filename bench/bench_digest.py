@@ -6,7 +6,9 @@ Every timed build draws its picture afresh, as the weekly run does (a fresh pict
 per build: no picture reused from disk). Baseline, same run, same store: the top-ideas
 aggregate alone on its best index (ix_vote_tenant_created, with INDEXED BY on SQLite) plus the
 same drawing (``core.digest._picture`` with the inputs the build drew from, into a fresh
-directory). Target: the digest within 1.5× that baseline. The planner trap (the same aggregate
+directory). The query and the build are each timed as a caller runs them: a connection from
+the pool (a pre-ping on PostgreSQL), the statements, the transaction's end. Target: the digest
+within 1.5× that baseline. The planner trap (the same aggregate
 grouped by plain ``item_id``, no index hint, on SQLite) is measured once with its plan, and the
 plans of every vote query the digest runs are printed (EXPLAIN on both dialects).
 
@@ -277,13 +279,19 @@ def measure(db: Database, n_ideas: int, n_votes: int) -> tuple[float, float, flo
     assert reply.image is not None and len(drawn) == 1, "the big tenant's digest has a picture"
     picture_args = drawn[0]
 
+    # Each side is timed as a caller runs it, like the digest's own unit of work: a connection
+    # from the pool (a pre-ping on PostgreSQL), the statements, the transaction's end.
     def bare() -> float:
-        with db.engine.connect() as conn:
-            return _clocked(lambda: conn.execute(text(bare_sql), params).all())
+        def run() -> None:
+            with db.engine.connect() as conn:
+                conn.execute(text(bare_sql), params).all()
+        return _clocked(run)
 
     def section() -> float:
-        with db.uow() as session:
-            return _clocked(lambda: top_ideas(session, TENANT, period))
+        def run() -> None:
+            with db.uow() as session:
+                top_ideas(session, TENANT, period)
+        return _clocked(run)
 
     def trap() -> None:
         with db.engine.connect() as conn:

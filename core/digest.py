@@ -5,9 +5,11 @@ week's new ideas nobody has voted on yet (so somebody sees them and votes); stat
 new and escalated risks by likelihood × impact; new knowledge; open leadership questions by
 votes; pulse results that passed the threshold; kudos by value; participation.
 Every number comes from an SQL aggregate; no section loads every row of a table. A weekly build
-runs two statements, built once: the week's vote aggregate for the top ideas, and one UNION ALL
-of every other section (participation's stored weeks and its last week included); weeks not
-stored yet are counted by a third.
+runs one statement, built once per dialect: a UNION ALL of every section (the week's vote
+aggregate for the top ideas, the stale snippets, participation's stored weeks and its last week
+included), after the tenant's row. Weeks not stored yet are counted by another statement, and
+the top ideas look at every item of the week by another only when the week's best items are
+mostly not live ideas.
 
 Participation counts contributors: members who submitted an item or gave kudos (anonymous
 submissions count for nobody). Voters are not counted: another pass over a week of votes
@@ -126,6 +128,12 @@ def _consts(values: tuple[str, ...]) -> list[Any]:
     return [literal_column("'" + v.replace("'", "''") + "'") for v in values]
 
 
+def _const(value: str) -> Any:
+    """One fixed value written into the SQL: PostgreSQL's cached (generic) plan of a prepared
+    statement then knows it, as it knows the IN lists above, instead of guessing."""
+    return _consts((value,))[0]
+
+
 def _rows(session: Session, stmt: Any, tenant_id: str, period: Period | None = None,
           **extra: Any) -> list[Any]:
     params: dict[str, Any] = {"tid": tenant_id, **extra}
@@ -134,19 +142,25 @@ def _rows(session: Session, stmt: Any, tenant_id: str, period: Period | None = N
     return list(session.connection().execute(stmt, params).all())
 
 
-def top_ideas(session: Session, tenant_id: str, period: Period,
-              limit: int = TOP) -> list[tuple[Any, int, int]]:
+def top_ideas(session: Session, tenant_id: str, period: Period, limit: int = TOP, *,
+              first: list[tuple[Any, int, int]] | None = None) -> list[tuple[Any, int, int]]:
     """Ideas by net votes cast in the window: (idea, net, votes), best first, net above 0.
 
     Reads the window's votes through ix_vote_tenant_created only. On SQLite ``+item_id`` keeps
     the planner off the UNIQUE(item_id, member_id) index, which would walk every vote. The
     aggregate keeps the week's best few items (votes also land on risks, questions and ideas
     since merged); only when too few of those are live ideas is every item looked at.
+    ``first``: that first read, when it came with the digest's other sections.
     """
-    rows = _top(session, tenant_id, period, limit, limit * FETCH_FACTOR)
-    if len(rows) < limit:
-        rows = _top(session, tenant_id, period, limit, None)
-    return [(row, int(row.net), int(row.n)) for row in rows if row.net > 0]
+    if first is None:
+        first = _scored(_top(session, tenant_id, period, limit, limit * FETCH_FACTOR))
+    if len(first) < limit:
+        first = _scored(_top(session, tenant_id, period, limit, None))
+    return [found for found in first if found[1] > 0]
+
+
+def _scored(rows: list[Any]) -> list[tuple[Any, int, int]]:
+    return [(row, int(row.net), int(row.n)) for row in rows]
 
 
 def _top(session: Session, tenant_id: str, period: Period, limit: int,
@@ -171,7 +185,8 @@ def _top_stmt(sqlite: bool, limit: int, fetch: int | None) -> Select[Any]:
     return (
         select(*_COLS, sub.c.net, sub.c.n)
         .join(sub, sub.c.item_id == _I.id)
-        .where(_I.tenant_id == _TID, _I.kind == "idea", _I.status.not_in(_consts(IDEA_GONE)))
+        .where(_I.tenant_id == _TID, _I.kind == _const("idea"),
+               _I.status.not_in(_consts(IDEA_GONE)))
         .order_by(sub.c.net.desc(), sub.c.n.desc(), _I.id)
         .limit(limit)
     )
@@ -209,29 +224,30 @@ def _risk_list(new: list[Any], rated: list[Any], *, note: str) -> list[tuple[Any
     return sorted(out.values(), key=lambda r: (-r[2], r[0].number))
 
 
-# An open question's net votes, summed through the vote table's item index.
-_QUESTION_SCORE = (
-    select(func.coalesce(func.sum(_V.value), 0)).where(_V.item_id == _I.id)
-    .correlate(_ITEM).scalar_subquery()
-)
-# The open questions with their scores (the score computed once per question).
+# The open questions with their net votes, summed through the vote table's item index: one join
+# and GROUP BY rather than a correlated subquery per question (the same sums, one aggregate).
 _QUESTIONS = (
-    select(*_COLS, _QUESTION_SCORE.label("n1"))
-    .where(_I.tenant_id == _TID, _I.kind == "question", _I.answer.is_(None),
+    select(*_COLS, func.coalesce(func.sum(_V.value), 0).label("n1"))
+    .select_from(_ITEM).outerjoin(Vote.__table__, _V.item_id == _I.id)
+    .where(_I.tenant_id == _TID, _I.kind == _const("question"), _I.answer.is_(None),
            _I.status.not_in(_consts(QUESTION_CLOSED)))
+    .group_by(*_COLS)
     .subquery("questions")
 )
 # Pulses closed in the window: only a closed pulse's results are shown (they can no longer
 # change, so no later view differs from this one by a single answer).
+_CLOSED_IN_WINDOW = select(_S.item_id).where(
+    _S.tenant_id == _TID, _S.new_status == _const(pulses.CLOSED), _S.created_at >= _START,
+    _S.created_at < _END)
 _PULSE_FOUND = (
-    (_I.tenant_id == _TID) & (_I.kind == "pulse") & (_I.status == _consts((pulses.CLOSED,))[0])
-    & _I.id.in_(select(_S.item_id).where(_S.tenant_id == _TID,
-                                         _S.new_status == _consts((pulses.CLOSED,))[0],
-                                         _S.created_at >= _START, _S.created_at < _END)))
-# Their answers of all time per value, in one GROUP BY (departments are not in the digest).
+    (_I.tenant_id == _TID) & (_I.kind == _const("pulse")) & (_I.status == _const(pulses.CLOSED))
+    & _I.id.in_(_CLOSED_IN_WINDOW))
+# Their answers of all time per value, in one GROUP BY (departments are not in the digest). The
+# answers are those of items closed in the window; the join below keeps the pulses among them
+# (one semi-join fewer to plan every week).
 _PULSE_COUNTS = (
     select(_P.item_id, _P.value, func.count().label("votes"))
-    .where(_P.tenant_id == _TID, _P.item_id.in_(select(_I.id).where(_PULSE_FOUND)))
+    .where(_P.tenant_id == _TID, _P.item_id.in_(_CLOSED_IN_WINDOW))
     .group_by(_P.item_id, _P.value)
     .subquery("answers")
 )
@@ -352,10 +368,10 @@ def heatmap_file(grid: list[list[int]], w: _Words | Ctx,
     return images.save(img, "risks", directory)
 
 
-# -- every section but the top ideas and participation, in one statement ---------------
+# -- every section in one statement ---------------------------------------------------
 #
 # Each section is one branch of a UNION ALL, tagged, with the same columns: the item's, two
-# texts (a, b) and two numbers (n1, n2). One statement instead of seven: on PostgreSQL each
+# texts (a, b) and two numbers (n1, n2). One statement instead of ten: on PostgreSQL each
 # statement is a round trip and a plan, and these small ones cost more in that than in work.
 
 _NULLS = {"a": String(), "b": String(), "n1": Integer(), "n2": Integer()}
@@ -380,10 +396,10 @@ def _in_order(*keys: Any) -> Any:
     return func.row_number().over(order_by=keys)
 
 
-_WEEK = union_all(
+_OTHERS = (
     # The week's new ideas nobody has voted on yet, so that someone sees them and votes.
     _branch("unvoted", select(*_COLS, func.count().over().label("n1"))
-        .where(_I.tenant_id == _TID, _I.kind == "idea", _I.created_at >= _START,
+        .where(_I.tenant_id == _TID, _I.kind == _const("idea"), _I.created_at >= _START,
                _I.created_at < _END, _I.status.not_in(_consts(IDEA_GONE)),
                ~select(_V.id).where(_V.item_id == _I.id).exists())
         .order_by(_I.number).limit(LIST)),
@@ -395,18 +411,23 @@ _WEEK = union_all(
                _S.old_status != _S.new_status, _I.tenant_id == _TID)
         .order_by(_S.created_at, _S.id).limit(LIST)),
     _branch("risk", select(*_COLS).where(
-        _I.tenant_id == _TID, _I.kind == "risk", _I.created_at >= _START,
+        _I.tenant_id == _TID, _I.kind == _const("risk"), _I.created_at >= _START,
         _I.created_at < _END, _I.status.not_in(_consts(RISK_CLOSED)))),
     _branch("rated", select(*_COLS, _S.note.label("a"),
                             _in_order(_S.created_at, _S.id).label("n2"))
         .join(_SC, _S.item_id == _I.id)
         .where(_S.tenant_id == _TID, _S.created_at >= _START, _S.created_at < _END,
-               _S.old_status == _S.new_status, _I.kind == "risk",
+               _S.old_status == _S.new_status, _I.kind == _const("risk"),
                _I.status.not_in(_consts(RISK_CLOSED)))),
     _branch("snippet", select(*_COLS, func.count().over().label("n1"))
-        .where(_I.tenant_id == _TID, _I.kind == "snippet", _I.created_at >= _START,
-               _I.created_at < _END, _I.status != "archived")
+        .where(_I.tenant_id == _TID, _I.kind == _const("snippet"), _I.created_at >= _START,
+               _I.created_at < _END, _I.status != _const("archived"))
         .order_by(_I.number).limit(LIST)),
+    # Snippets past their verify-by date when the period ended (core.freshness), and how many.
+    _branch("stale", select(*_COLS, func.count().over().label("n1"),
+                            _in_order(*freshness.STALE_ORDER).label("n2"))
+        .where(*freshness.stale_where(_TID, bindparam("cutoff")))
+        .order_by(*freshness.STALE_ORDER).limit(LIST)),
     _branch("question", select(_QUESTIONS, _in_order(_QUESTIONS.c.n1.desc(),
                                                      _QUESTIONS.c.id).label("n2"))
         .order_by(_QUESTIONS.c.n1.desc(), _QUESTIONS.c.id).limit(TOP)),
@@ -419,8 +440,9 @@ _WEEK = union_all(
         .where(_K.tenant_id == _TID, _K.created_at >= _START, _K.created_at < _END)
         .group_by(_K.value)),
     _branch("grid", select(_I.likelihood, _I.impact, func.count().label("n1"))
-        .where(_I.tenant_id == _TID, _I.kind == "risk", _I.status.not_in(_consts(RISK_CLOSED)),
-               _I.likelihood.is_not(None), _I.impact.is_not(None))
+        .where(_I.tenant_id == _TID, _I.kind == _const("risk"),
+               _I.status.not_in(_consts(RISK_CLOSED)), _I.likelihood.is_not(None),
+               _I.impact.is_not(None))
         .group_by(_I.likelihood, _I.impact)),
     # Participation: the trend's stored weeks (n2: the week whose start matches, n1: the week
     # whose end matches) and the contributors of the last week, b7…b8, never stored yet.
@@ -440,14 +462,24 @@ _WEEK = union_all(
 )
 
 
+@cache
+def _week_stmt(sqlite: bool) -> Any:
+    """The top ideas' first read (its SQL differs by dialect) and every other section."""
+    top = _top_stmt(sqlite, TOP, TOP * FETCH_FACTOR).subquery("top")
+    first = select(*(top.c[c.key] for c in _COLS), top.c.net.label("n1"), top.c.n.label("n2"))
+    return union_all(_branch("top", first), *_OTHERS)
+
+
 @dataclass
 class _Week:
     """The rows of every merged section, as the per-section functions would return them."""
 
+    top: list[tuple[Any, int, int]]
     unvoted: tuple[list[Any], int]
     changes: tuple[list[Any], int]
     risks: list[tuple[Any, str, int]]
     snippets: tuple[list[Any], int]
+    stale: tuple[list[Any], int]
     questions: list[tuple[Any, int]]
     pulses: list[tuple[Any, pulses.PulseResult]]
     kudos: list[tuple[str, int]]
@@ -456,10 +488,13 @@ class _Week:
 
 
 def _week(session: Session, tenant: Tenant, period: Period, bounds: list[datetime]) -> _Week:
-    """Every section but the top ideas, from one statement (``bounds``: the trend's weeks)."""
+    """Every section from one statement (``bounds``: the trend's weeks); the top ideas as
+    their first read (``top_ideas`` may look further)."""
     by: dict[str, list[Any]] = {}
     params = {f"b{i}": b for i, b in enumerate(bounds)}
-    for row in _rows(session, _WEEK, tenant.id, period, **params):
+    stmt = _week_stmt(session.get_bind().dialect.name == "sqlite")
+    cutoff = freshness.stale_cutoff(tenant, period.end)
+    for row in _rows(session, stmt, tenant.id, period, cutoff=cutoff, **params):
         by.setdefault(row.tag, []).append(row)
     known: list[dict[str, int] | None] = [None] * (len(bounds) - 1)
     for row in by.get("known", []):
@@ -467,16 +502,20 @@ def _week(session: Session, tenant: Tenant, period: Period, bounds: list[datetim
             known[row.n2] = {str(k): int(v) for k, v in json.loads(row.a).items()}
     changes = sorted(by.get("changes", []), key=lambda r: r.n2)
     snippets = sorted(by.get("snippet", []), key=lambda r: r.number)
+    stale = sorted(by.get("stale", []), key=lambda r: r.n2)
+    top = sorted(by.get("top", []), key=lambda r: (-r.n1, -r.n2, r.id))
     unvoted = sorted(by.get("unvoted", []), key=lambda r: r.number)
     grid = [[0] * 5 for _ in range(5)]
     for row in by.get("grid", []):
         grid[int(row.likelihood) - 1][int(row.impact) - 1] = int(row.n1)
     return _Week(
+        top=[(row, int(row.n1), int(row.n2)) for row in top],
         unvoted=(unvoted, int(unvoted[0].n1) if unvoted else 0),
         changes=(changes, int(changes[0].n1) if changes else 0),
         risks=_risk_list(by.get("risk", []),
                          sorted(by.get("rated", []), key=lambda r: r.n2), note="a"),
         snippets=(snippets, int(snippets[0].n1) if snippets else 0),
+        stale=(stale, int(stale[0].n1) if stale else 0),
         questions=[(r, int(r.n1)) for r in sorted(by.get("question", []),
                                                    key=lambda r: r.n2)],
         pulses=_pulse_results(tenant, [(r, r.n2, r.n1) for r in by.get("pulse", [])]),
@@ -538,12 +577,12 @@ def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
         if rows:
             sections.append((w._(title), rows))
 
-    add(SECTION_TITLES[0], [
-        _title(item) + w.t(N_(" · {net:+d} (votes: {n})"), net=net, n=n)
-        for item, net, n in top_ideas(session, tid, period)])
-
     bounds = schedule.weeks_before(period, TREND_WEEKS)
     week = _week(session, tenant, period, bounds)
+
+    add(SECTION_TITLES[0], [
+        _title(item) + w.t(N_(" · {net:+d} (votes: {n})"), net=net, n=n)
+        for item, net, n in top_ideas(session, tid, period, first=week.top)])
 
     unvoted, total = week.unvoted
     add(SECTION_TITLES[1], [_title(row) for row in unvoted] + _more(w, len(unvoted), total))
@@ -566,7 +605,7 @@ def build_digest(session: Session, tenant: Tenant | str, period: Period, *,
     add(SECTION_TITLES[4], [_title(s) for s in snippets] + _more(w, len(snippets), total))
 
     # Snippets past their verify-by date when the period ended: their owners were reminded.
-    stale, total = freshness.stale_snippets(session, tenant, period.end, limit=LIST)
+    stale, total = week.stale
     add(NEEDS_A_LOOK, [_title(s) for s in stale] + _more(w, len(stale), total))
 
     add(SECTION_TITLES[5], [_title(q) + Rich((f" · {score:+d}",))

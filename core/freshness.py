@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -50,20 +51,28 @@ def is_stale(tenant: Tenant, item: Item, now: datetime) -> bool:
     return item.kind == "snippet" and verify_by(tenant, item) <= aware(now)
 
 
-def _stale_where(tenant: Tenant, now: datetime) -> list[object]:
-    cutoff = aware(now) - timedelta(days=tenant.verify_days)
-    return [Item.tenant_id == tenant.id, Item.kind == "snippet", Item.status != "archived",
+def stale_cutoff(tenant: Tenant, now: datetime) -> datetime:
+    """Snippets last verified (or saved) at or before this are stale at ``now``."""
+    return aware(now) - timedelta(days=tenant.verify_days)
+
+
+def stale_where(tenant_id: Any, cutoff: Any) -> list[Any]:
+    """The stale snippets' filter; values or bound parameters, so the digest can build it once."""
+    return [Item.tenant_id == tenant_id, Item.kind == "snippet", Item.status != "archived",
             func.coalesce(Item.verified_at, Item.created_at) <= cutoff]
+
+
+# The longest overdue first.
+STALE_ORDER = (func.coalesce(Item.verified_at, Item.created_at), Item.id)
 
 
 def stale_snippets(session: Session, tenant: Tenant, now: datetime, *,
                    limit: int | None = STALE_LIST) -> tuple[list[Item], int]:
     """The stale snippets, the longest overdue first, and how many there are in all."""
-    where = _stale_where(tenant, now)
+    where = stale_where(tenant.id, stale_cutoff(tenant, now))
     total = int(session.execute(select(func.count()).select_from(Item)
-                                .where(*where)).scalar_one())  # type: ignore[arg-type]
-    stmt = select(Item).where(*where).order_by(  # type: ignore[arg-type]
-        func.coalesce(Item.verified_at, Item.created_at), Item.id)
+                                .where(*where)).scalar_one())
+    stmt = select(Item).where(*where).order_by(*STALE_ORDER)
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.execute(stmt).scalars()), total
