@@ -373,6 +373,16 @@ class Hromada:
                 raise NotFound(N_("That item no longer exists."))
             return ref(item)
 
+    def posted_note(self, tenant_id: str, item_id: int | None) -> str:
+        """``Reply.posted_note`` for a public reply that came without one (a button's)."""
+        from core.items import posted_note
+        from storage.models import Tenant
+
+        with self.db.uow() as session:
+            tenant = session.get(Tenant, tenant_id)
+            item = repos.item_by_id(session, tenant_id, item_id) if item_id is not None else None
+            return posted_note(gettext_for(tenant.language if tenant else "en").gettext, item)
+
     def attach_ref(self, tenant_id: str, kind: str, number: int, channel_id: str,
                    message_id: str) -> bool:
         """Let a message stand for the item with this ref; False when there is no such item."""
@@ -415,12 +425,11 @@ def _take(ctx: Ctx, value: str) -> Any:
     return take_draft(ctx, _int(value))
 
 
+
 def _posted_note(ctx: Ctx, item_id: int | None) -> str:
-    """The poster's private word that a public answer went out (item cards bring their own,
-    made where the card is)."""
-    from core.items import ref
+    """A public reply's ``posted_note`` when its handler made none (item cards make their own
+    without another read)."""
+    from core.items import posted_note
 
     item = repos.item_by_id(ctx.session, ctx.tenant_id, item_id) if item_id is not None else None
-    if item is None:
-        return ctx._("Posted in this channel.")
-    return fmt(ctx._("Posted {ref} in this channel."), ref=ref(item)).plain()
+    return posted_note(ctx._, item)

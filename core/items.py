@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, timedelta
 
 from sqlalchemy import delete
@@ -120,8 +120,16 @@ def card(ctx: Ctx, item: Item, *, headline: Rich | None = None) -> Reply:
         footer=footer,
         visibility=Visibility.PUBLIC,
         item_id=item.id,
-        posted_note=fmt(ctx._("Posted {ref} in this channel."), ref=ref(item)).plain(),
+        posted_note=posted_note(ctx._, item),
     )
+
+
+def posted_note(_: Callable[[str], str], item: Item | None) -> str:
+    """The poster's private word that a public answer went out (Discord shows it beside the
+    post; the post itself never names who asked)."""
+    if item is None:
+        return _("Posted in this channel.")
+    return fmt(_("Posted {ref} in this channel."), ref=ref(item)).plain()
 
 
 def detail(ctx: Ctx, item: Item) -> Reply:

@@ -34,7 +34,7 @@ from core.errors import HromadaError, InvalidInput
 from core.i18n import N_, gettext_for
 from core.registry import Command, MemberArg
 from core.replies import Notice, Reply, Visibility
-from core.text import Rich, fmt
+from core.text import Rich
 from core.votes import emoji_meaning
 
 log = logging.getLogger(__name__)
@@ -323,7 +323,8 @@ class Adapter:
             if reply.visibility is Visibility.PUBLIC and reply.private is None:
                 # The private acknowledgement's words: made in the command's unit of work,
                 # else (a button's public answer) read in the same worker hop.
-                acks.append(reply.posted_note or self._posted_words(actor.tenant_id, reply))
+                acks.append(reply.posted_note
+                            or self.hromada.posted_note(actor.tenant_id, reply.item_id))
             return reply
 
         try:
@@ -393,13 +394,6 @@ class Adapter:
             await interaction.edit_original_response(**out.send_kwargs())
             return
         await interaction.response.send_message(ephemeral=True, **out.send_kwargs())
-
-    def _posted_words(self, tenant_id: str, reply: Reply) -> str:
-        tr = gettext_for(self.hromada.language(tenant_id))
-        if reply.item_id is None:
-            return tr.gettext("Posted in this channel.")
-        ref = self.hromada.item_ref(tenant_id, reply.item_id)
-        return fmt(tr.gettext("Posted {ref} in this channel."), ref=ref).plain()
 
     def _not_posted(self, tenant_id: str, reply: Reply) -> Reply:
         assert reply.item_id is not None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -38,26 +40,34 @@ async def test_direct_answers_when_not_acking_first(
     assert listed.callback.body["type"] == 4 and "Direct idea" in listed.text
 
 
+@asynccontextmanager
+async def with_core_workers(hromada: Hromada, monkeypatch: pytest.MonkeyPatch,
+                            workers: int) -> AsyncIterator[DiscordHarness]:
+    """A harness whose adapter runs the core in ``workers`` threads, as the setting asks."""
+    monkeypatch.setenv("HROMADA_DISCORD_CORE_WORKERS", str(workers))
+    h = DiscordHarness(hromada)
+    await h.start()
+    try:
+        assert h.adapter is not None and h.adapter._workers == workers
+        yield h
+    finally:
+        await h.stop()
+
+
 async def test_slow_core_work_is_deferred_then_answered_by_an_edit(
     hromada: Hromada, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With core threads (PostgreSQL's default) and without ACK_FIRST, past the budget the
     interaction is deferred, then edited."""
-    monkeypatch.setenv("HROMADA_DISCORD_CORE_WORKERS", "2")
     monkeypatch.setattr(discord_bot, "ACK_FIRST", False)
     monkeypatch.setattr(discord_bot, "ACK_AFTER", 0)
-    h = DiscordHarness(hromada)
-    await h.start()
-    try:
-        assert h.adapter is not None and h.adapter._workers == 2
+    async with with_core_workers(hromada, monkeypatch, 2) as h:
         alice = h.user("alice")
         call = await h.command(alice, "idea submit", {"text": "Deferred idea"})
         assert call.deferred and call.ephemeral and "I-1" in call.text
         assert "I-1" in embed_text(h.posted()[-1].body)
         listed = await h.command(alice, "idea list", {})
         assert listed.deferred and "Deferred idea" in listed.text
-    finally:
-        await h.stop()
 
 
 def test_core_threads_by_store(hromada: Hromada) -> None:
@@ -229,17 +239,11 @@ async def test_core_on_the_loop_answers_in_the_first_callback(
 ) -> None:
     """HROMADA_DISCORD_CORE_WORKERS=0: no pool; the answer is always ready, never deferred,
     even with a zero budget (a pool would defer here: see the test above)."""
-    monkeypatch.setenv("HROMADA_DISCORD_CORE_WORKERS", "0")
     monkeypatch.setattr(discord_bot, "ACK_AFTER", 0)
-    h = DiscordHarness(hromada)
-    await h.start()
-    try:
-        assert h.adapter is not None and h.adapter._workers == 0
+    async with with_core_workers(hromada, monkeypatch, 0) as h:
         alice = h.user("alice")
         call = await h.command(alice, "idea submit", {"text": "Inline idea"})
         assert call.callback.body["type"] == 4 and call.ephemeral and "I-1" in call.text
         assert "I-1" in embed_text(h.posted()[-1].body)
         listed = await h.command(alice, "idea list", {})
         assert listed.callback.body["type"] == 4 and "Inline idea" in listed.text
-    finally:
-        await h.stop()
