@@ -337,9 +337,10 @@ class Hromada:
 
     def attach_message(self, tenant_id: str, item_id: int, channel_id: str,
                        message_id: str) -> None:
-        """Remember that a posted message stands for an item, so reactions on it reach it."""
-        with self.db.uow() as session:
-            repos.attach_message(session, tenant_id, item_id, channel_id, message_id)
+        """Remember that a posted message stands for an item, so reactions on it reach it.
+        Its own short transaction on the driver: it runs after every card is posted."""
+        with repos.hot_transaction(self.db.engine) as conn:
+            repos.attach_message(conn, tenant_id, item_id, channel_id, message_id)
 
     def suggest(self, tenant_id: str, kind: str, query: str, *,
                 limit: int = 25) -> list[tuple[str, str]]:

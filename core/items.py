@@ -78,7 +78,7 @@ def create(
         updated_at=ctx.now,
         **extra,
     )
-    return repos.add(ctx.session, item)
+    return repos.insert_item(ctx.session, item)
 
 
 def is_author(ctx: Ctx, item: Item) -> bool:

@@ -441,11 +441,12 @@ class KindIndex:
 
     def _catch_up(self, session: Session, state: SearchState) -> bool:
         assert self.data is not None and self.seq is not None
-        changed = repos.search_changes(session, self.tenant_id, self.kind, after=self.seq,
-                                       upto=state.seq)
-        if changed is None:
+        found = repos.search_catch_up(session, self.tenant_id, self.kind, after=self.seq,
+                                      upto=state.seq)
+        if found is None:
             return False
-        self.data.apply(repos.search_rows(session, self.tenant_id, self.kind, changed), changed)
+        changed, rows = found
+        self.data.apply(rows, changed)
         self.seq, self.inserts = state.seq, state.inserts
         return True
 

@@ -84,7 +84,7 @@ class Database:
         try:
             yield session
             session.commit()
-        except IntegrityError as exc:
+        except (IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError) as exc:
             session.rollback()
             # Not chained: a logged traceback would print the driver's message with its values.
             raise StoreConflict(conflict_message(exc)) from None

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
 from storage import lemmas
@@ -176,29 +177,29 @@ def member_count(session: Session, tenant_id: str) -> int:
 # -- items -----------------------------------------------------------------------------
 
 
-# Built once; no Counter object is ever loaded, so the session has nothing to synchronise
-# (the ORM's evaluation of the WHERE clause per call showed in the profile of /idea).
-_NEXT_NUMBER = (
-    update(Counter)
-    .where(Counter.tenant_id == bindparam("p_tenant"),  # type: ignore[arg-type]
-           Counter.kind == bindparam("p_kind"))  # type: ignore[arg-type]
-    .values(last=Counter.last + 1)
-    .returning(Counter.last)
-    .execution_options(synchronize_session=False)
-)
-
-
-def next_number(session: Session, tenant_id: str, kind: str) -> int:
+def next_number(session: Runner, tenant_id: str, kind: str) -> int:
     """The next number for a kind in a tenant; the counter row is locked until commit.
 
     One statement once the counter exists; the first item of a kind makes it (a concurrent
-    first insert is ignored, then the update takes its turn on the row lock)."""
+    first insert is ignored, then the update takes its turn on the row lock). No Counter
+    object is ever loaded, so the session has nothing to synchronise."""
     params = {"p_tenant": tenant_id, "p_kind": kind}
-    number = session.execute(_NEXT_NUMBER, params).scalar_one_or_none()
-    if number is None:
-        insert_ignore(session, Counter, tenant_id=tenant_id, kind=kind, last=0)
-        number = session.execute(_NEXT_NUMBER, params).scalar_one()
-    return int(number)
+    row = _hot(session, "next_number", params).first()
+    if row is None:
+        _hot(session, "counter", {"tenant_id": tenant_id, "kind": kind, "last": 0})
+        row = _hot(session, "next_number", params).first()
+    return int(row[0])
+
+
+def insert_item(session: Session, item: Item) -> Item:
+    """Insert a new item in one driver round trip and hand it to the session as stored (the
+    ORM's flush of one object cost more than the insert with its triggers)."""
+    table = Item.__table__  # type: ignore[attr-defined]
+    values = {c.key: getattr(item, c.key) for c in table.columns if c.key != "id"}
+    item.id = int(_hot(session, "item", values).first()[0])
+    make_transient_to_detached(item)
+    session.add(item)
+    return item
 
 
 def add(session: Session, row: SQLModel) -> Any:
@@ -297,9 +298,7 @@ def history(session: Session, tenant_id: str, item_id: int) -> list[StatusChange
     )
 
 
-# -- votes (hot path: SQLAlchemy Core, statements built once, one round trip each) -----
-
-_HOT: dict[tuple[str, str], Any] = {}
+# -- hot paths (votes, numbering, cards): Core statements built once, run on the driver ----
 
 
 def _dialect_insert(dialect: str, model: type[SQLModel]) -> Any:
@@ -376,6 +375,29 @@ def _build_hot(dialect: str, name: str) -> Any:
         m = Member.__table__.c  # type: ignore[attr-defined]
         return update(Member.__table__).where(  # type: ignore[attr-defined]
             m.id == bindparam("member_id")).values(display_name=bindparam("new_name"))
+    if name == "next_number":
+        counter = Counter.__table__.c  # type: ignore[attr-defined]
+        return (update(Counter.__table__)  # type: ignore[attr-defined]
+                .where(counter.tenant_id == bindparam("p_tenant"),
+                       counter.kind == bindparam("p_kind"))
+                .values(last=counter.last + literal_column("1")).returning(counter.last))
+    if name == "counter":
+        return _dialect_insert(dialect, Counter).on_conflict_do_nothing()
+    if name == "search_state":
+        return text("SELECT inserts, version, seq FROM item_fts_version "
+                    "WHERE tenant_id = :tenant AND kind = :kind")
+    if name == "search_log":
+        # Each logged change with its item's row as it is now (none: deleted, or moved away).
+        return text(
+            "SELECT c.item_id, i.number, i.title, i.search_text, i.search_body, i.status "
+            "FROM item_fts_change c LEFT JOIN item i ON i.id = c.item_id "
+            "AND i.tenant_id = c.tenant_id AND i.kind = c.kind "
+            "WHERE c.tenant_id = :tenant AND c.kind = :kind AND c.seq > :after "
+            "AND c.seq <= :upto")
+    if name == "attach":
+        return _dialect_insert(dialect, ItemMessage).on_conflict_do_nothing()
+    if name == "item":
+        return _dialect_insert(dialect, Item).returning(Item.__table__.c.id)  # type: ignore[attr-defined]
     raise KeyError(name)
 
 
@@ -454,15 +476,13 @@ Runner = Session | Connection | HotConnection
 
 
 def _hot(session: Runner, name: str, params: dict[str, Any]) -> Any:
-    """Run a prebuilt Core statement on the session's connection (its transaction)."""
-    if isinstance(session, HotConnection):
-        return session.run(name, params)
-    conn = session if isinstance(session, Connection) else session.connection()
-    key = (conn.dialect.name, name)
-    stmt = _HOT.get(key)
-    if stmt is None:
-        stmt = _HOT[key] = _build_hot(conn.dialect.name, name)
-    return conn.execute(stmt, params)
+    """Run a prebuilt Core statement on the driver connection under the session (its
+    transaction): rows come back as the driver gives them, no ORM involved. Callers read
+    ids, numbers and texts only (a driver's datetimes and booleans are its own)."""
+    if not isinstance(session, HotConnection):
+        conn = session if isinstance(session, Connection) else session.connection()
+        session = HotConnection(conn.connection, conn.dialect)
+    return session.run(name, params)
 
 
 def claim_event(session: Runner, tenant_id: str, key: str, now: datetime | None = None) -> bool:
@@ -584,10 +604,10 @@ def move_votes(session: Session, tenant_id: str, source_id: int, target_id: int)
 # -- messages that stand for items -----------------------------------------------------
 
 
-def attach_message(session: Session, tenant_id: str, item_id: int, channel_id: str,
+def attach_message(session: Runner, tenant_id: str, item_id: int, channel_id: str,
                    message_id: str) -> None:
-    insert_ignore(session, ItemMessage, tenant_id=tenant_id, channel_id=channel_id,
-                  message_id=message_id, item_id=item_id)
+    _hot(session, "attach", {"tenant_id": tenant_id, "channel_id": channel_id,
+                             "message_id": message_id, "item_id": item_id})
 
 
 def item_for_message(session: Session, tenant_id: str, channel_id: str,
@@ -880,8 +900,13 @@ def search_state(session: Session, tenant_id: str,
     change log: in-process search indexes compare these before each query. A kind never
     written since migration 0005 is left out.
     """
+    kinds = list(dict.fromkeys(kinds))
+    if len(kinds) == 1:  # every search but the home page's: on the driver
+        row = _hot(session, "search_state", {"tenant": tenant_id, "kind": kinds[0]}).first()
+        return {} if row is None else {kinds[0]: SearchState(int(row[0]), int(row[1]),
+                                                             int(row[2]))}
     params: dict[str, Any] = {"tenant": tenant_id}
-    kinds_sql = _in_list(params, "k", list(kinds))
+    kinds_sql = _in_list(params, "k", kinds)
     rows = session.execute(text(
         "SELECT kind, inserts, version, seq FROM item_fts_version "
         f"WHERE tenant_id = :tenant AND kind IN ({kinds_sql})"
@@ -889,18 +914,20 @@ def search_state(session: Session, tenant_id: str,
     return {str(r[0]): SearchState(int(r[1]), int(r[2]), int(r[3])) for r in rows}
 
 
-def search_changes(session: Session, tenant_id: str, kind: str, *, after: int,
-                   upto: int) -> list[int] | None:
-    """Ids of the items of a kind inserted, changed or deleted by changes ``after`` < seq <=
-    ``upto``, each once; None when the log no longer holds all of them (it keeps the last
-    20,000 per tenant and kind): then only a full reload is correct."""
-    rows = session.execute(text(
-        "SELECT item_id FROM item_fts_change WHERE tenant_id = :tenant AND kind = :kind "
-        "AND seq > :after AND seq <= :upto"
-    ), {"tenant": tenant_id, "kind": kind, "after": after, "upto": upto}).all()
-    if len(rows) != upto - after:
+def search_catch_up(session: Session, tenant_id: str, kind: str, *, after: int,
+                    upto: int) -> tuple[list[int], list[SearchRow]] | None:
+    """The items of a kind inserted, changed or deleted by changes ``after`` < seq <=
+    ``upto``, each once, with the rows of those that still exist (as ``search_rows``): one
+    statement. None when the log no longer holds all of them (it keeps the last 20,000 per
+    tenant and kind): then only a full reload is correct."""
+    found = _hot(session, "search_log", {"tenant": tenant_id, "kind": kind, "after": after,
+                                         "upto": upto}).rows
+    if len(found) != upto - after:
         return None
-    return list(dict.fromkeys(int(r[0]) for r in rows))
+    changed = list(dict.fromkeys(int(r[0]) for r in found))
+    rows = {int(r[0]): (int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4] or ""), str(r[5]))
+            for r in found if r[1] is not None}
+    return changed, list(rows.values())
 
 
 def count_items(session: Session, tenant_id: str, kinds: Sequence[str]) -> int:

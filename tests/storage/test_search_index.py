@@ -59,13 +59,20 @@ def index_of(db: Database) -> search_index.KindIndex:
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Every read of index rows: None for a whole kind, else the ids asked for."""
     seen: list[object] = []
-    real = repos.search_rows
+    real, real_catch_up = repos.search_rows, repos.search_catch_up
 
     def spy(session, tenant_id, kind, ids=None):  # type: ignore[no-untyped-def]
         seen.append(None if ids is None else sorted(ids))
         return real(session, tenant_id, kind, ids)
 
+    def catch_up(session, tenant_id, kind, **kw):  # type: ignore[no-untyped-def]
+        found = real_catch_up(session, tenant_id, kind, **kw)
+        if found is not None:
+            seen.append(sorted(found[0]))
+        return found
+
     monkeypatch.setattr(repos, "search_rows", spy)
+    monkeypatch.setattr(repos, "search_catch_up", catch_up)
     return seen
 
 
