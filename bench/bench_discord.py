@@ -297,6 +297,11 @@ async def serve(client: Any, ready: Any, profile: str | None, cleanup: Any) -> N
         loop.add_signal_handler(signal.SIGUSR2, profiler.disable)
     task = asyncio.create_task(client.connect(reconnect=False))
     await client.wait_until_ready()
+    # What start-up made leaves the collector's reach, as ``hromada serve`` does; the bare
+    # bot gets the same setting.
+    from bots.serve import settle_after_startup
+
+    settle_after_startup()
     ready.set()
     await stop.wait()
     if profiler is not None:

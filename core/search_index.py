@@ -11,8 +11,10 @@ Several processes stay correct: every query first reads the store's ``search_sta
 primary-key look-up). When its change number moved, the ids the store logged since
 (``item_fts_change``, migration 0022) are reloaded, and only those: an insert appends, a
 status change is set in place, a changed title or body marks the old entry dead and appends
-the new one, a deleted item is marked dead. New entries go into small segments that merge as
-they grow; large merges run in a background thread and are swapped in when done. A full build
+the new one, a deleted item is marked dead. New entries go to a tail held in plain Python
+(an insert is a few dictionary appends, not a segment build and merge); every ``TAIL`` of them
+become a segment, and small segments merge as they grow; large merges run in a background
+thread and are swapped in when done. A full build
 (first use; an index further behind than the log reaches, or than ``CATCH_UP`` changes, as
 after a bulk import; the store going back) runs in the request only for a small kind
 (``SYNC_BUILD``); a larger kind is built in a background thread while the store's own index
@@ -32,6 +34,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -48,6 +51,7 @@ SYNC_BUILD = 10_000  # items: a kind this small is (re)built in the request that
 SCAN_NEWEST = 5000  # a query too short for trigrams compares the newest items, as the store does
 INLINE_MERGE = 4096  # items: new segments merge in the request up to this size
 MAX_SEGMENTS = 8  # more segments than this: they merge into one in a background thread
+TAIL = 64  # the newest entries held in plain Python before they become a segment
 CATCH_UP = 2000  # changes replayed in a request; further behind, the index is rebuilt
 DEAD_MIN = 5000  # dead entries (changed or deleted items) before a compaction is worth it
 DEAD_SHARE = 0.25  # ... and their share of all entries
@@ -182,6 +186,59 @@ class _Segment:
                 + self.text_ends.nbytes)
 
 
+def _text_codes(text: str) -> list[int]:
+    """The trigram codes of one text, as ``_gram_pairs`` makes them (no space or control
+    character inside)."""
+    o = list(map(ord, text))
+    return [(a << 42) | (b << 21) | c for a, b, c in zip(o, o[1:], o[2:], strict=False)
+            if a > 32 and b > 32 and c > 32]
+
+
+class _DictPostings(dict[int, list[int]]):
+    """The tail's inverted list: key -> positions holding it (ascending, each once)."""
+
+    def lists(self, wanted: Ints) -> list[Positions]:
+        hits = [self[k] for k in wanted.tolist() if k in self]
+        if not hits:
+            return []
+        return [np.fromiter(chain.from_iterable(hits), dtype=np.int32)]
+
+
+class _Tail:
+    """Entries ``first`` .. ``first + size - 1``: the newest, at most ``TAIL`` of them, in
+    Python objects an insert appends to; answering like a segment."""
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+        self.texts: list[str] = []
+        self.bodies: list[str] = []
+        self.grams = _DictPostings()
+        self.words = _DictPostings()
+
+    @property
+    def size(self) -> int:
+        return len(self.texts)
+
+    def append(self, text: str, body: str) -> None:
+        pos = self.first + len(self.texts)
+        self.texts.append(text)
+        self.bodies.append(body)
+        for code in dict.fromkeys(_text_codes(text)):
+            self.grams.setdefault(code, []).append(pos)
+        for key in dict.fromkeys(map(hash, body.split())):
+            self.words.setdefault(key, []).append(pos)
+
+    def text(self, pos: int) -> str:
+        return self.texts[pos - self.first]
+
+    def segment(self) -> _Segment:
+        return _Segment.build(self.first, self.texts, self.bodies)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(map(sys.getsizeof, self.texts)) + sum(map(sys.getsizeof, self.bodies))
+
+
 def _ends(texts: Sequence[str]) -> Ints:
     return np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
 
@@ -234,6 +291,8 @@ class _Data:
 
     def __init__(self) -> None:
         self.segments: list[_Segment] = []
+        self.tail = _Tail(0)
+        self.top_id = 0  # the highest id held: a newer one is surely not held yet
         self.ids = _Column(np.int64)
         self.numbers = _Column(np.int32)
         self.statuses = _Column(np.int16)
@@ -264,7 +323,36 @@ class _Data:
             return
         titles = [title_hashes(r[2]) for r in rows]
         texts = [r[3] for r in rows]
+        if self.tail.size + len(rows) <= TAIL:
+            for row in rows:
+                self.tail.append(row[3], row[4])
+            self._extend(rows, titles, texts)
+            if self.tail.size >= TAIL:
+                self._freeze()
+            return
+        self._freeze()  # the tail's entries, then these, as segments
         self.segments.append(_Segment.build(self.size, texts, [r[4] for r in rows]))
+        self._extend(rows, titles, texts)
+        self.tail = _Tail(self.size)
+        self._merge_small()
+
+    def _freeze(self) -> None:
+        """The tail becomes a segment."""
+        if self.tail.size:
+            self.segments.append(self.tail.segment())
+            self.tail = _Tail(self.tail.first + self.tail.size)
+            self._merge_small()
+
+    def _merge_small(self) -> None:
+        """Small neighbours merge now; a few large ones wait for a merge aside."""
+        segs = self.segments
+        while (len(segs) >= 2 and segs[-2].size <= 2 * segs[-1].size
+               and segs[-2].size + segs[-1].size <= INLINE_MERGE):
+            segs[-2:] = [_Segment.merge(segs[-2:])]
+
+    def _extend(self, rows: Sequence[SearchRow], titles: list[tuple[int, int]],
+                texts: list[str]) -> None:
+        self.top_id = max(self.top_id, max(r[0] for r in rows))
         self.ids.extend([r[0] for r in rows])
         self.numbers.extend([r[1] for r in rows])
         self.statuses.extend([self._status(r[5]) for r in rows])
@@ -273,23 +361,26 @@ class _Data:
         self.title_keys.extend([t[0] for t in titles])
         self.title_checks.extend([t[1] for t in titles])
         self.body_keys.extend([hash(r[4]) for r in rows])
-        segs = self.segments  # small neighbours merge now; a few large ones wait for a merge aside
-        while (len(segs) >= 2 and segs[-2].size <= 2 * segs[-1].size
-               and segs[-2].size + segs[-1].size <= INLINE_MERGE):
-            segs[-2:] = [_Segment.merge(segs[-2:])]
 
     def _status(self, status: str) -> int:
         return self.status_codes.setdefault(status, len(self.status_codes))
 
-    def segment(self, pos: int) -> _Segment:
-        return self.segments[bisect.bisect_right([s.first for s in self.segments], pos) - 1]
+    def parts(self) -> list[_Segment | _Tail]:
+        """The segments, then the tail when it holds entries: every position, in order."""
+        return [*self.segments, self.tail] if self.tail.size else list(self.segments)
+
+    def segment(self, pos: int) -> _Segment | _Tail:
+        parts = self.parts()
+        return parts[bisect.bisect_right([s.first for s in parts], pos) - 1]
 
     def apply(self, rows: Sequence[SearchRow], changed: Sequence[int]) -> None:
         """Bring the changed items to their rows as read now (no row: deleted, or no longer
         of this tenant and kind)."""
-        ids, alive = self.ids.view(), self.alive.view()
-        held_at = np.flatnonzero(np.isin(ids, np.array(changed, dtype=np.int64)) & alive)
-        held = {int(ids[p]): int(p) for p in held_at}
+        held: dict[int, int] = {}
+        if min(changed, default=0) <= self.top_id:  # not only new items: find the held ones
+            ids, alive = self.ids.view(), self.alive.view()
+            held_at = np.flatnonzero(np.isin(ids, np.array(changed, dtype=np.int64)) & alive)
+            held = {int(ids[p]): int(p) for p in held_at}
         byid = {r[0]: r for r in rows}
         added: list[SearchRow] = []
         for item_id in changed:
@@ -311,7 +402,7 @@ class _Data:
                 == title_hashes(row[2]) and int(self.body_keys.data[pos]) == hash(row[4]))
 
     def _counts(self, wanted: Ints, field: str) -> Any:
-        lists = [x for seg in self.segments for x in getattr(seg, field).lists(wanted)]
+        lists = [x for seg in self.parts() for x in getattr(seg, field).lists(wanted)]
         if not lists:
             return np.zeros(self.size, dtype=np.int64)
         return np.bincount(np.concatenate(lists), minlength=self.size)
@@ -326,13 +417,14 @@ class _Data:
     def _entries(self, picked: Any, body: Any) -> dict[int, tuple[str, int]]:
         """id -> (search text, body words held) of the picked positions, in their order."""
         texts: list[str] = []
-        if len(self.segments) == 1:
-            texts = self.segments[0].texts_at(picked)
+        parts = self.parts()
+        if len(parts) == 1 and isinstance(parts[0], _Segment):
+            texts = parts[0].texts_at(picked)
         else:
-            firsts = np.array([s.first for s in self.segments], dtype=np.int64)
+            firsts = np.array([s.first for s in parts], dtype=np.int64)
             owner = np.searchsorted(firsts, picked, side="right") - 1
             for p, o in zip(picked.tolist(), owner.tolist(), strict=True):
-                texts.append(self.segments[o].text(p))
+                texts.append(parts[o].text(p))
         held = body[picked].tolist() if body is not None else [0] * len(texts)
         return dict(zip(self.ids.view()[picked].tolist(), zip(texts, held, strict=True),
                         strict=True))
@@ -388,7 +480,8 @@ class _Data:
     def nbytes(self) -> int:
         columns = (self.ids, self.numbers, self.statuses, self.alive, self.lengths,
                    self.title_keys, self.title_checks, self.body_keys)
-        return sum(s.nbytes for s in self.segments) + sum(c.data.nbytes for c in columns)
+        return (sum(s.nbytes for s in self.parts())
+                + sum(c.data.nbytes for c in columns))
 
 
 class KindIndex:

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from core import search_index
-from core.search import body_text, normalise, ranked
+from core.search import Query, body_text, normalise, ranked
 from storage import repos
 from storage.db import Database
 from storage.models import Item
@@ -222,6 +222,7 @@ def test_dead_entries_are_compacted_aside_while_the_index_serves(db, writer, mon
 def test_small_segments_merge_and_large_ones_merge_aside(db, monkeypatch):
     monkeypatch.setattr(search_index, "INLINE_MERGE", 2)
     monkeypatch.setattr(search_index, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(search_index, "TAIL", 0)  # each insert a segment of its own
     first = add(db, TITLES[:1])
     top(db, "vpn")
     index = index_of(db)
@@ -255,6 +256,7 @@ def test_aside_merges_leave_the_large_segment_alone_until_the_rest_adds_up(db, m
     large one only once they are a quarter of its size."""
     monkeypatch.setattr(search_index, "INLINE_MERGE", 1)  # no merges in the request
     monkeypatch.setattr(search_index, "MAX_SEGMENTS", 2)
+    monkeypatch.setattr(search_index, "TAIL", 0)  # each insert a segment of its own
     add(db, [f"Runbook {n}: restart the {word} service" for n, word in enumerate(
         ["billing", "search", "mobile", "payments", "platform"] * 4)])
     top(db, "runbook")
@@ -269,3 +271,71 @@ def test_aside_merges_leave_the_large_segment_alone_until_the_rest_adds_up(db, m
         sizes.append([s.size for s in index.data.segments])
     assert sizes == [[20, 1], [20, 2], [20, 3], [20, 4], [25]]
     assert index.data.segments[0] is not base
+
+
+def test_new_entries_wait_in_the_tail_and_answer_as_a_fresh_build(db, writer, monkeypatch):
+    """Inserts go to a tail in plain Python that becomes a segment every ``TAIL`` entries;
+    entries changed or deleted while in the tail, or after, answer as a fresh build of the
+    same rows does, for trigrams, body words, excluded statuses and exact titles alike."""
+    monkeypatch.setattr(search_index, "TAIL", 3)
+    add(db, TITLES)
+    top(db, "vpn")
+    index = index_of(db)
+    teams = ["payments", "search", "mobile", "billing", "platform", "support", "growth"]
+    queries = ["on-call rotaton", "vpn tokn", "payments team", "укриття", "рецепції форма",
+               "rotation"]
+
+    def same_as_fresh() -> None:
+        with db.uow() as session:
+            indexes = search_index.fresh(session, TENANT, ["snippet"])
+            assert indexes is not None
+            built = search_index._Data.build(repos.search_rows(session, TENANT, "snippet"))
+        data = indexes[0][0].data
+        assert data is not None
+        live = data.ids.view()[data.alive.view()]
+        assert sorted(live.tolist()) == sorted(built.ids.view().tolist())  # each item once
+
+        def shared(index: search_index._Data, grams: object) -> dict[int, int]:
+            counts = index._counts(grams, "grams")  # type: ignore[arg-type]
+            alive = index.alive.view()
+            return {int(i): int(c) for i, c, a in zip(index.ids.view(), counts, alive,
+                                                       strict=False) if a}
+
+        for query in queries:
+            q = Query.of(query)
+            grams, keys = search_index.gram_codes(q.grams()), search_index.word_keys(q.words)
+            assert len(grams)
+            assert shared(data, grams) == shared(built, grams), query
+            for exclude in ((), ("archived",)):
+                found = dict(data.titles(len(query), grams, keys, exclude, 100))
+                assert found == dict(built.titles(len(query), grams, keys, exclude, 100))
+                assert found or query == "рецепції форма", query  # bodies only
+                assert (dict(data.bodies(keys, 1, exclude, 100))
+                        == dict(built.bodies(keys, 1, exclude, 100))), query
+        for title in [*TITLES, *(f"On-call rotation of the {t} team" for t in teams)]:
+            assert data.exact(title) == built.exact(title), title
+
+    added = []
+    for n, team in enumerate(teams):
+        added += add(writer, [f"On-call rotation of the {team} team"],
+                     body="Форма лежить на рецепції" if n % 2 else "")
+        same_as_fresh()
+        assert index.data is not None and index.data.tail.size == (n + 1) % 3
+        with db.uow() as session:  # body words in the tail count as in a segment
+            indexes = search_index.fresh(session, TENANT, ["snippet"])
+            assert indexes is not None
+        q = Query.of("рецепції форма")
+        held = search_index.bodies(indexes, list(q.words), least=2, exclude=(), limit=100)
+        assert sorted(held) == sorted(added[1::2])
+    with writer.uow() as session:  # the newest entry changes: held, not new
+        session.execute(text("UPDATE item SET status = 'archived' WHERE id = :id"),
+                        {"id": added[-1]})
+    same_as_fresh()
+    with writer.uow() as session:  # the tail's entries change: retitled, gone
+        session.execute(text("UPDATE item SET title = :t, search_text = :s WHERE id = :id"),
+                        {"t": "Guest Wi-Fi", "s": normalise("Guest Wi-Fi"), "id": added[-2]})
+        session.execute(text("DELETE FROM item WHERE id = :id"), {"id": added[0]})
+    queries.append("guest wifi")
+    same_as_fresh()
+    assert top(db, "guest wi-fi")[0] == added[-2]
+    assert added[0] not in top(db, "payments team")
