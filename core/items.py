@@ -62,7 +62,8 @@ def create(
     **extra: object,
 ) -> Item:
     number = repos.next_number(ctx.session, ctx.tenant_id, kind)
-    item = Item(
+    return repos.insert_item(
+        ctx.session,
         tenant_id=ctx.tenant_id,
         kind=kind,
         number=number,
@@ -78,7 +79,6 @@ def create(
         updated_at=ctx.now,
         **extra,
     )
-    return repos.insert_item(ctx.session, item)
 
 
 def is_author(ctx: Ctx, item: Item) -> bool:

@@ -100,7 +100,10 @@ def ranked(
             s >= BODY_WEIGHT for s in scores.values()) < limit
 
     if indexes is not None:
-        pool = search_index.titles(indexes, len(q.lemmas), q.grams(), q.words,
+        # Below the cutoff a body's share cannot lift a score (the duplicate check): its
+        # words are not counted at all.
+        pool = search_index.titles(indexes, len(q.lemmas), q.grams(),
+                                   q.words if cutoff <= BODY_WEIGHT else (),
                                    exclude=exclude, limit=candidates)
         scores = score(q, pool, cutoff)
         if bodies_wanted(scores):

@@ -231,6 +231,10 @@ class _Tail:
     def text(self, pos: int) -> str:
         return self.texts[pos - self.first]
 
+    def texts_at(self, picked: Ints) -> list[str]:
+        first, texts = self.first, self.texts
+        return [texts[p - first] for p in picked.tolist()]
+
     def segment(self) -> _Segment:
         return _Segment.build(self.first, self.texts, self.bodies)
 
@@ -416,15 +420,17 @@ class _Data:
 
     def _entries(self, picked: Any, body: Any) -> dict[int, tuple[str, int]]:
         """id -> (search text, body words held) of the picked positions, in their order."""
-        texts: list[str] = []
         parts = self.parts()
-        if len(parts) == 1 and isinstance(parts[0], _Segment):
+        if len(parts) == 1:
             texts = parts[0].texts_at(picked)
-        else:
+        else:  # each part slices its own positions in one pass
             firsts = np.array([s.first for s in parts], dtype=np.int64)
             owner = np.searchsorted(firsts, picked, side="right") - 1
-            for p, o in zip(picked.tolist(), owner.tolist(), strict=True):
-                texts.append(parts[o].text(p))
+            texts = [""] * len(picked)
+            for o in np.unique(owner).tolist():
+                at = np.flatnonzero(owner == o)
+                for i, text in zip(at.tolist(), parts[o].texts_at(picked[at]), strict=True):
+                    texts[i] = text
         held = body[picked].tolist() if body is not None else [0] * len(texts)
         return dict(zip(self.ids.view()[picked].tolist(), zip(texts, held, strict=True),
                         strict=True))

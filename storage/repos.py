@@ -18,6 +18,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    inspect,
     literal_column,
     select,
     text,
@@ -26,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state, manager_of_class
 from sqlmodel import Session, SQLModel
 
 from storage import lemmas
@@ -111,30 +113,49 @@ def ensure_member(session: Session, tenant_id: str, user_id: str, display_name: 
     return member
 
 
-# Statements every command runs, built once: building them per call (column operators,
-# cache keys) cost more than running them.
-_TENANT_MEMBER = (
-    select(Tenant, Member).select_from(Tenant)
-    .outerjoin(Member, and_(Member.tenant_id == Tenant.id,  # type: ignore[arg-type]
-                            Member.user_id == bindparam("user_id")))
-    .where(Tenant.id == bindparam("tenant_id"))
-)
-
-
 def ensure_tenant_member(session: Session, tenant_id: str, user_id: str,
                          display_name: str = "", *,
                          now: datetime | None = None) -> tuple[Tenant, Member]:
     """``ensure_tenant`` and ``ensure_member`` in one round trip when both exist (every use
-    case starts here, so the common case is one query); otherwise the two, as before."""
-    row = session.execute(_TENANT_MEMBER, {"tenant_id": tenant_id, "user_id": user_id}).first()
-    if row is None or row[1] is None:
-        tenant = row[0] if row is not None else ensure_tenant(session, tenant_id, now=now)
+    case starts here, so the common case is one driver query whose row becomes the two
+    objects as the ORM would load them); otherwise the two, as before."""
+    row = _hot(session, "tenant_member", {"tenant_id": tenant_id, "user_id": user_id}).first()
+    split = len(Tenant.__table__.columns)  # type: ignore[attr-defined]
+    if row is None or row[split] is None:
+        tenant = ensure_tenant(session, tenant_id, now=now)
         return tenant, ensure_member(session, tenant_id, user_id, display_name, now=now)
-    tenant, member = row[0], row[1]
+    tenant, member = _loaded(session, Tenant, row[:split]), _loaded(session, Member, row[split:])
     name = display_name[:200]  # the column's length: platforms allow long names
     if name and member.display_name != name and not member.former:
         member.display_name = name
     return tenant, member
+
+
+_PROCESSORS: dict[tuple[str, type[SQLModel]], list[tuple[str, Any]]] = {}
+
+
+def _loaded(session: Session, model: type[SQLModel], values: Sequence[Any]) -> Any:
+    """The object a driver row of ``model``'s columns (in table order) stands for, as the
+    ORM would load it: the session's own when it holds it already, else made and added as
+    persistent, its values converted as the dialect converts results."""
+    dialect = session.get_bind().dialect
+    procs = _PROCESSORS.get((dialect.name, model))
+    if procs is None:
+        procs = _PROCESSORS[(dialect.name, model)] = [
+            (c.key, c.type.dialect_impl(dialect).result_processor(dialect, None))
+            for c in model.__table__.columns]  # type: ignore[attr-defined]
+    data = {key: proc(v) if proc is not None else v
+            for (key, proc), v in zip(procs, values, strict=True)}
+    mapper = inspect(model)
+    held = session.identity_map.get(
+        mapper.identity_key_from_primary_key([data[c.key] for c in mapper.primary_key]))
+    if held is not None:
+        return held
+    obj = mapper.class_manager.new_instance()
+    instance_state(obj).dict.update(data)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
 
 
 def member_by_user(session: Session, tenant_id: str, user_id: str) -> Member | None:
@@ -191,12 +212,16 @@ def next_number(session: Runner, tenant_id: str, kind: str) -> int:
     return int(row[0])
 
 
-def insert_item(session: Session, item: Item) -> Item:
-    """Insert a new item in one driver round trip and hand it to the session as stored (the
-    ORM's flush of one object cost more than the insert with its triggers)."""
-    table = Item.__table__  # type: ignore[attr-defined]
-    values = {c.key: getattr(item, c.key) for c in table.columns if c.key != "id"}
-    item.id = int(_hot(session, "item", values).first()[0])
+def insert_item(session: Session, **values: Any) -> Item:
+    """Insert a new item in one driver round trip and hand it to the session as stored, as
+    if loaded: the ORM's construction and flush of one object cost more than the insert with
+    its triggers. Columns not given take the model's defaults."""
+    for name, field in Item.model_fields.items():
+        if name not in values and name != "id":
+            values[name] = field.get_default(call_default_factory=True)
+    values["id"] = int(_hot(session, "item", values).first()[0])
+    item = manager_of_class(Item).new_instance()
+    instance_state(item).dict.update(values)
     make_transient_to_detached(item)
     session.add(item)
     return item
@@ -383,6 +408,12 @@ def _build_hot(dialect: str, name: str) -> Any:
                 .values(last=counter.last + literal_column("1")).returning(counter.last))
     if name == "counter":
         return _dialect_insert(dialect, Counter).on_conflict_do_nothing()
+    if name == "tenant_member":
+        t, m = Tenant.__table__, Member.__table__  # type: ignore[attr-defined]
+        return (select(*t.c, *m.c)
+                .select_from(t.outerjoin(m, and_(m.c.tenant_id == t.c.id,
+                                                 m.c.user_id == bindparam("user_id"))))
+                .where(t.c.id == bindparam("tenant_id")))
     if name == "search_state":
         return text("SELECT inserts, version, seq FROM item_fts_version "
                     "WHERE tenant_id = :tenant AND kind = :kind")
