@@ -426,7 +426,6 @@ def _take(ctx: Ctx, value: str) -> Any:
     return take_draft(ctx, _int(value))
 
 
-
 def _posted_note(ctx: Ctx, item_id: int | None) -> str:
     """A public reply's ``posted_note`` when its handler made none (item cards make their own
     without another read)."""

@@ -508,8 +508,8 @@ Runner = Session | Connection | HotConnection
 
 def _hot(session: Runner, name: str, params: dict[str, Any]) -> Any:
     """Run a prebuilt Core statement on the driver connection under the session (its
-    transaction): rows come back as the driver gives them, no ORM involved. Callers read
-    ids, numbers and texts only (a driver's datetimes and booleans are its own)."""
+    transaction): rows come back as the driver gives them, no ORM involved (``_loaded``
+    converts a model's columns as the dialect would; other callers read ids, numbers, texts)."""
     if not isinstance(session, HotConnection):
         conn = session if isinstance(session, Connection) else session.connection()
         session = HotConnection(conn.connection, conn.dialect)
@@ -956,8 +956,7 @@ def search_catch_up(session: Session, tenant_id: str, kind: str, *, after: int,
     if len(found) != upto - after:
         return None
     changed = list(dict.fromkeys(int(r[0]) for r in found))
-    rows = {int(r[0]): (int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4] or ""), str(r[5]))
-            for r in found if r[1] is not None}
+    rows = {int(r[0]): _search_row(r) for r in found if r[1] is not None}
     return changed, list(rows.values())
 
 
@@ -993,6 +992,9 @@ def search_rows(session: Session, tenant_id: str, kind: str,
                             "ORDER BY id", params))
     out: list[SearchRow] = []
     for sql, params in batches:
-        out.extend((int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4] or ""), str(r[5]))
-                   for r in session.execute(text(sql), params).all())
+        out.extend(map(_search_row, session.execute(text(sql), params).all()))
     return out
+
+
+def _search_row(r: Any) -> SearchRow:
+    return int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4] or ""), str(r[5])
