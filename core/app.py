@@ -77,14 +77,15 @@ class Hromada:
         if not actor.tenant_id or not actor.user_id:
             raise InvalidInput(N_("Who is asking is unknown."))
         try:
-            with self.db.uow() as session:
+            with self.db.unit() as session:
                 now = self.clock.now()
                 tenant, member = repos.ensure_tenant_member(
                     session, actor.tenant_id, actor.user_id, actor.display_name, now=now)
                 yield Ctx(session=session, actor=actor, tenant=tenant, member=member,
                           clock=self.clock, secret=self.secret,
                           translations=gettext_for(tenant.language),
-                          public_url=self.public_url)
+                          public_url=self.public_url,
+                          _names={member.id: member} if member.id is not None else {})
         except StoreConflict as exc:
             log.info("store conflict: %s", exc)
             raise Conflict(N_("Someone else changed that at the same moment; try again.")) from exc

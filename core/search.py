@@ -102,7 +102,8 @@ def ranked(
     if indexes is not None:
         # Below the cutoff a body's share cannot lift a score (the duplicate check): its
         # words are not counted at all.
-        pool = search_index.titles(indexes, len(q.lemmas), q.grams(),
+        pool = search_index.titles(indexes, len(q.lemmas),
+                                   search_index.query_codes(q.lemmas, q.plain),
                                    q.words if cutoff <= BODY_WEIGHT else (),
                                    exclude=exclude, limit=candidates)
         scores = score(q, pool, cutoff)

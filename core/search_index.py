@@ -52,6 +52,7 @@ SCAN_NEWEST = 5000  # a query too short for trigrams compares the newest items, 
 INLINE_MERGE = 4096  # items: new segments merge in the request up to this size
 MAX_SEGMENTS = 8  # more segments than this: they merge into one in a background thread
 TAIL = 64  # the newest entries held in plain Python before they become a segment
+FEW_PICKED = 64  # picked entries sliced one by one; more: each part slices its own at once
 CATCH_UP = 2000  # changes replayed in a request; further behind, the index is rebuilt
 DEAD_MIN = 5000  # dead entries (changed or deleted items) before a compaction is worth it
 DEAD_SHARE = 0.25  # ... and their share of all entries
@@ -59,12 +60,24 @@ NOTHING = SearchState(0, 0, 0)
 
 Ints = npt.NDArray[np.int64]
 Positions = npt.NDArray[np.int32]
+_NO_POSITIONS: Positions = np.zeros(0, dtype=np.int32)
 
 
 def gram_codes(grams: Sequence[str]) -> Ints:
     """Trigrams as the index holds them: three 21-bit code points in one integer."""
     return np.array([(ord(g[0]) << 42) | (ord(g[1]) << 21) | ord(g[2]) for g in grams],
                     dtype=np.int64)
+
+
+def query_codes(*texts: str) -> Ints:
+    """``gram_codes`` of the trigrams of these texts' words (``repos.trigrams``), each once,
+    computed from the code points without making the trigram strings."""
+    codes: dict[int, None] = {}
+    for word in dict.fromkeys(" ".join(texts).split()):  # the lemmas and as typed: mostly alike
+        o = list(map(ord, word))
+        for a, b, c in zip(o, o[1:], o[2:], strict=False):
+            codes[(a << 42) | (b << 21) | c] = None
+    return np.fromiter(codes, dtype=np.int64, count=len(codes))
 
 
 def word_keys(words: Sequence[str]) -> Ints:
@@ -131,12 +144,15 @@ class _Postings:
         return cls.of(keys, np.concatenate([p.positions for p in parts]))
 
     def lists(self, wanted: Ints) -> list[Positions]:
-        """The position lists of those of the wanted keys that occur."""
+        """The position lists of those of the wanted keys that occur (run bounds read as
+        Python ints: indexing numpy scalars one by one costs more than the slices)."""
         if not len(self.keys) or not len(wanted):
             return []
         at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
-        return [self.positions[self.starts[i]:self.starts[i + 1]]
-                for i in at[self.keys[at] == wanted]]
+        at = at[self.keys[at] == wanted]
+        positions, starts = self.positions, self.starts
+        return [positions[a:b] for a, b in zip(starts[at].tolist(), starts[at + 1].tolist(),
+                                                strict=True)]
 
     @property
     def nbytes(self) -> int:
@@ -407,9 +423,8 @@ class _Data:
 
     def _counts(self, wanted: Ints, field: str) -> Any:
         lists = [x for seg in self.parts() for x in getattr(seg, field).lists(wanted)]
-        if not lists:
-            return np.zeros(self.size, dtype=np.int64)
-        return np.bincount(np.concatenate(lists), minlength=self.size)
+        return np.bincount(np.concatenate(lists) if lists else _NO_POSITIONS,
+                           minlength=self.size)
 
     def _usable(self, exclude: Sequence[str]) -> Any:
         usable = self.alive.view().copy()
@@ -423,6 +438,9 @@ class _Data:
         parts = self.parts()
         if len(parts) == 1:
             texts = parts[0].texts_at(picked)
+        elif len(picked) <= FEW_PICKED:  # a rerank's pool: one look-up each is cheapest
+            firsts = [s.first for s in parts]
+            texts = [parts[bisect.bisect_right(firsts, p) - 1].text(p) for p in picked.tolist()]
         else:  # each part slices its own positions in one pass
             firsts = np.array([s.first for s in parts], dtype=np.int64)
             owner = np.searchsorted(firsts, picked, side="right") - 1
@@ -645,12 +663,13 @@ def fresh(session: Session, tenant_id: str, kinds: Sequence[str], *,
     return out if all(ready) else None
 
 
-def titles(indexes: Sequence[tuple[KindIndex, str]], length: int, grams: Sequence[str],
+def titles(indexes: Sequence[tuple[KindIndex, str]], length: int, codes: Ints,
            words: Sequence[str], *, exclude: Sequence[str],
            limit: int) -> dict[int, tuple[str, int]]:
     """Title candidates for the rerank, id -> (search text, how many of the query words its
-    body holds), best first: those sharing the most trigrams with the query."""
-    codes, keys = gram_codes(grams), word_keys(words)
+    body holds), best first: those sharing the most trigrams (``query_codes``) with the
+    query."""
+    keys = word_keys(words)
     out: dict[int, tuple[str, int]] = {}
     for index, _ in indexes:
         with index.lock:

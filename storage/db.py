@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
@@ -60,7 +60,10 @@ def make_engine(url: str, **kw: Any) -> Engine:
     people wrote (texts, user ids) next to each other."""
     kw.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kw)
+        # Newest connection first: one that wrote last keeps its page cache (SQLite drops a
+        # connection's cache whenever another connection wrote since it last read).
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_use_lifo=True, **kw)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **kw)
@@ -82,17 +85,28 @@ class Database:
         """One transaction: committed when the block ends, rolled back whole on any error."""
         session = Session(self.engine, expire_on_commit=False)
         try:
-            yield session
-            session.commit()
-        except (IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError) as exc:
-            session.rollback()
-            # Not chained: a logged traceback would print the driver's message with its values.
-            raise StoreConflict(conflict_message(exc)) from None
-        except BaseException:
-            session.rollback()
-            raise
+            with rolled_back_on_error(self.engine, session.rollback):
+                yield session
+                session.commit()
         finally:
             session.close()
+
+    @contextmanager
+    def unit(self) -> Iterator[Any]:
+        """``uow`` for a use case whose common path needs no ORM: a ``LazySession`` that runs
+        driver statements on its connection and makes the ORM session (in the same
+        transaction) only when something asks for it. Committed when the block ends, rolled
+        back whole on any error, a refused unique rule raised as ``StoreConflict``."""
+        conn = self.engine.connect()
+        lazy = LazySession(conn)
+        try:
+            with rolled_back_on_error(self.engine, lazy.rollback_all):
+                conn.begin()
+                yield lazy
+                lazy.flush_pending()
+                conn.commit()
+        finally:
+            lazy.close_all()
 
     def upgrade(self) -> None:
         """Apply every Alembic migration to this store."""
@@ -109,6 +123,90 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def rolled_back_on_error(engine: Engine, rollback: Any) -> Iterator[None]:
+    """Any error in the block rolls the transaction back; a unique rule refusing a write (as
+    the ORM or the driver reports it) becomes ``StoreConflict``."""
+    try:
+        yield
+    except (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError) as exc:
+        rollback()
+        # Not chained: a logged traceback would print the driver's message with its values.
+        raise StoreConflict(conflict_message(exc)) from None
+    except BaseException:
+        rollback()
+        raise
+
+
+class LazySession:
+    """Stands for the unit's ORM ``Session`` until one is needed.
+
+    The hot path of a use case (``repos._hot``: prebuilt statements on the driver connection)
+    asks only for ``connection()`` and ``get_bind()``; objects it made as loaded (``add`` of a
+    persistent object) wait in a small identity map of their own. Any other use makes the
+    session, bound to the same connection and so in the same transaction, and hands it those
+    objects first. Making, flushing and closing a session costs more than a short use case's
+    store work; a changed waiting object makes the session at the end, so nothing is lost.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._session: Session | None = None
+        self._held: dict[Any, Any] = {}  # identity key -> object, while there is no session
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            # Joins the connection's transaction: the unit commits or rolls it back.
+            self._session = Session(bind=self._conn, expire_on_commit=False,
+                                    join_transaction_mode="rollback_only")
+            for obj in self._held.values():
+                self._session.add(obj)
+            self._held.clear()
+        return self._session
+
+    def connection(self) -> Connection:
+        return self._conn
+
+    def get_bind(self) -> Engine:
+        return self._conn.engine
+
+    @property
+    def identity_map(self) -> Any:
+        return self._held if self._session is None else self._session.identity_map
+
+    def add(self, obj: Any) -> None:
+        from sqlalchemy.orm.attributes import instance_state
+
+        key = instance_state(obj).key
+        if self._session is None and key is not None:
+            self._held[key] = obj
+            return
+        self.session.add(obj)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.session, name)
+
+    def flush_pending(self) -> None:
+        from sqlalchemy.orm.attributes import instance_state
+
+        if self._session is None and any(instance_state(o).modified
+                                         for o in self._held.values()):
+            self.session  # noqa: B018 - made to write the changed objects
+        if self._session is not None:
+            self._session.flush()
+
+    def rollback_all(self) -> None:
+        if self._session is not None:
+            self._session.rollback()
+        self._conn.rollback()
+
+    def close_all(self) -> None:
+        if self._session is not None:
+            self._session.close()
+        self._conn.close()
 
 
 def alembic_config(url: str) -> Any:

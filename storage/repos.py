@@ -487,18 +487,13 @@ class HotConnection:
 def hot_transaction(engine: Engine) -> Iterator[HotConnection]:
     """One transaction on a pooled driver connection: committed at the end, rolled back whole
     on any error; a unique rule refusing a write raises ``StoreConflict`` as ``uow`` does."""
-    from storage.db import StoreConflict, conflict_message
+    from storage.db import rolled_back_on_error
 
     fairy = engine.raw_connection()
     try:
-        yield HotConnection(fairy, engine.dialect)
-        fairy.commit()
-    except engine.dialect.loaded_dbapi.IntegrityError as exc:
-        fairy.rollback()
-        raise StoreConflict(conflict_message(exc)) from None
-    except BaseException:
-        fairy.rollback()
-        raise
+        with rolled_back_on_error(engine, fairy.rollback):
+            yield HotConnection(fairy, engine.dialect)
+            fairy.commit()
     finally:
         fairy.close()
 

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 from sqlalchemy import text
 
@@ -303,7 +304,8 @@ def test_new_entries_wait_in_the_tail_and_answer_as_a_fresh_build(db, writer, mo
 
         for query in queries:
             q = Query.of(query)
-            grams, keys = search_index.gram_codes(q.grams()), search_index.word_keys(q.words)
+            grams = search_index.query_codes(q.lemmas, q.plain)
+            keys = search_index.word_keys(q.words)
             assert len(grams)
             assert shared(data, grams) == shared(built, grams), query
             for exclude in ((), ("archived",)):
@@ -339,3 +341,32 @@ def test_new_entries_wait_in_the_tail_and_answer_as_a_fresh_build(db, writer, mo
     same_as_fresh()
     assert top(db, "guest wi-fi")[0] == added[-2]
     assert added[0] not in top(db, "payments team")
+
+
+@pytest.mark.parametrize("text_", ["on-call rotaton", "vpn tokn vpn", "a bc def", "",
+                                   "укриття у київському офісі", "ʼїжак ґанок", "x\u00a0yz abcd"])
+def test_query_codes_are_the_codes_of_the_query_trigrams(text_: str) -> None:
+    q = Query.of(text_)
+    expected = search_index.gram_codes(q.grams())
+    assert search_index.query_codes(q.lemmas, q.plain).tolist() == expected.tolist()
+    raw = search_index.gram_codes(list(dict.fromkeys(repos.trigrams(text_))))
+    assert search_index.query_codes(text_).tolist() == raw.tolist()
+
+
+def test_the_lists_hold_every_position_of_every_wanted_key() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        keys = rng.integers(0, 30, size=int(rng.integers(0, 300)))
+        positions = np.sort(rng.integers(0, 100, size=len(keys))).astype(np.int32)
+        postings = search_index._Postings.of(keys.astype(np.int64), positions)
+        wanted = np.array(list(dict.fromkeys(rng.integers(0, 40, size=12).tolist())),
+                          dtype=np.int64)
+        brute = sorted(p for k, p in {(int(k), int(p)) for k, p in zip(keys, positions,
+                                                                     strict=True)}
+                       if k in set(wanted.tolist()))
+        assert sorted(np.concatenate([[], *postings.lists(wanted)]).tolist()) == brute
+        tail = search_index._DictPostings()
+        for k, p in sorted({(int(k), int(p)) for k, p in zip(keys, positions, strict=True)},
+                           key=lambda kp: kp[1]):
+            tail.setdefault(k, []).append(p)
+        assert sorted(np.concatenate([[], *tail.lists(wanted)]).tolist()) == brute
