@@ -58,6 +58,8 @@ DEAD_MIN = 5000  # dead entries (changed or deleted items) before a compaction i
 DEAD_SHARE = 0.25  # ... and their share of all entries
 NOTHING = SearchState(0, 0, 0)
 
+# (the seq they follow, the changed ids and their rows) as ``repos.search_since`` reads them
+Known = tuple[int, tuple[list[int], list[SearchRow]] | None]
 Ints = npt.NDArray[np.int64]
 Positions = npt.NDArray[np.int32]
 _NO_POSITIONS: Positions = np.zeros(0, dtype=np.int32)
@@ -531,15 +533,17 @@ class KindIndex:
                                   state.seq)
             return self.size_hint[0]
 
-    def refresh(self, session: Session, state: SearchState, *, wait: bool = False) -> bool:
+    def refresh(self, session: Session, state: SearchState, *, wait: bool = False,
+                known: Known | None = None) -> bool:
         """Bring the index to the store's state; False while it is being built aside (the
-        caller asks the store's index meanwhile). ``wait``: build now, whatever the size."""
+        caller asks the store's index meanwhile). ``wait``: build now, whatever the size.
+        ``known``: the changes since a seq, read with ``state`` (``repos.search_since``)."""
         with self.lock:
             if self.data is not None and self.seq is not None:
                 if state.seq == self.seq:
                     return True
-                if self.seq < state.seq <= self.seq + CATCH_UP and self._catch_up(session,
-                                                                                 state):
+                if self.seq < state.seq <= self.seq + CATCH_UP and self._catch_up(
+                        session, state, known[1] if known and known[0] == self.seq else None):
                     self._tidy(session)
                     return True
             # Never built, further behind than the log reaches or than is worth replaying in
@@ -556,10 +560,12 @@ class KindIndex:
             self._aside(session, self._build_aside)
             return False
 
-    def _catch_up(self, session: Session, state: SearchState) -> bool:
+    def _catch_up(self, session: Session, state: SearchState,
+                  found: tuple[list[int], list[SearchRow]] | None = None) -> bool:
         assert self.data is not None and self.seq is not None
-        found = repos.search_catch_up(session, self.tenant_id, self.kind, after=self.seq,
-                                      upto=state.seq)
+        if found is None:  # not read with the state (or the log did not reach): ask the log
+            found = repos.search_catch_up(session, self.tenant_id, self.kind, after=self.seq,
+                                          upto=state.seq)
         if found is None:
             return False
         changed, rows = found
@@ -651,15 +657,24 @@ def fresh(session: Session, tenant_id: str, kinds: Sequence[str], *,
     """Up-to-date indexes for the tenant's kinds, or None when there are too many items to
     hold in memory, or a large index is still being built aside: the caller asks the store's
     index then. ``wait``: build now whatever the size (warming up, benchmarks)."""
-    state = repos.search_state(session, tenant_id, kinds)
     engine = session.get_bind()
     out = [(_index(engine, tenant_id, kind), kind) for kind in dict.fromkeys(kinds)]
+    known: Known | None = None
+    after = out[0][0].seq if len(out) == 1 else None
+    if after is not None:  # one kind, held: its counters and the changes since, at once
+        found, changes = repos.search_since(session, tenant_id, out[0][1], after=after,
+                                            most=CATCH_UP)
+        state = {out[0][1]: found} if found is not None else {}
+        known = (after, changes)
+    else:
+        state = repos.search_state(session, tenant_id, kinds)
     total = sum(index.size(session, state.get(kind, NOTHING)) for index, kind in out)
     if total > MEMORY_LIMIT:
         for index, _ in out:  # the tenant outgrew memory: let go of what was held
             index.drop()
         return None
-    ready = [index.refresh(session, state.get(kind, NOTHING), wait=wait) for index, kind in out]
+    ready = [index.refresh(session, state.get(kind, NOTHING), wait=wait, known=known)
+             for index, kind in out]
     return out if all(ready) else None
 
 

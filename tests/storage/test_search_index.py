@@ -72,8 +72,17 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
             seen.append(sorted(found[0]))
         return found
 
+    real_since = repos.search_since
+
+    def since(session, tenant_id, kind, **kw):  # type: ignore[no-untyped-def]
+        state, found = real_since(session, tenant_id, kind, **kw)
+        if found is not None and found[0]:
+            seen.append(sorted(found[0]))
+        return state, found
+
     monkeypatch.setattr(repos, "search_rows", spy)
     monkeypatch.setattr(repos, "search_catch_up", catch_up)
+    monkeypatch.setattr(repos, "search_since", since)
     return seen
 
 
@@ -370,3 +379,40 @@ def test_the_lists_hold_every_position_of_every_wanted_key() -> None:
                            key=lambda kp: kp[1]):
             tail.setdefault(k, []).append(p)
         assert sorted(np.concatenate([[], *tail.lists(wanted)]).tolist()) == brute
+
+
+def test_the_state_and_the_changes_since_read_at_once_say_what_the_two_reads_say(db, writer):
+    def both(after: int, most: int = 50) -> tuple[object, object]:
+        with db.uow() as session:
+            return repos.search_since(session, TENANT, "snippet", after=after, most=most)
+
+    def apart(after: int, most: int = 50) -> tuple[object, object]:
+        with db.uow() as session:
+            state = repos.search_state(session, TENANT, ["snippet"]).get("snippet")
+            if state is None:
+                return None, None
+            if not 0 <= state.seq - after <= most:
+                return state, None
+            return state, repos.search_catch_up(session, TENANT, "snippet", after=after,
+                                                upto=state.seq)
+
+    assert both(0) == (None, None)  # the kind was never written
+    ids = add(db, TITLES)
+    with db.uow() as session:
+        start = repos.search_state(session, TENANT, ["snippet"])["snippet"].seq
+    add(writer, ["Parking permit renewal"])
+    with writer.uow() as session:
+        session.execute(text("UPDATE item SET title = 'VPN', search_text = 'vpn' WHERE id = :i"),
+                        {"i": ids[1]})
+        session.execute(text("UPDATE item SET status = 'archived' WHERE id = :i"), {"i": ids[2]})
+        session.execute(text("DELETE FROM item WHERE id = :i"), {"i": ids[0]})
+    with db.uow() as session:
+        now = repos.search_state(session, TENANT, ["snippet"])["snippet"].seq
+    for after in range(now + 1):
+        assert both(after) == apart(after), after
+    assert both(start)[1] is not None and both(start)[1][0][-1] == ids[0]  # type: ignore[index]
+    assert both(start, most=1)[1] is None  # more changes than asked for
+    assert both(now) == (apart(now)[0], ([], []))  # current: nothing to replay
+    with writer.uow() as session:
+        session.execute(text("DELETE FROM item_fts_change WHERE seq = :s"), {"s": now})
+    assert both(start)[1] is None and apart(start)[1] is None  # the log no longer reaches
