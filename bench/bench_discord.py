@@ -10,9 +10,8 @@ with the same application commands, the same kind of store and the same fake, th
   item row in one transaction (the FTS triggers fire as for ours), then sends a private
   acknowledgement as the interaction's callback and posts a card of the same size (ours,
   captured in the warm-up, with the text swapped) in the channel, both at once as ours does
-  (ours then records the
-  card's message so reactions count; the bare bot does not: that write is left out of its
-  time, to its advantage);
+  (ours then records the card's message so reactions count; the bare bot does not: that
+  write is left out of its time, to its advantage);
 - for ``/kb search <query>``: answers at once with a private message of the size of ours (no
   store work: the bare app of the Slack benchmark does none either).
 
