@@ -614,7 +614,7 @@ def vote_target(session: Runner, tenant_id: str, channel_id: str,
     message stands for and the reacting member (made to exist, name kept current as
     ``ensure_member`` does). None when the message stands for no item of the tenant, or
     when the member is new and ``session`` is a bare connection (creating one takes a
-    ``Session``)."""
+    ``Session``, or the unit's ``LazySession``)."""
     row = _hot(session, "vote_target", {"tenant_id": tenant_id, "channel_id": channel_id,
                                         "message_id": message_id, "user_id": user_id}).first()
     if row is None:
@@ -622,7 +622,7 @@ def vote_target(session: Runner, tenant_id: str, channel_id: str,
     item_id, kind, status, member_id, name, former = row
     display_name = display_name[:200]
     if member_id is None:
-        if not isinstance(session, Session):
+        if isinstance(session, HotConnection | Connection):
             return None
         member_id = ensure_member(session, tenant_id, user_id, display_name).id
     elif display_name and name != display_name and not former:

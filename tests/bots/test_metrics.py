@@ -191,8 +191,12 @@ async def test_console_chat_serves_metrics_when_port_is_set(serve_env: dict[str,
             deadline = time.monotonic() + 30
             while True:
                 text = await scrape(session, url)
-                if value(text, "hromada_requests_total", platform="console",
-                         command="/idea") >= 2 or time.monotonic() > deadline:
+                # A request is counted when it comes in, its error once the core refused it.
+                done = (value(text, "hromada_requests_total", platform="console",
+                              command="/idea") >= 2
+                        and value(text, "hromada_errors_total", platform="console",
+                                  error="NotFound") >= 1)
+                if done or time.monotonic() > deadline:
                     break
                 await asyncio.sleep(0.1)
         proc.stdin.close()
