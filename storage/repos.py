@@ -971,8 +971,14 @@ def search_catch_up(session: Session, tenant_id: str, kind: str, *, after: int,
                                          "upto": upto}).rows
     if len(found) != upto - after:
         return None
-    changed = list(dict.fromkeys(int(r[0]) for r in found))
-    rows = {int(r[0]): _search_row(r) for r in found if r[1] is not None}
+    return _log_changes(found)
+
+
+def _log_changes(logged: Sequence[Any]) -> tuple[list[int], list[SearchRow]]:
+    """Logged changes (item id, then its row's columns, none when gone): each changed id
+    once, and the rows of those that still exist."""
+    changed = list(dict.fromkeys(int(r[0]) for r in logged))
+    rows = {int(r[0]): _search_row(r) for r in logged if r[1] is not None}
     return changed, list(rows.values())
 
 
@@ -990,9 +996,7 @@ def search_since(session: Session, tenant_id: str, kind: str, *, after: int,
     logged = [r[3:] for r in found if r[3] is not None]
     if not 0 <= state.seq - after <= most or len(logged) != state.seq - after:
         return state, None
-    changed = list(dict.fromkeys(int(r[0]) for r in logged))
-    rows = {int(r[0]): _search_row(r) for r in logged if r[1] is not None}
-    return state, (changed, list(rows.values()))
+    return state, _log_changes(logged)
 
 
 def count_items(session: Session, tenant_id: str, kinds: Sequence[str]) -> int:
