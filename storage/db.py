@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
@@ -178,8 +179,6 @@ class LazySession:
         return self._held if self._session is None else self._session.identity_map
 
     def add(self, obj: Any) -> None:
-        from sqlalchemy.orm.attributes import instance_state
-
         key = instance_state(obj).key
         if self._session is None and key is not None:
             self._held[key] = obj
@@ -190,8 +189,6 @@ class LazySession:
         return getattr(self.session, name)
 
     def flush_pending(self) -> None:
-        from sqlalchemy.orm.attributes import instance_state
-
         if self._session is None and any(instance_state(o).modified
                                          for o in self._held.values()):
             self.session  # noqa: B018 - made to write the changed objects
