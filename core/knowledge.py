@@ -62,13 +62,13 @@ def find(ctx: Ctx, query: str) -> Found:
         title_match = repos.exact_title(ctx.session, ctx.tenant_id, "snippet", spaced)
         exact_id = title_match.id if title_match else None
     if exact_id is None:
-        alias = repos.alias_owner(ctx.session, ctx.tenant_id, spaced)
-        exact_id = alias.item_id if alias else None
-    found = boosted(ctx.session, ctx.tenant_id,
-                    ranked(ctx.session, ctx.tenant_id, ["snippet"], query, limit=10,
-                           indexes=indexes))
-    byid = repos.items_by_ids(ctx.session, ctx.tenant_id,
-                              [i for i, _ in found] + ([exact_id] if exact_id else []))
+        exact_id = repos.alias_item(ctx.session, ctx.tenant_id, spaced)
+    found = ranked(ctx.session, ctx.tenant_id, ["snippet"], query, limit=10, indexes=indexes)
+    # The results and their feedback in one read; then ordered with the boost.
+    rows = repos.snippets_by_ids(ctx.session, ctx.tenant_id,
+                                 [i for i, _ in found] + ([exact_id] if exact_id else []))
+    found = by_feedback(found, {i: helpful for i, (_, helpful) in rows.items()})
+    byid = {i: item for i, (item, _) in rows.items()}
     exact = byid.get(exact_id) if exact_id else None
     others = [byid[i] for i, _ in found if i in byid and (exact is None or i != exact.id)]
     if exact is not None or others:
@@ -122,10 +122,15 @@ def boost(helpful: int) -> float:
 def boosted(session: Session, tenant_id: str,
             found: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Search results re-ordered by score plus the feedback boost (scores as they were)."""
-    counts = answers.helpful_counts(session, tenant_id, [i for i, _ in found])
-    if not counts:
+    return by_feedback(found, answers.helpful_counts(session, tenant_id, [i for i, _ in found]))
+
+
+def by_feedback(found: list[tuple[int, float]],
+                helpful: dict[int, int]) -> list[tuple[int, float]]:
+    """``found`` ordered by score plus each one's boost (``helpful``: id -> count)."""
+    if not any(helpful.get(i) for i, _ in found):
         return found
-    return sorted(found, key=lambda pair: pair[1] + boost(counts.get(pair[0], 0)),
+    return sorted(found, key=lambda pair: pair[1] + boost(helpful.get(pair[0], 0)),
                   reverse=True)
 
 

@@ -168,6 +168,11 @@ class LazySession:
             self._held.clear()
         return self._session
 
+    @property
+    def made(self) -> Session | None:
+        """The ORM session, if something has made it (never makes one)."""
+        return self._session
+
     def connection(self) -> Connection:
         return self._conn
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm.attributes import instance_state, manager_of_class
 from sqlmodel import Session, SQLModel
 
 from storage import lemmas
+from storage.db import LazySession
 from storage.models import (
     Alias,
     Counter,
@@ -38,6 +39,7 @@ from storage.models import (
     ItemMessage,
     Member,
     ProcessedEvent,
+    SnippetFeedback,
     StatusChange,
     Tag,
     Tenant,
@@ -254,17 +256,49 @@ def item_by_id(session: Session, tenant_id: str, item_id: int) -> Item | None:
     return item if item is not None and item.tenant_id == tenant_id else None
 
 
-# ``tenant_id || ''``: without it SQLite walks the tenant's index instead of the ids.
-_ITEMS_BY_IDS = select(Item).where(
-    Item.tenant_id + "" == bindparam("tenant_id"),  # type: ignore[operator]
-    Item.id.in_(bindparam("ids", expanding=True)))  # type: ignore[union-attr]
-
-
 def items_by_ids(session: Session, tenant_id: str, ids: Sequence[int]) -> dict[int, Item]:
-    if not ids:
+    return {i: item for i, (item, _) in _items_at(session, tenant_id, ids, "items_at").items()}
+
+
+def snippets_by_ids(session: Session, tenant_id: str,
+                    ids: Sequence[int]) -> dict[int, tuple[Item, int]]:
+    """Each item with how often it answered a question ("This answered it"): a search's
+    results and their feedback boost in one round trip."""
+    return _items_at(session, tenant_id, ids, "snippets_at")
+
+
+# Lists of ids are padded to one of a few lengths (repeating an id changes nothing): one
+# prebuilt statement per length, a few of them in all.
+_ID_LENGTHS = (1, 2, 4, 8, 16, 32, 64)
+
+
+def _items_at(session: Session, tenant_id: str, ids: Sequence[int],
+              name: str) -> dict[int, tuple[Item, int]]:
+    """id -> (item, helpful count: 0 unless ``name`` reads it) of the tenant's items among
+    ``ids``, made as the ORM loads them (the session's own object when it holds one)."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
         return {}
-    rows = session.execute(_ITEMS_BY_IDS, {"tenant_id": tenant_id, "ids": list(ids)}).scalars()
-    return {i.id: i for i in rows if i.id is not None}
+    _autoflushed(session)
+    split = len(Item.__table__.columns)  # type: ignore[attr-defined]
+    out: dict[int, tuple[Item, int]] = {}
+    for start in range(0, len(wanted), _ID_LENGTHS[-1]):
+        chunk = wanted[start:start + _ID_LENGTHS[-1]]
+        size = next(n for n in _ID_LENGTHS if n >= len(chunk))
+        params: dict[str, Any] = {f"id{i}": chunk[min(i, len(chunk) - 1)] for i in range(size)}
+        params["tenant_id"] = tenant_id
+        for row in _hot(session, f"{name}:{size}", params).rows:
+            item = _loaded(session, Item, row[:split])
+            out[item.id] = (item, int(row[split]) if len(row) > split else 0)
+    return out
+
+
+def _autoflushed(session: Session) -> None:
+    """What an ORM query does first (autoflush): pending changes written, so a driver read
+    does not see the store as it was before them."""
+    orm = session.made if isinstance(session, LazySession) else session
+    if isinstance(orm, Session) and orm.autoflush and (orm.new or orm.deleted or orm.dirty):
+        orm.flush()
 
 
 def score_expr() -> Any:
@@ -448,6 +482,23 @@ def _build_hot(dialect: str, name: str) -> Any:
             "WHERE v.tenant_id = :tenant AND v.kind = :kind")
     if name == "attach":
         return _dialect_insert(dialect, ItemMessage).on_conflict_do_nothing()
+    if name == "alias_item":
+        alias = Alias.__table__.c  # type: ignore[attr-defined]
+        return select(alias.item_id).where(alias.tenant_id == bindparam("tenant_id"),
+                                           alias.name == bindparam("name"))
+    if name.startswith(("items_at:", "snippets_at:")):
+        kind, _, size = name.partition(":")
+        item = Item.__table__  # type: ignore[attr-defined]
+        # ``tenant_id || ''``: without it SQLite walks the tenant's index instead of the ids.
+        where = (item.c.tenant_id.concat(literal_column("''")) == bindparam("tenant_id"),
+                 item.c.id.in_([bindparam(f"id{i}") for i in range(int(size))]))
+        if kind == "items_at":
+            return select(*item.c).where(*where)
+        fb = SnippetFeedback.__table__  # type: ignore[attr-defined]
+        return (select(*item.c, func.coalesce(fb.c.helpful, literal_column("0")))
+                .select_from(item.outerjoin(fb, and_(fb.c.item_id == item.c.id,
+                                                     fb.c.tenant_id == item.c.tenant_id)))
+                .where(*where))
     if name == "item":
         return _dialect_insert(dialect, Item).returning(Item.__table__.c.id)  # type: ignore[attr-defined]
     raise KeyError(name)
@@ -718,6 +769,12 @@ def aliases_of(session: Session, tenant_id: str, item_id: int) -> list[str]:
 
 _ALIAS_OWNER = select(Alias).where(Alias.tenant_id == bindparam("tenant_id"),
                                    Alias.name == bindparam("name"))
+
+
+def alias_item(session: Session, tenant_id: str, name: str) -> int | None:
+    """The id of the item ``name`` is an alias of (a search's exact look-up)."""
+    row = _hot(session, "alias_item", {"tenant_id": tenant_id, "name": name.lower()}).first()
+    return int(row[0]) if row is not None else None
 
 
 def alias_owner(session: Session, tenant_id: str, name: str) -> Alias | None:

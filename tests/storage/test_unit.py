@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from storage import repos
 from storage.db import Database, StoreConflict
-from storage.models import Counter, Item, Member, Tenant
+from storage.models import Alias, Counter, Item, Member, SnippetFeedback, Tenant
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -115,3 +115,59 @@ def test_units_in_threads_hand_out_each_number_once(tenant_a):
     assert sorted(got) == list(range(1, 19))
     with tenant_a.uow() as session:
         assert session.execute(select(func.count()).select_from(Item)).scalar_one() == 18
+
+
+# -- reads by id on the driver (``items_by_ids``, ``snippets_by_ids``, ``alias_item``) --------
+
+
+def _orm_items(db: Database, tenant: str, ids: list[int]) -> dict[int, tuple[str, str]]:
+    with db.uow() as session:
+        return {i.id: (i.title, i.status) for i in session.execute(
+            select(Item).where(Item.tenant_id == tenant, Item.id.in_(ids))).scalars()}
+
+
+@pytest.mark.parametrize("count", [1, 3, 16, 17, 64, 65, 150])
+def test_items_by_ids_reads_what_the_orm_reads(tenant_a, count):
+    with tenant_a.uow() as session:
+        repos.ensure_tenant(session, "b")
+    with tenant_a.unit() as unit:
+        mine = [new_item(unit, "a", f"Idea {n}").id for n in range(count)]
+        theirs = new_item(unit, "b", "Not yours").id
+    # Repeats, another tenant's id and a missing one are asked for too.
+    asked = mine[::-1] + mine[:2] + [theirs, 10_000]
+    with tenant_a.unit() as unit:
+        got = repos.items_by_ids(unit, "a", asked)
+        assert unit._session is None
+        assert {i: (it.title, it.status) for i, it in got.items()} == _orm_items(
+            tenant_a, "a", asked)
+        assert len(got) == count and theirs not in got
+        again = repos.items_by_ids(unit, "a", mine[:1])
+        assert again[mine[0]] is got[mine[0]]  # one object per row in a unit
+    assert repos.items_by_ids(unit, "a", []) == {}
+
+
+def test_items_by_ids_sees_what_the_session_has_not_written_yet(tenant_a):
+    with tenant_a.unit() as unit:
+        first, second = new_item(unit, "a", "Keep"), new_item(unit, "a", "Drop")
+    with tenant_a.uow() as session:
+        kept, gone = session.get(Item, first.id), session.get(Item, second.id)
+        session.delete(gone)  # nothing written yet
+        kept.title = "Kept, renamed"
+        got = repos.items_by_ids(session, "a", [first.id, second.id])
+        assert list(got) == [first.id]  # the pending delete is flushed first
+        assert got[first.id] is kept and got[first.id].title == "Kept, renamed"
+
+
+def test_snippets_by_ids_carry_their_feedback_and_alias_item_finds_the_owner(tenant_a):
+    with tenant_a.unit() as unit:
+        helped, plain = new_item(unit, "a", "VPN setup"), new_item(unit, "a", "Printer")
+    with tenant_a.uow() as session:
+        session.add(SnippetFeedback(item_id=helped.id, tenant_id="a", helpful=3))
+        session.add(Alias(tenant_id="a", item_id=helped.id, name="vpn"))
+    with tenant_a.unit() as unit:
+        got = repos.snippets_by_ids(unit, "a", [plain.id, helped.id])
+        assert {i: n for i, (_, n) in got.items()} == {helped.id: 3, plain.id: 0}
+        assert repos.alias_item(unit, "a", "VPN") == helped.id
+        assert repos.alias_item(unit, "a", "printer") is None
+        assert repos.alias_item(unit, "b", "vpn") is None  # another tenant's name
+        assert unit._session is None
