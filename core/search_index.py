@@ -241,10 +241,14 @@ class _Tail:
         pos = self.first + len(self.texts)
         self.texts.append(text)
         self.bodies.append(body)
-        for code in dict.fromkeys(_text_codes(text)):
-            self.grams.setdefault(code, []).append(pos)
-        for key in dict.fromkeys(map(hash, body.split())):
-            self.words.setdefault(key, []).append(pos)
+        for postings, keys in ((self.grams, _text_codes(text)), (self.words,
+                                                                 map(hash, body.split()))):
+            for key in dict.fromkeys(keys):
+                held = postings.get(key)
+                if held is None:
+                    postings[key] = [pos]
+                else:
+                    held.append(pos)
 
     def text(self, pos: int) -> str:
         return self.texts[pos - self.first]
@@ -302,6 +306,14 @@ class _Column:
             self.data = grown
         self.data[self.n:need] = values
         self.n = need
+
+    def append(self, value: Any) -> None:
+        """One value (an insert caught up): no array made for it."""
+        if self.n == len(self.data):
+            self.extend([value])
+            return
+        self.data[self.n] = value
+        self.n += 1
 
     def view(self) -> Any:
         return self.data[:self.n]
@@ -375,6 +387,14 @@ class _Data:
     def _extend(self, rows: Sequence[SearchRow], titles: list[tuple[int, int]],
                 texts: list[str]) -> None:
         self.top_id = max(self.top_id, max(r[0] for r in rows))
+        if len(rows) == 1:  # the usual catch-up: one new item
+            row, (key, check) = rows[0], titles[0]
+            for column, value in ((self.ids, row[0]), (self.numbers, row[1]),
+                                  (self.statuses, self._status(row[5])), (self.alive, True),
+                                  (self.lengths, len(texts[0])), (self.title_keys, key),
+                                  (self.title_checks, check), (self.body_keys, hash(row[4]))):
+                column.append(value)
+            return
         self.ids.extend([r[0] for r in rows])
         self.numbers.extend([r[1] for r in rows])
         self.statuses.extend([self._status(r[5]) for r in rows])

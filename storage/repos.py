@@ -133,7 +133,9 @@ def ensure_tenant_member(session: Session, tenant_id: str, user_id: str,
     return tenant, member
 
 
-_PROCESSORS: dict[tuple[str, type[SQLModel]], list[tuple[str, Any]]] = {}
+# Per dialect and model: each column's key and result processor, the mapper, and where the
+# primary key sits in a row (``_loaded``'s fixed costs, once).
+_LOADING: dict[tuple[str, type[SQLModel]], tuple[list[tuple[str, Any]], Any, list[int]]] = {}
 
 
 def _loaded(session: Session, model: type[SQLModel], values: Sequence[Any]) -> Any:
@@ -141,23 +143,28 @@ def _loaded(session: Session, model: type[SQLModel], values: Sequence[Any]) -> A
     ORM would load it: the session's own when it holds it already, else made and added as
     persistent, its values converted as the dialect converts results."""
     dialect = session.get_bind().dialect
-    procs = _PROCESSORS.get((dialect.name, model))
-    if procs is None:
-        procs = _PROCESSORS[(dialect.name, model)] = [
-            (c.key, c.type.dialect_impl(dialect).result_processor(dialect, None))
-            for c in model.__table__.columns]  # type: ignore[attr-defined]
-    data = {key: proc(v) if proc is not None else v
-            for (key, proc), v in zip(procs, values, strict=True)}
-    mapper = inspect(model)
-    held = session.identity_map.get(
-        mapper.identity_key_from_primary_key([data[c.key] for c in mapper.primary_key]))
+    found = _LOADING.get((dialect.name, model))
+    if found is None:
+        columns = list(model.__table__.columns)  # type: ignore[attr-defined]
+        found = _LOADING[(dialect.name, model)] = (
+            [(c.key, c.type.dialect_impl(dialect).result_processor(dialect, None))
+             for c in columns],
+            inspect(model), [columns.index(c) for c in inspect(model).primary_key])
+    procs, mapper, keys = found
+    held = session.identity_map.get(mapper.identity_key_from_primary_key(
+        [_processed(procs[k][1], values[k]) for k in keys]))
     if held is not None:
         return held
     obj = mapper.class_manager.new_instance()
-    instance_state(obj).dict.update(data)
+    instance_state(obj).dict.update({key: proc(v) if proc is not None else v
+                                     for (key, proc), v in zip(procs, values, strict=True)})
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
+
+
+def _processed(proc: Any, value: Any) -> Any:
+    return proc(value) if proc is not None else value
 
 
 def member_by_user(session: Session, tenant_id: str, user_id: str) -> Member | None:
