@@ -368,3 +368,27 @@ def test_a_ukrainian_workspace_is_answered_in_ukrainian(hromada: Hromada, watche
     assert reply.text.plain() == "Збережені знання, що можуть на це відповісти:"
     assert [a.label for a in reply.actions] == ["Це відповідь", "Не те"]
     assert "Громада" in hromada.run(boss, "kb", "стежити").plain()
+
+
+def test_kb_search_lists_what_helped_before_an_equally_close_match(  # type: ignore[no-untyped-def]
+        hromada: Hromada, boss) -> None:
+    from storage import answers
+
+    hromada.run(boss, "kb", "add VPN setup on laptops | Install the client")
+    hromada.run(boss, "kb", "add VPN setup on phones | Install the app")
+
+    def order() -> list[str]:
+        with hromada.context(boss) as ctx:
+            return [it.title for it in knowledge.find(ctx, "vpn setup").matches]
+
+    before = order()
+    assert sorted(before) == ["VPN setup on laptops", "VPN setup on phones"]
+    with hromada.db.uow() as session:
+        from sqlalchemy import select
+
+        from storage.models import Item
+
+        second = session.execute(select(Item).where(Item.title == before[1])).scalar_one()
+        for _ in range(3):
+            answers.add_helpful(session, boss.tenant_id, second.id)
+    assert order() == before[::-1]  # the one that answered questions comes first
