@@ -297,23 +297,20 @@ class _Column:
         self.data = np.zeros(64, dtype=dtype)
         self.n = 0
 
-    def extend(self, values: npt.ArrayLike) -> None:
-        values = np.asarray(values, dtype=self.data.dtype)
-        need = self.n + len(values)
+    def extend(self, values: Sequence[Any]) -> None:
+        if len(values) == 1 and self.n < len(self.data):
+            # One value (the usual catch-up: one new item): written in place, no array made.
+            self.data[self.n] = values[0]
+            self.n += 1
+            return
+        array = np.asarray(values, dtype=self.data.dtype)
+        need = self.n + len(array)
         if need > len(self.data):
             grown = np.zeros(max(need, 2 * len(self.data)), dtype=self.data.dtype)
             grown[:self.n] = self.data[:self.n]
             self.data = grown
-        self.data[self.n:need] = values
+        self.data[self.n:need] = array
         self.n = need
-
-    def append(self, value: Any) -> None:
-        """One value (an insert caught up): no array made for it."""
-        if self.n == len(self.data):
-            self.extend([value])
-            return
-        self.data[self.n] = value
-        self.n += 1
 
     def view(self) -> Any:
         return self.data[:self.n]
@@ -387,18 +384,10 @@ class _Data:
     def _extend(self, rows: Sequence[SearchRow], titles: list[tuple[int, int]],
                 texts: list[str]) -> None:
         self.top_id = max(self.top_id, max(r[0] for r in rows))
-        if len(rows) == 1:  # the usual catch-up: one new item
-            row, (key, check) = rows[0], titles[0]
-            for column, value in ((self.ids, row[0]), (self.numbers, row[1]),
-                                  (self.statuses, self._status(row[5])), (self.alive, True),
-                                  (self.lengths, len(texts[0])), (self.title_keys, key),
-                                  (self.title_checks, check), (self.body_keys, hash(row[4]))):
-                column.append(value)
-            return
         self.ids.extend([r[0] for r in rows])
         self.numbers.extend([r[1] for r in rows])
         self.statuses.extend([self._status(r[5]) for r in rows])
-        self.alive.extend(np.ones(len(rows), dtype=bool))
+        self.alive.extend([True] * len(rows))
         self.lengths.extend([len(t) for t in texts])
         self.title_keys.extend([t[0] for t in titles])
         self.title_checks.extend([t[1] for t in titles])
